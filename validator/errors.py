@@ -1,0 +1,51 @@
+"""The errors a user can meet. ``str(error)`` is the sentence they read."""
+
+from __future__ import annotations
+
+
+class ValidatorError(Exception):
+    """An expected failure with a one-line message that names the input and the next step."""
+
+    exit_code = 2
+
+
+class UsageError(ValidatorError):
+    """Bad flag, bad value, bad configuration or unreadable input: exit 2."""
+
+    exit_code = 2
+
+
+class GatherError(ValidatorError):
+    """Evidence could not be gathered (network, API, timeout): exit 3, never GO."""
+
+    exit_code = 3
+
+
+class GitHubError(GatherError):
+    """GitHub answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(GitHubError):
+    """The token is missing, bad, or lacks a permission: a configuration problem, exit 2."""
+
+    exit_code = 2
+
+
+class WaitTimeout(GatherError):
+    """A run stayed queued or running past its deadline."""
+
+
+class ArchiveError(ValidatorError):
+    """An archive is damaged or breaks a safety limit (path escape, bomb, link)."""
+
+    exit_code = 1
+
+
+class ResultParseError(ValidatorError):
+    """A test-result file could not be read as JUnit XML or libtest text."""
+
+    exit_code = 1

@@ -1,0 +1,1 @@
+"""Gatherers: each phase does the I/O for one part of the evidence."""
