@@ -15,7 +15,9 @@ SCHEMA = "validate-arm64/evidence/1"
 
 FileKind = Literal["elf", "not-elf", "error"]
 ResultFormat = Literal["junit", "libtest", "unknown"]
-PhaseState = Literal["ok", "error", "not-run"]
+# "failed": GitHub answered definitively and the answer is bad (e.g. dispatch refused);
+# "error": the evidence could not be gathered (network, API fault, timeout).
+PhaseState = Literal["ok", "failed", "error", "not-run"]
 
 
 def to_json(value: Any) -> Any:
@@ -369,7 +371,10 @@ class Settings:
     labels: tuple[str, ...] = ("self-hosted", "linux", "ARM64")
     expected_tests: int | None = None
     min_tests: int | None = None
+    arm64_jobs: tuple[str, ...] = ()  # job-name patterns that must run on ARM64
     run_budget_seconds: float | None = None
+    queue_timeout_seconds: float | None = None
+    run_timeout_seconds: float | None = None
     autoscaling: bool = False
     api_url: str | None = None
     artifacts_dir: str | None = None
@@ -388,6 +393,8 @@ class Evidence:
     tests: TestScan | None = None
     tests_source: str | None = None  # "artifacts", "job log: <job name>", "files"
     cost: Cost = Cost()
+    generated_at: str = ""  # ISO 8601 UTC
+    tool_version: str = ""
 
     def phase(self, name: str) -> PhaseRecord | None:
         return next((p for p in self.phases if p.name == name), None)

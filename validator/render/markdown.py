@@ -1,0 +1,176 @@
+"""The Markdown report, rendered by jinja2 from ``report_templates/``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+
+from validator.checks import BY_ID, PREREQUISITES
+from validator.evidence import Evidence, Job
+from validator.labels import has_labels
+from validator.report import Report
+from validator.resources import data_path
+
+TEMPLATE = "ARM64_TEST_RESULTS.md.j2"
+
+STATUS_MARK = {
+    "passed": "✅ passed",
+    "failed": "❌ failed",
+    "inconclusive": "⚠️ not checked",
+    "skipped": "⏭️ not applicable",
+    "waived": "🟡 waived",
+}
+VERDICT_MARK = {"GO": "🟢 GO", "NO-GO": "🔴 NO-GO", "INCONCLUSIVE": "🟡 INCONCLUSIVE"}
+NOT_CHECKED = "not checked"
+
+
+def duration(seconds: float | None) -> str:
+    """``754.2`` → ``12m34s``; ``None`` → ``not checked``."""
+    if seconds is None:
+        return NOT_CHECKED
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def cell(value: object) -> str:
+    """A value made safe for one Markdown table cell."""
+    if value is None or value == "":
+        return "—"
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return text.replace("|", "\\|")
+
+
+def fence(text: str) -> str:
+    """A fenced block longer than any backtick run inside ``text``."""
+    longest = max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0)
+    ticks = "`" * max(3, longest + 1)
+    body = text.rstrip("\n")
+    return f"{ticks}text\n{body}\n{ticks}"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_path("report_templates"))),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - the output is Markdown; cell() escapes table content
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = duration
+    env.filters["cell"] = cell
+    env.filters["fence"] = fence
+    return env
+
+
+def _job_rows(ev: Evidence) -> list[dict[str, Any]]:
+    rows = []
+    for job in ev.run.jobs if ev.run else ():
+        on_arm: bool | None = None
+        if job.runner_labels is not None:
+            on_arm = has_labels(job.runner_labels, ev.settings.labels)
+        rows.append({"job": job, "on_arm64": on_arm})
+    return rows
+
+
+def _phase_steps(ev: Evidence) -> list[dict[str, Any]]:
+    """Build, test and upload steps with their durations, for the performance section."""
+    kinds = (("build", "build"), ("test", "test"), ("upload", "upload"))
+    rows = []
+    for job in ev.run.jobs if ev.run else ():
+        for step in job.steps:
+            lowered = step.name.lower()
+            kind = next((k for word, k in kinds if word in lowered), None)
+            if kind:
+                rows.append({"job": job.name, "step": step.name, "kind": kind, "step_obj": step})
+    return rows
+
+
+def _failed_job(ev: Evidence) -> Job | None:
+    return next(
+        (
+            j
+            for j in (ev.run.jobs if ev.run else ())
+            if j.conclusion not in ("success", "skipped", None)
+        ),
+        None,
+    )
+
+
+def _limitations(report: Report) -> list[str]:
+    ev = report.evidence
+    notes = [
+        f"{o.check} ({BY_ID[o.check].statement.rstrip('.')}): "
+        + o.detail.removeprefix("Not checked: ")
+        for o in report.outcomes
+        if o.status == "inconclusive"
+    ]
+    notes.append(
+        "Only what the run uploaded or logged is seen: tests that wrote no result file and "
+        "printed no `cargo test` output are invisible to this report."
+    )
+    notes.append(
+        "A binary is judged from its ELF headers; whether it runs correctly is shown only by "
+        "the tests that ran on the ARM64 runner."
+    )
+    if ev.tests_source and ev.tests_source.startswith("job log"):
+        notes.append("Test results were read from job log text (no result file was uploaded).")
+    return notes
+
+
+def render_markdown(report: Report) -> str:
+    """The full report. Same report in, byte-identical text out."""
+    ev = report.evidence
+    checks = [
+        {
+            "outcome": o,
+            "check": BY_ID[o.check],
+            "mark": STATUS_MARK[o.status],
+            "blocking": o.check in report.blocking,
+        }
+        for o in report.outcomes
+    ]
+    prerequisites = [
+        {"number": n, "title": title, "checks": [c for c in checks if c["check"].prerequisite == n]}
+        for n, title in sorted(PREREQUISITES.items(), key=lambda kv: (kv[0] == 0, kv[0]))
+    ]
+    actions = []
+    for o in report.blockers:
+        if o.remedy and o.remedy not in actions:
+            actions.append(o.remedy)
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        report=report,
+        ev=ev,
+        verdict_mark=VERDICT_MARK[report.verdict],
+        checks=checks,
+        prerequisites=prerequisites,
+        blockers=[
+            {"outcome": o, "check": BY_ID[o.check], "mark": STATUS_MARK[o.status]}
+            for o in report.blockers
+        ],
+        actions=actions,
+        runners=[
+            {"runner": r, "matches": has_labels(r.labels, ev.settings.labels)}
+            for r in (ev.health.runners or () if ev.health else ())
+        ],
+        failures=[f for rf in (ev.tests.files if ev.tests else ()) for f in rf.failures],
+        test_warnings=[
+            f"`{rf.path}`: {w}" for rf in (ev.tests.files if ev.tests else ()) for w in rf.warnings
+        ],
+        jobs=_job_rows(ev),
+        steps=_phase_steps(ev),
+        failed_job=_failed_job(ev),
+        limitations=_limitations(report),
+        phase_names=("health", "dispatch", "artifacts", "binaries", "tests", "report"),
+        NOT_CHECKED=NOT_CHECKED,
+    )
