@@ -378,6 +378,7 @@ class Settings:
     autoscaling: bool = False
     api_url: str | None = None
     artifacts_dir: str | None = None
+    emulator_scenario: str | None = None  # evidence from the built-in emulator, not GitHub
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,164 @@
+"""One frozen Config: flags, environment and defaults, merged and validated once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from validator.errors import UsageError
+from validator.labels import DEFAULT_LABELS, parse_labels
+
+PHASES: tuple[str, ...] = ("health", "dispatch", "artifacts", "binaries", "tests", "report")
+GITHUB_PHASES = frozenset({"health", "dispatch", "artifacts"})
+
+DEFAULT_WORKFLOW = "build-push-arm64.yml"
+DEFAULT_REPORT = Path("docs/ci/ARM64_TEST_RESULTS.md")
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_WORK_DIR = Path(".validate-arm64")
+
+_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """``"90s"``, ``"30m"``, ``"1h30m"``, ``"26h"``, ``"2d"`` or bare seconds → seconds."""
+    value = text.strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise UsageError(
+                f"{option} {text!r}: not a duration. Use e.g. 90s, 30m, 1h30m or 26h."
+            ) from None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than zero.")
+    return seconds
+
+
+def parse_repository(text: str, *, source: str = "--repo") -> str:
+    """Validate ``OWNER/NAME``."""
+    value = text.strip()
+    if value.startswith(("https://", "http://", "git@")):
+        value = re.sub(r"^(https?://[^/]+/|git@[^:]+:)", "", value).removesuffix(".git")
+    if not _REPO.match(value):
+        raise UsageError(
+            f"{source} {text!r}: expected OWNER/NAME, e.g. tzervas/embeddenator."
+        )
+    return value
+
+
+def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
+    """``["run_tests=true", "tag_suffix=-test"]`` → a dict, refusing malformed pairs."""
+    inputs: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--input {pair!r}: expected KEY=VALUE, e.g. --input run_tests=true.")
+        inputs[key.strip()] = value
+    if len(inputs) > 25:
+        raise UsageError(f"--input: {len(inputs)} inputs given; GitHub accepts at most 25.")
+    return inputs
+
+
+def order_phases(names: Sequence[str]) -> tuple[str, ...]:
+    """The selected phases in pipeline order, refusing unknown names."""
+    unknown = [n for n in names if n not in PHASES]
+    if unknown:
+        raise UsageError(
+            f"--phase {unknown[0]!r}: unknown phase. Choose from {', '.join(PHASES)}."
+        )
+    return tuple(p for p in PHASES if p in names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Everything a validation needs to know, after flags and environment are merged."""
+
+    phases: tuple[str, ...]
+    repository: str | None = None
+    workflow: str = DEFAULT_WORKFLOW
+    ref: str | None = None  # None: the repository's default branch
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    run_id: int | None = None
+    use_latest_run: bool = False
+    expected_tests: int | None = None
+    min_tests: int | None = None
+    labels: tuple[str, ...] = DEFAULT_LABELS
+    arm64_jobs: tuple[str, ...] = ()
+    report: Path = DEFAULT_REPORT
+    evidence: Path | None = None
+    artifacts_dir: Path | None = None
+    work_dir: Path = DEFAULT_WORK_DIR
+    api_url: str = DEFAULT_API_URL
+    token: str | None = field(default=None, repr=False)
+    queue_timeout: float = 30 * 60
+    run_timeout: float = 60 * 60
+    poll_interval: float = 10.0
+    run_budget: float | None = 15 * 60
+    autoscaling: bool = False
+    cancel_on_abort: bool = False
+    emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.evidence or self.report.with_suffix(".json")
+
+    @property
+    def needs_github(self) -> bool:
+        return bool(GITHUB_PHASES & set(self.phases))
+
+    def validate(self) -> Config:
+        """Refuse combinations that cannot work, with a message that says what to change."""
+        if not self.phases:
+            raise UsageError(
+                "No phase selected: pass --all-phases, or --phase NAME (repeatable). "
+                "See validate-arm64 --help."
+            )
+        if self.expected_tests is not None and self.min_tests is not None:
+            raise UsageError("--expected-tests and --min-tests exclude each other: pick one.")
+        for name, value in (("--expected-tests", self.expected_tests), ("--min-tests", self.min_tests)):
+            if value is not None and value < 0:
+                raise UsageError(f"{name} {value}: must be zero or more.")
+        if self.run_id is not None and self.use_latest_run:
+            raise UsageError("--run-id and --use-latest-run exclude each other: pick one.")
+        if self.run_id is not None and self.run_id <= 0:
+            raise UsageError(f"--run-id {self.run_id}: must be a positive run id.")
+        if self.needs_github and self.repository is None:
+            raise UsageError(
+                "No repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY "
+                "(or try `validate-arm64 demo`, which needs neither)."
+            )
+        if self.needs_github and self.token is None and self.emulator_scenario is None:
+            raise UsageError(
+                "No GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token that can read "
+                "Actions and runners of the repository (see README, 'Token permissions'), "
+                "or try `validate-arm64 demo`, which needs none."
+            )
+        if not self.needs_github and self.artifacts_dir is None and (
+            {"binaries", "tests"} & set(self.phases)
+        ):
+            raise UsageError(
+                "--artifacts-dir is needed when the artifacts phase does not run: point it at "
+                "the folder that holds the downloaded artifacts."
+            )
+        if not self.needs_github and self.artifacts_dir is not None and not self.artifacts_dir.exists():
+            raise UsageError(
+                f"--artifacts-dir {self.artifacts_dir}: no such folder. Download the run's "
+                "artifacts there first, or add --phase artifacts."
+            )
+        return self
+
+
+def labels_option(text: str | None) -> tuple[str, ...]:
+    """The --labels value, or the default ``self-hosted, linux, ARM64``."""
+    if text is None:
+        return DEFAULT_LABELS
+    labels = parse_labels(text)
+    if not labels:
+        raise UsageError("--labels: give at least one label, e.g. self-hosted,linux,ARM64.")
+    return labels

@@ -1,0 +1,81 @@
+"""Short plain-text summaries for a terminal, a cron mail or a CI log."""
+
+from __future__ import annotations
+
+from validator.checks import BY_ID
+from validator.evidence import BinaryScan, TestScan
+from validator.report import Report
+
+WORD = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "inconclusive": "N/C ",
+    "skipped": "N/A ",
+    "waived": "WAIV",
+}
+
+
+def summary(report: Report) -> str:
+    """One line per check, then the verdict line (last, so `tail -1` gives it)."""
+    lines = []
+    for o in report.outcomes:
+        flag = "" if o.check in report.blocking else " (warning)"
+        lines.append(f"{WORD[o.status]}  {o.check:<6} {BY_ID[o.check].statement}{flag}")
+        if o.status != "passed" and o.detail:
+            lines.append(f"              {o.detail}")
+    failed = sum(1 for o in report.blockers if o.status == "failed")
+    unchecked = sum(1 for o in report.blockers if o.status == "inconclusive")
+    lines.append(
+        f"verdict: {report.verdict} for TASK-005 "
+        f"({failed} blocking checks failed, {unchecked} not checked)"
+    )
+    return "\n".join(lines)
+
+
+def binaries_table(scan: BinaryScan) -> str:
+    """One line per ELF file and per damaged file, then a count."""
+    lines = []
+    for f in scan.files:
+        if f.kind == "elf":
+            what = f"{f.type}, interpreter {f.interpreter}" if f.interpreter else f"{f.type}"
+            if f.aarch64:
+                lines.append(f"aarch64   {f.path} ({what})")
+            else:
+                lines.append(f"NOT       {f.path}: {f.reason}")
+        elif f.kind == "error":
+            lines.append(f"DAMAGED   {f.path}: {f.reason}")
+    for image in scan.images:
+        arch = f"{image.os}/{image.architecture}" + (f"/{image.variant}" if image.variant else "")
+        lines.append(f"image     {image.path}: {arch}" + (f" ({image.reason})" if image.reason else ""))
+    for problem in scan.problems:
+        lines.append(f"SKIPPED   {problem}")
+    others = sum(1 for f in scan.files if f.kind == "not-elf")
+    verdict = "OK" if scan.ok else "NOT OK"
+    if scan.elf_count == 0:
+        verdict += " (no ELF binary found)"
+    lines.append(
+        f"{scan.elf_count} ELF files, {scan.aarch64_count} aarch64, {others} other files: {verdict}"
+    )
+    return "\n".join(lines)
+
+
+def tests_table(scan: TestScan) -> str:
+    """One line per result file, then the total."""
+    lines = []
+    for f in scan.files:
+        if f.error:
+            lines.append(f"ERROR  {f.path}: {f.error}")
+            continue
+        c = f.counts
+        lines.append(
+            f"{f.format:<7} {f.path}: {c.tests} tests, {c.passed} passed, {c.failed} failed, "
+            f"{c.errors} errors, {c.skipped} skipped" + (f", {c.flaky} flaky" if c.flaky else "")
+        )
+        lines.extend(f"        warning: {w}" for w in f.warnings)
+        lines.extend(f"        {t.outcome}: {t.name} {t.message}".rstrip() for t in f.failures[:10])
+    t = scan.total
+    lines.append(
+        f"total: {t.tests} tests, {t.passed} passed, {t.failed} failed, {t.errors} errors, "
+        f"{t.skipped} skipped, {t.flaky} flaky in {len(scan.files)} files"
+    )
+    return "\n".join(lines)
