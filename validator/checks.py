@@ -56,8 +56,11 @@ def skipped(detail: str) -> Finding:
 def _not_run(ev: Evidence, phase: str) -> Finding | None:
     """Inconclusive finding when ``phase`` did not run or could not gather its evidence."""
     record = ev.phase(phase)
-    if record is None or record.state == "not-run":
+    if record is None:
         return inconclusive(f"Not checked: the {phase} phase did not run.")
+    if record.state == "not-run":
+        why = f" ({record.error})" if record.error else ""
+        return inconclusive(f"Not checked: the {phase} phase did not run{why}.")
     if record.state == "error":
         return inconclusive(f"Not checked: the {phase} phase failed: {record.error}")
     return None

@@ -253,6 +253,8 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
         record = replace(record, seconds=round(seconds, 3))
         g.records.append(record)
         hooks.progress(f"{phase}: {record.state}" + (f" ({record.error})" if record.error else ""))
+    if "report" in config.phases:
+        g.records.append(PhaseRecord(name="report", state="ok"))
     cost = Cost(phase_seconds=dict(g.phase_seconds))
     if gw is not None:
         cost = gw.cost_record(phase_seconds=dict(g.phase_seconds))

@@ -1,0 +1,86 @@
+"""The verdict fails closed: properties over every combination of outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from builders import go, with_phase
+from validator.checks import CHECKS, Outcome
+from validator.report import judge
+from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide
+
+IDS = [c.id for c in CHECKS]
+STATUSES = ("passed", "failed", "inconclusive", "skipped", "waived")
+
+outcome_sets = st.lists(
+    st.tuples(st.sampled_from(IDS), st.sampled_from(STATUSES)), max_size=20
+).map(lambda pairs: [Outcome(check=i, status=s) for i, s in dict(pairs).items()])
+
+
+@given(outcome_sets, st.sets(st.sampled_from(IDS), min_size=1))
+def test_go_only_when_every_blocking_check_passed_or_is_excused(outcomes, blocking):
+    verdict = decide(outcomes, blocking)
+    by_id = {o.check: o.status for o in outcomes}
+    blocking_statuses = [by_id.get(b) for b in blocking]
+    if verdict == "GO":
+        assert all(s in ("passed", "waived", "skipped") for s in blocking_statuses)
+        assert "passed" in blocking_statuses
+    if any(s in (None, "inconclusive") for s in blocking_statuses):
+        assert verdict != "GO"
+    if "failed" in blocking_statuses:
+        assert verdict == "NO-GO"
+
+
+@given(st.sampled_from(IDS), st.sampled_from(("failed", "inconclusive")))
+def test_one_bad_blocking_check_on_real_evidence_is_never_go(check_id, bad):
+    report = judge(go(), today=dt.date(2026, 1, 2))
+    assert report.verdict == "GO"
+    outcomes = [replace(o, status=bad) if o.check == check_id else o for o in report.outcomes]
+    assert decide(outcomes, report.blocking) != "GO"
+
+
+def test_no_blocking_checks_is_inconclusive():
+    assert decide([Outcome(check="ELF001", status="passed")], []) == "INCONCLUSIVE"
+
+
+def test_warning_checks_do_not_block():
+    outcomes = [Outcome(check="ELF001", status="passed"), Outcome(check="DUR001", status="failed")]
+    assert decide(outcomes, {"ELF001"}) == "GO"
+
+
+def test_exit_codes_are_the_contract():
+    assert EXIT_CODES == {"GO": 0, "NO-GO": 1, "INCONCLUSIVE": 3}
+
+
+def test_waiver_covers_a_failure_until_it_expires():
+    failed = [Outcome(check="DUR001", status="failed", detail="Run took 30m.")]
+    waiver = Waiver(check="DUR001", reason="slow runner until new hardware", owner="@ops",
+                    expires=dt.date(2026, 2, 1))
+    waived = apply_waivers(failed, [waiver], today=dt.date(2026, 2, 1))
+    assert waived[0].status == "waived"
+    assert "Waived by @ops until 2026-02-01" in waived[0].detail
+    expired = apply_waivers(failed, [waiver], today=dt.date(2026, 2, 2))
+    assert expired[0].status == "failed"
+
+
+def test_waiver_never_turns_not_checked_into_go():
+    unchecked = [Outcome(check="RUN001", status="inconclusive")]
+    waiver = Waiver(check="RUN001", reason="r", owner="o", expires=dt.date(2099, 1, 1))
+    assert apply_waivers(unchecked, [waiver], today=dt.date(2026, 1, 1))[0].status == "inconclusive"
+
+
+def test_offline_phases_alone_cannot_reach_go():
+    ev = with_phase(replace(go(), health=None, run=None, artifacts=None), "health", "not-run")
+    ev = with_phase(with_phase(ev, "dispatch", "not-run"), "artifacts", "not-run")
+    assert judge(ev).verdict == "INCONCLUSIVE"
+
+
+def test_autoscaling_relaxes_only_the_runner_check():
+    ev = replace(go(), settings=replace(go().settings, autoscaling=True))
+    report = judge(ev)
+    assert "RUN001" not in report.blocking
+    assert "RUN003" in report.blocking
