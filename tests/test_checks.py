@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from builders import aarch64, go, job, results, runner, with_phase, x86
+
 from validator.checks import BY_ID, CHECKS, evaluate
 from validator.evidence import (
     Artifact,

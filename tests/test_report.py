@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from builders import go, job, results, runner, with_phase
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from builders import go, job, results, runner, with_phase
 from validator.evidence import Health
 from validator.publish import publish
 from validator.render.document import render_json

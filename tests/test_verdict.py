@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from builders import go, with_phase
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builders import go, with_phase
 from validator.checks import CHECKS, Outcome
 from validator.report import judge
 from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide

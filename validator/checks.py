@@ -135,7 +135,9 @@ def arm64_runner_online(ev: Evidence) -> Finding:
         idle = [r for r in online if not r.busy]
         busy_note = "" if idle else " (all busy: jobs will queue until one is free)"
         names = ", ".join(f"`{r.name}`" for r in online)
-        return passed(f"{len(online)} of {len(matching)} matching runners online: {names}{busy_note}.")
+        return passed(
+            f"{len(online)} of {len(matching)} matching runners online: {names}{busy_note}."
+        )
     if ev.settings.autoscaling:
         return inconclusive(
             f"No runner with labels {labels} is online now ({len(matching)} registered). With "
@@ -318,7 +320,7 @@ def no_test_failed(ev: Evidence) -> Finding:
     if t.tests == 0:
         return failed("The result files hold 0 tests.", "Check that the test step ran tests.")
     if t.failed or t.errors:
-        names = [f.name for f in ev.tests.files for f in f.failures][:5]
+        names = [t.name for rf in ev.tests.files for t in rf.failures][:5]
         listed = ", ".join(f"`{n}`" for n in names)
         return failed(
             f"{t.failed} failed and {t.errors} errored of {t.tests} tests: {listed}.",
@@ -353,9 +355,7 @@ def test_count_as_expected(ev: Evidence) -> Finding:
         )
     if count == 0:
         return failed("0 tests ran.", "Check that the test step ran tests.")
-    return passed(
-        f"{count} tests ran; no expected count was given (pin it with --expected-tests)."
-    )
+    return passed(f"{count} tests ran; no expected count was given (pin it with --expected-tests).")
 
 
 # --- prerequisite 5: images --------------------------------------------------------------------
@@ -408,7 +408,7 @@ def binaries_found(ev: Evidence) -> Finding:
     if scan is None or scan.elf_count == 0:
         looked = len(scan.files) if scan else 0
         return failed(
-            f"No ELF binary among {looked} files. A manifest that claims `\"arch\": \"arm64\"` "
+            f'No ELF binary among {looked} files. A manifest that claims `"arch": "arm64"` '
             "is not evidence of architecture.",
             "Upload the built binaries (e.g. `target/release/<name>` or a tarball of them) "
             "with actions/upload-artifact in the ARM64 build job.",
@@ -520,7 +520,7 @@ class Check:
         """Judge, turning any bug into an inconclusive outcome: a crash is never GO."""
         try:
             found = self.judge(evidence)
-        except Exception as exc:  # noqa: BLE001 - fail closed on any defect in a check
+        except Exception as exc:
             return Outcome(
                 check=self.id,
                 status="inconclusive",

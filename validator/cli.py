@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -120,7 +120,10 @@ def validate(
     workflow: Annotated[
         str,
         typer.Option(
-            "--workflow", metavar="FILE|ID", help="Workflow file name or id.", rich_help_panel=GITHUB
+            "--workflow",
+            metavar="FILE|ID",
+            help="Workflow file name or id.",
+            rich_help_panel=GITHUB,
         ),
     ] = DEFAULT_WORKFLOW,
     ref: Annotated[
@@ -144,7 +147,10 @@ def validate(
     run_id: Annotated[
         int | None,
         typer.Option(
-            "--run-id", metavar="N", help="Attach to this existing run instead of dispatching.", rich_help_panel=GITHUB
+            "--run-id",
+            metavar="N",
+            help="Attach to this existing run instead of dispatching.",
+            rich_help_panel=GITHUB,
         ),
     ] = None,
     labels: Annotated[
@@ -152,7 +158,8 @@ def validate(
         typer.Option(
             "--labels",
             metavar="LIST",
-            help="Runner labels an ARM64 job needs, comma-separated [default: self-hosted,linux,ARM64].",
+            help="Runner labels an ARM64 job needs, comma-separated "
+            "[default: self-hosted,linux,ARM64].",
             rich_help_panel=GITHUB,
         ),
     ] = None,
@@ -222,11 +229,18 @@ def validate(
     ] = DEFAULT_API_URL,
     expected_tests: Annotated[
         int | None,
-        typer.Option("--expected-tests", metavar="N", help="Exact test count required.", rich_help_panel=EXPECT),
+        typer.Option(
+            "--expected-tests",
+            metavar="N",
+            help="Exact test count required.",
+            rich_help_panel=EXPECT,
+        ),
     ] = None,
     min_tests: Annotated[
         int | None,
-        typer.Option("--min-tests", metavar="N", help="Minimum test count required.", rich_help_panel=EXPECT),
+        typer.Option(
+            "--min-tests", metavar="N", help="Minimum test count required.", rich_help_panel=EXPECT
+        ),
     ] = None,
     run_budget: Annotated[
         str,
@@ -239,7 +253,9 @@ def validate(
     ] = "15m",
     report: Annotated[
         Path,
-        typer.Option("--report", metavar="PATH", help="Markdown report to write.", rich_help_panel=OUTPUT),
+        typer.Option(
+            "--report", metavar="PATH", help="Markdown report to write.", rich_help_panel=OUTPUT
+        ),
     ] = DEFAULT_REPORT,
     evidence: Annotated[
         Path | None,
@@ -260,14 +276,18 @@ def validate(
         ),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.", rich_help_panel=OUTPUT)
+        bool,
+        typer.Option("--quiet", "-q", help="No progress lines on stderr.", rich_help_panel=OUTPUT),
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.", rich_help_panel=OUTPUT)
+        bool,
+        typer.Option("--verbose", "-v", help="Debug logging on stderr.", rich_help_panel=OUTPUT),
     ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     logging.basicConfig(
@@ -349,7 +369,9 @@ def inspect_binaries(
 def count_tests(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="JUnit XML files, `cargo test` output or job logs, or folders of them."),
+        typer.Argument(
+            help="JUnit XML files, `cargo test` output or job logs, or folders of them."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
     expected: Annotated[
@@ -417,16 +439,16 @@ def demo(
         config = Config(
             phases=PHASES,
             repository=emu.repository,
-            workflow=str(hints.get("workflow", DEFAULT_WORKFLOW)),
-            ref=hints.get("ref"),
-            inputs={str(k): str(v) for k, v in dict(hints.get("inputs", {})).items()},
-            expected_tests=hints.get("expected_tests"),
-            min_tests=hints.get("min_tests"),
+            workflow=hints.workflow,
+            ref=hints.ref,
+            inputs=dict(hints.inputs),
+            run_id=hints.run_id,
+            expected_tests=hints.expected_tests,
+            min_tests=hints.min_tests,
             report=report,
             work_dir=report.parent / ".work",
             api_url=emu.base_url,
             emulator_scenario=scenario,
-            queue_timeout=float(hints.get("queue_timeout", 30 * 60)),
         ).validate()
         hooks = Hooks(progress=_progress_printer(quiet), clock=clock.now, sleep=clock.sleep)
         code = _validate(config, hooks)

@@ -46,9 +46,7 @@ def parse_repository(text: str, *, source: str = "--repo") -> str:
     if value.startswith(("https://", "http://", "git@")):
         value = re.sub(r"^(https?://[^/]+/|git@[^:]+:)", "", value).removesuffix(".git")
     if not _REPO.match(value):
-        raise UsageError(
-            f"{source} {text!r}: expected OWNER/NAME, e.g. tzervas/embeddenator."
-        )
+        raise UsageError(f"{source} {text!r}: expected OWNER/NAME, e.g. tzervas/embeddenator.")
     return value
 
 
@@ -69,9 +67,7 @@ def order_phases(names: Sequence[str]) -> tuple[str, ...]:
     """The selected phases in pipeline order, refusing unknown names."""
     unknown = [n for n in names if n not in PHASES]
     if unknown:
-        raise UsageError(
-            f"--phase {unknown[0]!r}: unknown phase. Choose from {', '.join(PHASES)}."
-        )
+        raise UsageError(f"--phase {unknown[0]!r}: unknown phase. Choose from {', '.join(PHASES)}.")
     return tuple(p for p in PHASES if p in names)
 
 
@@ -121,7 +117,10 @@ class Config:
             )
         if self.expected_tests is not None and self.min_tests is not None:
             raise UsageError("--expected-tests and --min-tests exclude each other: pick one.")
-        for name, value in (("--expected-tests", self.expected_tests), ("--min-tests", self.min_tests)):
+        for name, value in (
+            ("--expected-tests", self.expected_tests),
+            ("--min-tests", self.min_tests),
+        ):
             if value is not None and value < 0:
                 raise UsageError(f"{name} {value}: must be zero or more.")
         if self.run_id is not None and self.use_latest_run:
@@ -139,14 +138,20 @@ class Config:
                 "Actions and runners of the repository (see README, 'Token permissions'), "
                 "or try `validate-arm64 demo`, which needs none."
             )
-        if not self.needs_github and self.artifacts_dir is None and (
-            {"binaries", "tests"} & set(self.phases)
+        if (
+            not self.needs_github
+            and self.artifacts_dir is None
+            and ({"binaries", "tests"} & set(self.phases))
         ):
             raise UsageError(
                 "--artifacts-dir is needed when the artifacts phase does not run: point it at "
                 "the folder that holds the downloaded artifacts."
             )
-        if not self.needs_github and self.artifacts_dir is not None and not self.artifacts_dir.exists():
+        if (
+            not self.needs_github
+            and self.artifacts_dir is not None
+            and not self.artifacts_dir.exists()
+        ):
             raise UsageError(
                 f"--artifacts-dir {self.artifacts_dir}: no such folder. Download the run's "
                 "artifacts there first, or add --phase artifacts."

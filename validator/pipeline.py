@@ -207,8 +207,51 @@ def _tests(config: Config, g: _Gathered) -> PhaseRecord | None:
     return None
 
 
+def _run_phase(
+    phase: str, gw: Gateway | None, config: Config, hooks: Hooks, g: _Gathered
+) -> PhaseRecord | None:
+    """Run one phase; a returned record overrides the default "ok" (e.g. "not-run")."""
+    if phase == "binaries":
+        return _binaries(g)
+    if phase == "tests":
+        return _tests(config, g)
+    assert gw is not None, f"the {phase} phase needs the gateway"
+    if phase == "health":
+        _health(gw, config, g)
+        return None
+    if phase == "dispatch":
+        _dispatch(gw, config, hooks, g)
+        return None
+    return _artifacts(gw, config, hooks, g)
+
+
+def _attempt(
+    phase: str, gw: Gateway | None, config: Config, hooks: Hooks, g: _Gathered
+) -> PhaseRecord:
+    """Run a phase and record how it went: a phase that breaks is recorded, never hidden."""
+    state: PhaseState = "ok"
+    error: str | None = None
+    try:
+        if (record := _run_phase(phase, gw, config, hooks, g)) is not None:
+            return record
+    except (AuthError, UsageError):
+        raise
+    except GitHubError as exc:
+        state = "failed" if exc.status in (404, 409, 410, 422) else "error"
+        error = str(exc)
+    except GatherError as exc:
+        state, error = "error", str(exc)
+    except OSError as exc:
+        state, error = "error", f"{type(exc).__name__}: {exc.strerror or exc}"
+    except Exception as exc:  # fail closed: a defect is recorded as an error, never GO
+        log.exception("phase %s crashed", phase)
+        state = "error"
+        error = f"internal error ({type(exc).__name__}); rerun with --verbose and report it"
+    return PhaseRecord(name=phase, state=state, error=error)
+
+
 def gather(config: Config, hooks: Hooks) -> Evidence:
-    """Run the selected phases; a phase that breaks is recorded, never hidden."""
+    """Run the selected phases in pipeline order and freeze what they saw into Evidence."""
     g = _Gathered(ref=config.ref, artifacts_dir=config.artifacts_dir)
     gw = make_gateway(config, hooks) if config.needs_github else None
     for phase in config.phases:
@@ -216,42 +259,10 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
             continue
         started = hooks.clock()
         hooks.progress(f"{phase}: started")
-        record: PhaseRecord | None = None
-        state: PhaseState = "ok"
-        error: str | None = None
-        try:
-            if phase == "health":
-                assert gw is not None
-                _health(gw, config, g)
-            elif phase == "dispatch":
-                assert gw is not None
-                _dispatch(gw, config, hooks, g)
-            elif phase == "artifacts":
-                assert gw is not None
-                record = _artifacts(gw, config, hooks, g)
-            elif phase == "binaries":
-                record = _binaries(g)
-            elif phase == "tests":
-                record = _tests(config, g)
-        except (AuthError, UsageError):
-            raise
-        except GitHubError as exc:
-            state = "failed" if exc.status in (404, 409, 410, 422) else "error"
-            error = str(exc)
-        except GatherError as exc:
-            state, error = "error", str(exc)
-        except OSError as exc:
-            state, error = "error", f"{type(exc).__name__}: {exc.strerror or exc}"
-        except Exception as exc:  # fail closed: a defect is recorded as an error, never GO
-            log.exception("phase %s crashed", phase)
-            state = "error"
-            error = f"internal error ({type(exc).__name__}); rerun with --verbose and report it"
-        seconds = hooks.clock() - started
-        g.phase_seconds[phase] = round(seconds, 3)
-        if record is None:
-            record = PhaseRecord(name=phase, state=state, error=error)
-        record = replace(record, seconds=round(seconds, 3))
-        g.records.append(record)
+        record = _attempt(phase, gw, config, hooks, g)
+        seconds = round(hooks.clock() - started, 3)
+        g.phase_seconds[phase] = seconds
+        g.records.append(replace(record, seconds=seconds))
         hooks.progress(f"{phase}: {record.state}" + (f" ({record.error})" if record.error else ""))
     if "report" in config.phases:
         g.records.append(PhaseRecord(name="report", state="ok"))

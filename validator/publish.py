@@ -54,5 +54,8 @@ def publish(report: Report, *, report_path: Path, evidence_path: Path) -> Publis
         report=report_path,
         evidence=evidence_path,
         written=True,
-        note=f"report {report_path} ({'unchanged' if unchanged else 'written'}), evidence {evidence_path}",
+        note=(
+            f"report {report_path} ({'unchanged' if unchanged else 'written'}), "
+            f"evidence {evidence_path}"
+        ),
     )

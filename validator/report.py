@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from validator.checks import CHECKS, BY_ID, Outcome, evaluate
+from validator.checks import BY_ID, CHECKS, Outcome, evaluate
 from validator.evidence import Evidence
 from validator.verdict import Verdict, Waiver, apply_waivers, decide
 

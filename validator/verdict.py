@@ -45,8 +45,9 @@ def apply_waivers(
                 f"{outcome.detail} Waived by {waiver.owner} until {waiver.expires.isoformat()}: "
                 f"{waiver.reason}"
             )
-            outcome = replace(outcome, status="waived", detail=note)
-        result.append(outcome)
+            result.append(replace(outcome, status="waived", detail=note))
+        else:
+            result.append(outcome)
     return tuple(result)
 
 

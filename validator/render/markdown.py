@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
-from validator.checks import BY_ID, PREREQUISITES
+from validator.checks import BY_ID, PREREQUISITES, Check, Outcome
 from validator.evidence import Evidence, Job
 from validator.labels import has_labels
 from validator.report import Report
 from validator.resources import data_path
 
 TEMPLATE = "ARM64_TEST_RESULTS.md.j2"
+
+
+class CheckRow(NamedTuple):
+    """One check as the template shows it."""
+
+    outcome: Outcome
+    check: Check
+    mark: str
+    blocking: bool
+
 
 STATUS_MARK = {
     "passed": "✅ passed",
@@ -131,16 +141,16 @@ def render_markdown(report: Report) -> str:
     """The full report. Same report in, byte-identical text out."""
     ev = report.evidence
     checks = [
-        {
-            "outcome": o,
-            "check": BY_ID[o.check],
-            "mark": STATUS_MARK[o.status],
-            "blocking": o.check in report.blocking,
-        }
+        CheckRow(
+            outcome=o,
+            check=BY_ID[o.check],
+            mark=STATUS_MARK[o.status],
+            blocking=o.check in report.blocking,
+        )
         for o in report.outcomes
     ]
     prerequisites = [
-        {"number": n, "title": title, "checks": [c for c in checks if c["check"].prerequisite == n]}
+        {"number": n, "title": title, "checks": [c for c in checks if c.check.prerequisite == n]}
         for n, title in sorted(PREREQUISITES.items(), key=lambda kv: (kv[0] == 0, kv[0]))
     ]
     actions = []
@@ -155,7 +165,7 @@ def render_markdown(report: Report) -> str:
         checks=checks,
         prerequisites=prerequisites,
         blockers=[
-            {"outcome": o, "check": BY_ID[o.check], "mark": STATUS_MARK[o.status]}
+            CheckRow(outcome=o, check=BY_ID[o.check], mark=STATUS_MARK[o.status], blocking=True)
             for o in report.blockers
         ],
         actions=actions,

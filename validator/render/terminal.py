@@ -46,7 +46,9 @@ def binaries_table(scan: BinaryScan) -> str:
             lines.append(f"DAMAGED   {f.path}: {f.reason}")
     for image in scan.images:
         arch = f"{image.os}/{image.architecture}" + (f"/{image.variant}" if image.variant else "")
-        lines.append(f"image     {image.path}: {arch}" + (f" ({image.reason})" if image.reason else ""))
+        lines.append(
+            f"image     {image.path}: {arch}" + (f" ({image.reason})" if image.reason else "")
+        )
     for problem in scan.problems:
         lines.append(f"SKIPPED   {problem}")
     others = sum(1 for f in scan.files if f.kind == "not-elf")

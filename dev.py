@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Set up and run validate-arm64 from a checkout, with nothing but Python >= 3.11.
+
+    python3 dev.py demo [OPTIONS]    the whole pipeline on the built-in GitHub emulator
+    python3 dev.py test [PYTEST...]  the test suite (pytest)
+    python3 dev.py check             ruff and mypy
+    python3 dev.py run [ARGS...]     any validate-arm64 command, e.g. `run --help`
+    python3 dev.py bench [--quick]   the benchmarks
+
+The first call creates .venv/ and installs the project into it (editable, with the test tools);
+later calls reinstall only when pyproject.toml changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed-from"
+
+
+def _python() -> Path:
+    return BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project, unless pyproject.toml is unchanged since last time."""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted and _python().exists():
+        return
+    if sys.version_info < (3, 11):
+        sys.exit(f"dev.py: Python >= 3.11 is needed, this is {sys.version.split()[0]}.")
+    if not _python().exists():
+        print("dev.py: creating .venv", file=sys.stderr)
+        venv.create(VENV, with_pip=True)
+    print("dev.py: installing validate-arm64 and its test tools into .venv", file=sys.stderr)
+    pip = [str(_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted + "\n")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    ensure_venv()
+    tool = str(BIN / "validate-arm64")
+    py = str(_python())
+    if command == "demo":
+        return subprocess.call([tool, "demo", *rest], cwd=ROOT)
+    if command == "run":
+        return subprocess.call([tool, *rest])
+    if command == "test":
+        return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
+    if command == "check":
+        for step in (
+            [py, "-m", "ruff", "check", "validator", "tests", "benchmarks", "fixtures", "dev.py"],
+            [py, "-m", "ruff", "format", "--check", "validator", "dev.py"],
+            [py, "-m", "mypy"],
+        ):
+            if code := subprocess.call(step, cwd=ROOT):
+                return code
+        return 0
+    if command == "bench":
+        return subprocess.call([py, str(ROOT / "benchmarks" / "run.py"), *rest], cwd=ROOT)
+    print(f"dev.py: unknown command {command!r}; see `python3 dev.py --help`.", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
