@@ -1,0 +1,383 @@
+"""The REST API's routes: request in, response out, no sockets (the server does the I/O)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from validator.emulator import payloads
+from validator.emulator.blobs import LINK_SECONDS, digest, sign
+from validator.emulator.clock import parse_iso
+from validator.emulator.payloads import V2026
+from validator.emulator.state import ApiError, World, artifacts_at, run_at
+from validator.errors import ValidatorError
+
+V2022 = "2022-11-28"
+RATE_LIMIT = 5000
+WINDOW = 3600.0
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """One API request as the routes see it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case keys
+    body: bytes = b""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Response:
+    """What to send back."""
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(
+        status=status, body=data, headers={"Content-Type": JSON_TYPE, **(headers or {})}
+    )
+
+
+def error_response(status: int, message: str) -> Response:
+    return json_response(status, payloads.error(message, status=status))
+
+
+def page_bounds(query: Mapping[str, str]) -> tuple[int, int]:
+    """``(page, per_page)``: GitHub's defaults (1, 30), ``per_page`` capped at 100."""
+
+    def number(key: str, default: int) -> int:
+        try:
+            value = int(query.get(key, default))
+        except ValueError:
+            return default
+        return value if value >= 1 else default
+
+    return number("page", 1), min(number("per_page", 30), 100)
+
+
+def link_header(base: str, path: str, query: Mapping[str, str], page: int, last: int) -> str | None:
+    """The absolute ``Link`` header for ``page`` of ``last`` (``None`` on a single page)."""
+    if last <= 1 and page <= 1:
+        return None
+
+    def url(n: int) -> str:
+        q = dict(query)
+        q["page"] = str(n)
+        return f"{base}{path}?{urlencode(q)}"
+
+    links: list[str] = []
+    if page > 1:
+        links.append(f'<{url(min(page - 1, last))}>; rel="prev"')
+    if page < last:
+        links.append(f'<{url(page + 1)}>; rel="next"')
+        links.append(f'<{url(last)}>; rel="last"')
+    if page > 1:
+        links.append(f'<{url(1)}>; rel="first"')
+    return ", ".join(links)
+
+
+def created_filter(text: str) -> Callable[[float], bool]:
+    """A predicate for GitHub's ``created`` query: ``>=T``, ``<T``, ``A..B``, ``*..B``, ``DATE``."""
+
+    def bound(value: str, upper: bool) -> float:
+        if value == "*":
+            return math.inf if upper else -math.inf
+        start = parse_iso(value)
+        if upper and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+            return start + timedelta(days=1).total_seconds() - 1e-6
+        return start
+
+    try:
+        for op in (">=", "<=", ">", "<"):
+            if text.startswith(op):
+                raw = text[len(op) :]
+                if op == ">=":
+                    lo = bound(raw, False)
+                    return lambda t: t >= lo
+                if op == "<=":
+                    hi = bound(raw, True)
+                    return lambda t: t <= hi
+                if op == ">":
+                    gt = bound(raw, True)
+                    return lambda t: t > gt
+                lt = bound(raw, False)
+                return lambda t: t < lt
+        if ".." in text:
+            a, b = text.split("..", 1)
+            lo, hi = bound(a, False), bound(b, True)
+            return lambda t: lo <= t <= hi
+        lo, hi = bound(text, False), bound(text, True)
+        return lambda t: lo <= t <= hi
+    except ValueError:
+        raise ApiError(422, f"Invalid value for 'created': {text!r}") from None
+
+
+class RateLimiter:
+    """The primary rate limit: a window of 5000 requests that resets every hour of clock time."""
+
+    def __init__(self, now: float, limit: int = RATE_LIMIT) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._reset = now + WINDOW
+        self._used = 0
+
+    def _roll(self, now: float) -> None:
+        while now >= self._reset:
+            self._reset += WINDOW
+            self._used = 0
+
+    def state(self, now: float) -> tuple[int, int]:
+        """``(used, reset)`` for the current window."""
+        with self._lock:
+            self._roll(now)
+            return self._used, int(self._reset)
+
+    def exhausted(self, now: float) -> bool:
+        """Whether the current window is used up."""
+        with self._lock:
+            self._roll(now)
+            return self._used >= self.limit
+
+    def charge(self, now: float) -> None:
+        """Count one request."""
+        with self._lock:
+            self._roll(now)
+            self._used = min(self.limit, self._used + 1)
+
+    def set_remaining(self, remaining: int, now: float) -> None:
+        with self._lock:
+            self._roll(now)
+            self._used = max(0, self.limit - remaining)
+
+    def headers(self, now: float) -> dict[str, str]:
+        used, reset = self.state(now)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.limit - used),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Resource": "core",
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call:
+    """A request matched to a route: the path's groups and the API version asked for."""
+
+    m: re.Match[str]
+    req: Request
+    version: str
+
+
+Handler = Callable[[Call], Response]
+
+
+class Api:
+    """Routes of the emulated REST API over a :class:`World`."""
+
+    def __init__(self, world: World, *, base_url: str, blob_url: str, blob_key: bytes) -> None:
+        self.world = world
+        self.base = base_url
+        self.blob_url = blob_url
+        self.blob_key = blob_key
+        repo = re.escape(world.scenario.repository.full_name)
+        r = f"/repos/(?i:{repo})"
+        self.routes: Sequence[tuple[str, re.Pattern[str], Handler]] = [
+            ("GET", re.compile(r"/rate_limit"), self.get_rate_limit),
+            ("GET", re.compile(f"{r}"), self.get_repo),
+            ("GET", re.compile(f"{r}/actions/runners"), self.list_runners),
+            ("GET", re.compile(f"{r}/actions/runners/(\\d+)"), self.get_runner),
+            ("GET", re.compile(f"{r}/actions/workflows"), self.list_workflows),
+            ("GET", re.compile(f"{r}/actions/workflows/([^/]+)"), self.get_workflow),
+            ("POST", re.compile(f"{r}/actions/workflows/([^/]+)/dispatches"), self.dispatch),
+            ("GET", re.compile(f"{r}/actions/workflows/([^/]+)/runs"), self.list_workflow_runs),
+            ("GET", re.compile(f"{r}/actions/runs"), self.list_runs),
+            ("GET", re.compile(f"{r}/actions/runs/(\\d+)"), self.get_run),
+            ("POST", re.compile(f"{r}/actions/runs/(\\d+)/cancel"), self.cancel_run),
+            ("GET", re.compile(f"{r}/actions/runs/(\\d+)/jobs"), self.list_jobs),
+            ("GET", re.compile(f"{r}/actions/jobs/(\\d+)"), self.get_job),
+            ("GET", re.compile(f"{r}/actions/jobs/(\\d+)/logs"), self.job_logs),
+            ("GET", re.compile(f"{r}/actions/runs/(\\d+)/artifacts"), self.list_artifacts),
+            ("GET", re.compile(f"{r}/actions/artifacts/(\\d+)"), self.get_artifact),
+            ("GET", re.compile(f"{r}/actions/artifacts/(\\d+)/([^/]+)"), self.download_artifact),
+        ]
+        self.limiter = RateLimiter(world.clock.now())
+
+    @property
+    def repo(self) -> Any:
+        return self.world.scenario.repository
+
+    def now(self) -> float:
+        return self.world.clock.now()
+
+    def handle(self, req: Request) -> Response:
+        """Answer one request (errors included), without rate-limit or version headers."""
+        path = req.path.rstrip("/") or "/"
+        version = req.headers.get("x-github-api-version", V2022)
+        try:
+            for method, pattern, handler in self.routes:
+                m = pattern.fullmatch(path)
+                if m and method == req.method:
+                    return handler(Call(m=m, req=req, version=version))
+            return error_response(404, "Not Found")
+        except ApiError as exc:
+            return error_response(exc.status, exc.message)
+        except ValidatorError as exc:
+            return error_response(500, f"Emulator scenario problem: {exc}")
+
+    # --- pagination ---------------------------------------------------------------------
+
+    def _page(self, req: Request, key: str, items: list[Any]) -> Response:
+        page, per_page = page_bounds(req.query)
+        last = max(1, math.ceil(len(items) / per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        link = link_header(self.base, req.path, req.query, page, last)
+        return json_response(
+            200, {"total_count": len(items), key: chunk}, {"Link": link} if link else None
+        )
+
+    # --- routes -------------------------------------------------------------------------
+
+    def get_rate_limit(self, c: Call) -> Response:
+        used, reset = self.limiter.state(self.now())
+        return json_response(200, payloads.rate_limit(self.limiter.limit, used, reset, c.version))
+
+    def get_repo(self, c: Call) -> Response:
+        return json_response(200, payloads.full_repository(self.base, self.repo, c.version))
+
+    def _runner(self, spec: Any) -> dict[str, Any]:
+        busy = spec.busy or self.world.runner_busy(spec.id, self.now())
+        return payloads.runner(spec, busy)
+
+    def list_runners(self, c: Call) -> Response:
+        specs = list(self.world.scenario.runners)
+        if "name" in c.req.query:
+            specs = [s for s in specs if s.name == c.req.query["name"]]
+        return self._page(c.req, "runners", [self._runner(s) for s in specs])
+
+    def get_runner(self, c: Call) -> Response:
+        for spec in self.world.scenario.runners:
+            if spec.id == int(c.m.group(1)):
+                return json_response(200, self._runner(spec))
+        return error_response(404, "Not Found")
+
+    def list_workflows(self, c: Call) -> Response:
+        items = [payloads.workflow(self.base, self.repo, w) for w in self.world.scenario.workflows]
+        return self._page(c.req, "workflows", items)
+
+    def get_workflow(self, c: Call) -> Response:
+        w = self.world.workflow(c.m.group(1))
+        return json_response(200, payloads.workflow(self.base, self.repo, w))
+
+    def dispatch(self, c: Call) -> Response:
+        try:
+            body = json.loads(c.req.body or b"null")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ApiError(400, "Problems parsing JSON") from None
+        legacy = self.world.scenario.legacy_ghes
+        rec = self.world.dispatch(c.m.group(1), body, strict_keys=legacy)
+        wants = isinstance(body, dict) and body.get("return_run_details") is True
+        if c.version == V2026 or (wants and not legacy):
+            return json_response(
+                200,
+                {
+                    "workflow_run_id": rec.id,
+                    "run_url": f"{self.base}/repos/{self.repo.full_name}/actions/runs/{rec.id}",
+                    "html_url": f"https://github.com/{self.repo.full_name}/actions/runs/{rec.id}",
+                },
+            )
+        return Response(status=204)
+
+    def _runs(self, req: Request, workflow_id: int | None) -> Response:
+        q = req.query
+        t = self.now()
+        created = created_filter(q["created"]) if "created" in q else None
+        views = []
+        for rec in self.world.runs():
+            view = run_at(rec, t)
+            fields = {
+                "event": rec.event,
+                "branch": rec.branch,
+                "head_sha": rec.head_sha,
+                "actor": payloads.ACTOR,
+                "check_suite_id": str(rec.id + 7),
+            }
+            if (
+                (workflow_id is None or rec.workflow.id == workflow_id)
+                and all(q[k] == v for k, v in fields.items() if k in q)
+                and ("status" not in q or q["status"] in (view.status, view.conclusion))
+                and (created is None or created(rec.created))
+            ):
+                views.append(payloads.run(self.base, self.repo, view))
+        return self._page(req, "workflow_runs", views)
+
+    def list_runs(self, c: Call) -> Response:
+        return self._runs(c.req, None)
+
+    def list_workflow_runs(self, c: Call) -> Response:
+        return self._runs(c.req, self.world.workflow(c.m.group(1)).id)
+
+    def get_run(self, c: Call) -> Response:
+        rec = self.world.run(int(c.m.group(1)))
+        return json_response(200, payloads.run(self.base, self.repo, run_at(rec, self.now())))
+
+    def cancel_run(self, c: Call) -> Response:
+        self.world.cancel(int(c.m.group(1)))
+        return json_response(202, {})
+
+    def list_jobs(self, c: Call) -> Response:
+        jobs = self.world.jobs(int(c.m.group(1)), self.now())
+        return self._page(c.req, "jobs", [payloads.job(self.base, self.repo, j) for j in jobs])
+
+    def get_job(self, c: Call) -> Response:
+        view = self.world.job(int(c.m.group(1)), self.now())
+        return json_response(200, payloads.job(self.base, self.repo, view))
+
+    def _signed(self, path: str) -> str:
+        return f"{self.blob_url}{path}?{sign(self.blob_key, path, self.now() + LINK_SECONDS)}"
+
+    def job_logs(self, c: Call) -> Response:
+        view = self.world.job(int(c.m.group(1)), self.now())
+        if view.status != "completed" or view.runner is None:
+            return error_response(404, "Not Found")
+        return Response(status=302, headers={"Location": self._signed(f"/logs/{view.id}.txt")})
+
+    def _artifact(self, view: Any) -> dict[str, Any]:
+        data = self.world.zip_bytes(view.spec)
+        return payloads.artifact(self.base, self.repo, view, len(data), digest(data))
+
+    def list_artifacts(self, c: Call) -> Response:
+        rec = self.world.run(int(c.m.group(1)))
+        views = artifacts_at(rec, self.now())
+        if "name" in c.req.query:
+            views = [v for v in views if v.spec.name == c.req.query["name"]]
+        return self._page(c.req, "artifacts", [self._artifact(v) for v in views])
+
+    def get_artifact(self, c: Call) -> Response:
+        view = self.world.artifact(int(c.m.group(1)), self.now())
+        return json_response(200, self._artifact(view))
+
+    def download_artifact(self, c: Call) -> Response:
+        view = self.world.artifact(int(c.m.group(1)), self.now())
+        if c.m.group(2) != "zip":
+            return error_response(404, "Not Found")
+        if view.expired:
+            return error_response(410, "Artifact has expired")
+        name = quote(view.spec.name, safe="")
+        return Response(
+            status=302, headers={"Location": self._signed(f"/artifacts/{view.id}/{name}.zip")}
+        )

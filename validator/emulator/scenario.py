@@ -1,0 +1,618 @@
+"""Scenarios: the state a GitHub repository is in, read from ``fixtures/scenarios/NAME.json``.
+
+A scenario names the repository, its runners and workflows, what a dispatch of each workflow
+produces (a *plan*: queueing, jobs, steps, logs, artifacts), the runs that already exist, and
+``cli`` hints telling the tool how to validate it. Loading checks every field, so a broken
+scenario fails here with a message naming the file and the field, never later in the server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from validator.emulator.clock import parse_iso
+from validator.errors import UsageError
+from validator.resources import data_path
+
+InputType = Literal["string", "boolean", "choice", "number", "environment"]
+INPUT_TYPES: tuple[str, ...] = ("string", "boolean", "choice", "number", "environment")
+WORKFLOW_STATES = (
+    "active",
+    "deleted",
+    "disabled_fork",
+    "disabled_inactivity",
+    "disabled_manually",
+)
+CONCLUSIONS = (
+    "success",
+    "failure",
+    "neutral",
+    "cancelled",
+    "skipped",
+    "timed_out",
+    "action_required",
+)
+HOSTED = "hosted"  # a job's "runner" value for a GitHub-hosted runner (ubuntu-latest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositorySpec:
+    """The repository the emulator serves."""
+
+    owner: str
+    name: str
+    id: int
+    default_branch: str
+    branches: Mapping[str, str]  # branch name -> head sha
+    tags: Mapping[str, str] = field(default_factory=dict)
+    private: bool = False
+    language: str | None = None
+    description: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerSpec:
+    """A self-hosted runner registered on the repository."""
+
+    id: int
+    name: str
+    os: str
+    status: str
+    busy: bool
+    labels: tuple[str, ...]
+    ephemeral: bool = False
+    version: str | None = None
+    group_id: int = 1
+    group: str = "Default"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputSpec:
+    """A declared ``workflow_dispatch`` input."""
+
+    name: str
+    type: InputType = "string"
+    required: bool = False
+    default: str | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSpec:
+    """One file in an artifact: a fixture file, inline text, or a tar.gz of further files."""
+
+    path: str
+    source: str | None = None  # relative to the fixtures folder
+    text: str | None = None
+    members: tuple[FileSpec, ...] | None = None  # set for a nested .tar.gz
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactSpec:
+    """An artifact a run uploads."""
+
+    name: str
+    files: tuple[FileSpec, ...]
+    job: str | None = None  # appears when this job completes; None: when the run completes
+    retention_days: int = 90
+    expired: bool = False  # expired (or deleted) as soon as it appears
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepSpec:
+    """A step of a job."""
+
+    name: str
+    seconds: float
+    conclusion: str = "success"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerRef:
+    """Who runs a job: a scenario runner, or a GitHub-hosted one."""
+
+    id: int
+    name: str
+    group_id: int
+    group: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    """A job of a run, with its place on the run's timeline (seconds after the queue ends)."""
+
+    name: str
+    labels: tuple[str, ...]
+    runner: RunnerRef | None
+    start: float
+    steps: tuple[StepSpec, ...]
+    conclusion: str
+    log: str | None = None  # fixture file whose text appears in the job log
+    log_step: str | None = None  # the step whose output that text is
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+    @property
+    def end(self) -> float:
+        return self.start + self.seconds
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanSpec:
+    """What one run does: how long it queues and runs, its jobs, its artifacts."""
+
+    queue_seconds: float | None  # None: it never leaves the queue
+    run_seconds: float
+    conclusion: str
+    jobs: tuple[JobSpec, ...]
+    artifacts: tuple[ArtifactSpec, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowSpec:
+    """A workflow of the repository and what dispatching it produces."""
+
+    id: int
+    name: str
+    path: str
+    state: str
+    branches: tuple[str, ...]  # branches whose tree has this file
+    dispatch: bool  # has an ``on: workflow_dispatch`` trigger
+    inputs: tuple[InputSpec, ...] = ()
+    on_dispatch: PlanSpec | None = None
+    created_at: str = "2025-12-20T10:00:00Z"
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """A run that exists before the emulator starts."""
+
+    id: int
+    workflow_id: int
+    run_number: int
+    event: str
+    branch: str
+    head_sha: str
+    created: float
+    plan: PlanSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class CliHints:
+    """How the tool should validate this scenario (what ``demo`` passes on its command line)."""
+
+    workflow: str
+    ref: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    expected_tests: int | None = None
+    min_tests: int | None = None
+    run_id: int | None = None  # attach to this existing run instead of dispatching
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A loaded, checked scenario."""
+
+    name: str
+    description: str
+    repository: RepositorySpec
+    runners: tuple[RunnerSpec, ...]
+    workflows: tuple[WorkflowSpec, ...]
+    runs: tuple[RunSpec, ...]
+    cli: CliHints
+    fixtures_dir: Path
+    legacy_ghes: bool = False
+
+
+def scenarios_dir() -> Path:
+    """Folder that holds the shipped scenarios."""
+    return data_path("fixtures", "scenarios")
+
+
+def scenario_names() -> list[str]:
+    """Names of the shipped scenarios, sorted."""
+    folder = scenarios_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json"))
+
+
+def load_scenario(name_or_path: str | Path, *, fixtures_dir: Path | None = None) -> Scenario:
+    """Load and check a scenario by name (``healthy``) or by path to its JSON file.
+
+    ``fixtures_dir`` is where artifact and log ``source`` paths are read from (default: the
+    shipped ``fixtures/``).
+    """
+    text_name = str(name_or_path)
+    if isinstance(name_or_path, Path) or text_name.endswith(".json") or "/" in text_name:
+        path = Path(name_or_path)
+        name = path.stem
+    else:
+        name = text_name
+        path = scenarios_dir() / f"{name}.json"
+        if not path.is_file():
+            known = ", ".join(scenario_names()) or "none found"
+            raise UsageError(f"Unknown emulator scenario {name!r}: choose one of {known}.")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read scenario file {path}: {exc.strerror}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"Scenario file {path} is not valid JSON ({exc}); fix it.") from None
+    return parse_scenario(raw, name=name, fixtures_dir=fixtures_dir or data_path("fixtures"))
+
+
+def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
+    """Build a :class:`Scenario` from decoded JSON, checking every field."""
+    r = _Reader(name)
+    top = r.obj(raw, "scenario")
+    repo = _repository(r, r.obj(top.get("repository"), "repository"))
+    runners = tuple(
+        _runner(r, r.obj(x, f"runners[{i}]"), f"runners[{i}]")
+        for i, x in enumerate(r.items(top.get("runners", []), "runners"))
+    )
+    r.unique([x.name for x in runners], "runners", "name")
+    r.unique([str(x.id) for x in runners], "runners", "id")
+    by_name = {x.name: x for x in runners}
+    workflows = tuple(
+        _workflow(r, r.obj(x, f"workflows[{i}]"), f"workflows[{i}]", by_name, repo)
+        for i, x in enumerate(r.items(top.get("workflows"), "workflows"))
+    )
+    r.unique([str(w.id) for w in workflows], "workflows", "id")
+    r.unique([w.file_name for w in workflows], "workflows", "path")
+    wf_ids = {w.id for w in workflows}
+    runs = tuple(
+        _run(
+            r, r.obj(x, f"runs[{i}]"), f"runs[{i}]", runners=by_name, repo=repo, workflow_ids=wf_ids
+        )
+        for i, x in enumerate(r.items(top.get("runs", []), "runs"))
+    )
+    r.unique([str(x.id) for x in runs], "runs", "id")
+    cli = _cli(r, r.obj(top.get("cli"), "cli"))
+    return Scenario(
+        name=name,
+        description=r.text(top.get("description", ""), "description"),
+        repository=repo,
+        runners=runners,
+        workflows=workflows,
+        runs=runs,
+        cli=cli,
+        fixtures_dir=fixtures_dir,
+        legacy_ghes=r.flag(top.get("legacy_ghes", False), "legacy_ghes"),
+    )
+
+
+class _Reader:
+    """Typed access to decoded JSON that fails with the scenario and field named."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, problem: str) -> UsageError:
+        return UsageError(
+            f"Scenario {self.name!r}, field {where}: {problem}. "
+            f"Fix fixtures/scenarios/{self.name}.json."
+        )
+
+    def obj(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "expected an object")
+        return value
+
+    def items(self, value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(where, "expected a list")
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, "expected a string")
+        return value
+
+    def opt_text(self, value: Any, where: str) -> str | None:
+        return None if value is None else self.text(value, where)
+
+    def integer(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(where, "expected a non-negative integer")
+        return value
+
+    def number(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(where, "expected a non-negative number")
+        return float(value)
+
+    def flag(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, "expected true or false")
+        return value
+
+    def texts(self, value: Any, where: str) -> tuple[str, ...]:
+        return tuple(self.text(x, f"{where}[{i}]") for i, x in enumerate(self.items(value, where)))
+
+    def choice(self, value: Any, where: str, allowed: tuple[str, ...]) -> str:
+        text = self.text(value, where)
+        if text not in allowed:
+            raise self.fail(where, f"{text!r} is not one of {', '.join(allowed)}")
+        return text
+
+    def unique(self, values: list[str], where: str, key: str) -> None:
+        seen: set[str] = set()
+        for v in values:
+            if v in seen:
+                raise self.fail(where, f"{key} {v!r} appears twice")
+            seen.add(v)
+
+
+def _repository(r: _Reader, d: dict[str, Any]) -> RepositorySpec:
+    branches = r.obj(d.get("branches"), "repository.branches")
+    tags = r.obj(d.get("tags", {}), "repository.tags")
+    default = r.text(d.get("default_branch"), "repository.default_branch")
+    if default not in branches:
+        raise r.fail("repository.default_branch", f"{default!r} is not in repository.branches")
+    return RepositorySpec(
+        owner=r.text(d.get("owner"), "repository.owner"),
+        name=r.text(d.get("name"), "repository.name"),
+        id=r.integer(d.get("id", 1), "repository.id"),
+        default_branch=default,
+        branches={k: r.text(v, f"repository.branches.{k}") for k, v in branches.items()},
+        tags={k: r.text(v, f"repository.tags.{k}") for k, v in tags.items()},
+        private=r.flag(d.get("private", False), "repository.private"),
+        language=r.opt_text(d.get("language"), "repository.language"),
+        description=r.opt_text(d.get("description"), "repository.description"),
+    )
+
+
+def _runner(r: _Reader, d: dict[str, Any], where: str) -> RunnerSpec:
+    return RunnerSpec(
+        id=r.integer(d.get("id"), f"{where}.id"),
+        name=r.text(d.get("name"), f"{where}.name"),
+        os=r.text(d.get("os", "Linux"), f"{where}.os"),
+        status=r.choice(d.get("status"), f"{where}.status", ("online", "offline")),
+        busy=r.flag(d.get("busy", False), f"{where}.busy"),
+        labels=r.texts(d.get("labels"), f"{where}.labels"),
+        ephemeral=r.flag(d.get("ephemeral", False), f"{where}.ephemeral"),
+        version=r.opt_text(d.get("version"), f"{where}.version"),
+        group_id=r.integer(d.get("group_id", 1), f"{where}.group_id"),
+        group=r.text(d.get("group", "Default"), f"{where}.group"),
+    )
+
+
+def _input(r: _Reader, name: str, d: dict[str, Any], where: str) -> InputSpec:
+    kind = r.choice(d.get("type", "string"), f"{where}.type", INPUT_TYPES)
+    default = d.get("default")
+    if isinstance(default, bool):
+        default = "true" if default else "false"
+    elif isinstance(default, int | float):
+        default = str(default)
+    options = r.texts(d.get("options", []), f"{where}.options")
+    if kind == "choice" and not options:
+        raise r.fail(f"{where}.options", "a choice input needs options")
+    return InputSpec(
+        name=name,
+        type=kind,  # type: ignore[arg-type]  # checked against INPUT_TYPES above
+        required=r.flag(d.get("required", False), f"{where}.required"),
+        default=r.opt_text(default, f"{where}.default"),
+        options=options,
+    )
+
+
+def _workflow(
+    r: _Reader,
+    d: dict[str, Any],
+    where: str,
+    runners: Mapping[str, RunnerSpec],
+    repo: RepositorySpec,
+) -> WorkflowSpec:
+    inputs_raw = r.obj(d.get("inputs", {}), f"{where}.inputs")
+    inputs = tuple(
+        _input(r, k, r.obj(v, f"{where}.inputs.{k}"), f"{where}.inputs.{k}")
+        for k, v in inputs_raw.items()
+    )
+    branches = r.texts(d.get("branches", [repo.default_branch]), f"{where}.branches")
+    for b in branches:
+        if b not in repo.branches:
+            raise r.fail(f"{where}.branches", f"{b!r} is not in repository.branches")
+    plan_raw = d.get("on_dispatch")
+    plan = None
+    if plan_raw is not None:
+        plan = _plan(r, r.obj(plan_raw, f"{where}.on_dispatch"), f"{where}.on_dispatch", runners)
+    path = r.text(d.get("path"), f"{where}.path")
+    if not path.startswith(".github/workflows/"):
+        raise r.fail(f"{where}.path", "must start with .github/workflows/")
+    return WorkflowSpec(
+        id=r.integer(d.get("id"), f"{where}.id"),
+        name=r.text(d.get("name"), f"{where}.name"),
+        path=path,
+        state=r.choice(d.get("state", "active"), f"{where}.state", WORKFLOW_STATES),
+        branches=branches,
+        dispatch=r.flag(d.get("dispatch", True), f"{where}.dispatch"),
+        inputs=inputs,
+        on_dispatch=plan,
+        created_at=r.text(d.get("created_at", "2025-12-20T10:00:00Z"), f"{where}.created_at"),
+    )
+
+
+def _file(r: _Reader, d: dict[str, Any], where: str) -> FileSpec:
+    path = r.text(d.get("path"), f"{where}.path")
+    given = [k for k in ("source", "text", "json", "tar_gz") if k in d]
+    if len(given) != 1:
+        raise r.fail(where, "give exactly one of source, text, json, tar_gz")
+    kind = given[0]
+    if kind == "source":
+        return FileSpec(path=path, source=r.text(d["source"], f"{where}.source"))
+    if kind == "text":
+        return FileSpec(path=path, text=r.text(d["text"], f"{where}.text"))
+    if kind == "json":
+        return FileSpec(path=path, text=json.dumps(d["json"], indent=2) + "\n")
+    members = tuple(
+        _file(r, r.obj(x, f"{where}.tar_gz[{i}]"), f"{where}.tar_gz[{i}]")
+        for i, x in enumerate(r.items(d["tar_gz"], f"{where}.tar_gz"))
+    )
+    return FileSpec(path=path, members=members)
+
+
+def _artifact(r: _Reader, d: dict[str, Any], where: str, jobs: set[str]) -> ArtifactSpec:
+    job = r.opt_text(d.get("job"), f"{where}.job")
+    if job is not None and job not in jobs:
+        raise r.fail(f"{where}.job", f"no job named {job!r} in this plan")
+    return ArtifactSpec(
+        name=r.text(d.get("name"), f"{where}.name"),
+        files=tuple(
+            _file(r, r.obj(x, f"{where}.files[{i}]"), f"{where}.files[{i}]")
+            for i, x in enumerate(r.items(d.get("files"), f"{where}.files"))
+        ),
+        job=job,
+        retention_days=r.integer(d.get("retention_days", 90), f"{where}.retention_days"),
+        expired=r.flag(d.get("expired", False), f"{where}.expired"),
+    )
+
+
+def _runner_ref(
+    r: _Reader, value: Any, where: str, runners: Mapping[str, RunnerSpec], index: int
+) -> RunnerRef | None:
+    if value is None:
+        return None
+    name = r.text(value, where)
+    if name == HOSTED:
+        number = 1_000_000 + index
+        return RunnerRef(
+            id=number, name=f"GitHub Actions {number}", group_id=0, group="GitHub Actions"
+        )
+    if name not in runners:
+        raise r.fail(where, f"no runner named {name!r} (use a scenario runner or {HOSTED!r})")
+    spec = runners[name]
+    return RunnerRef(id=spec.id, name=spec.name, group_id=spec.group_id, group=spec.group)
+
+
+def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, RunnerSpec]) -> PlanSpec:
+    jobs: list[JobSpec] = []
+    cursor = 0.0
+    for i, x in enumerate(r.items(d.get("jobs"), f"{where}.jobs")):
+        jw = f"{where}.jobs[{i}]"
+        jd = r.obj(x, jw)
+        steps = tuple(
+            StepSpec(
+                name=r.text(s.get("name"), f"{jw}.steps[{k}].name"),
+                seconds=r.number(s.get("seconds", 1), f"{jw}.steps[{k}].seconds"),
+                conclusion=r.choice(
+                    s.get("conclusion", "success"), f"{jw}.steps[{k}].conclusion", CONCLUSIONS
+                ),
+            )
+            for k, s in enumerate(
+                r.obj(s, f"{jw}.steps[{k}]")
+                for k, s in enumerate(r.items(jd.get("steps", []), f"{jw}.steps"))
+            )
+        )
+        failed = any(s.conclusion == "failure" for s in steps)
+        conclusion = r.choice(
+            jd.get("conclusion", "failure" if failed else "success"),
+            f"{jw}.conclusion",
+            CONCLUSIONS,
+        )
+        start = (
+            r.number(jd["start_seconds"], f"{jw}.start_seconds")
+            if "start_seconds" in jd
+            else cursor
+        )
+        log = r.opt_text(jd.get("log"), f"{jw}.log")
+        log_step = r.opt_text(jd.get("log_step"), f"{jw}.log_step")
+        if log_step is not None and log_step not in {s.name for s in steps}:
+            raise r.fail(f"{jw}.log_step", f"no step named {log_step!r}")
+        job = JobSpec(
+            name=r.text(jd.get("name"), f"{jw}.name"),
+            labels=r.texts(jd.get("labels", []), f"{jw}.labels"),
+            runner=_runner_ref(r, jd.get("runner"), f"{jw}.runner", runners, i + 1),
+            start=start,
+            steps=steps,
+            conclusion=conclusion,
+            log=log,
+            log_step=log_step,
+        )
+        if job.runner is None and job.conclusion != "skipped" and steps:
+            raise r.fail(f"{jw}.runner", "a job with steps needs the runner that ran it")
+        jobs.append(job)
+        cursor = max(cursor, job.end)
+    r.unique([j.name for j in jobs], f"{where}.jobs", "name")
+    longest = max((j.end for j in jobs), default=0.0)
+    run_seconds = r.number(d.get("run_seconds", longest), f"{where}.run_seconds")
+    if run_seconds < longest:
+        raise r.fail(f"{where}.run_seconds", f"shorter than its jobs ({longest:g} s)")
+    queue = d.get("queue_seconds", 0)
+    any_failed = any(j.conclusion == "failure" for j in jobs)
+    names = {j.name for j in jobs}
+    return PlanSpec(
+        queue_seconds=None if queue is None else r.number(queue, f"{where}.queue_seconds"),
+        run_seconds=run_seconds,
+        conclusion=r.choice(
+            d.get("conclusion", "failure" if any_failed else "success"),
+            f"{where}.conclusion",
+            CONCLUSIONS,
+        ),
+        jobs=tuple(jobs),
+        artifacts=tuple(
+            _artifact(r, r.obj(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
+            for i, x in enumerate(r.items(d.get("artifacts", []), f"{where}.artifacts"))
+        ),
+    )
+
+
+def _run(
+    r: _Reader,
+    d: dict[str, Any],
+    where: str,
+    *,
+    runners: Mapping[str, RunnerSpec],
+    repo: RepositorySpec,
+    workflow_ids: set[int],
+) -> RunSpec:
+    wf = r.integer(d.get("workflow"), f"{where}.workflow")
+    if wf not in workflow_ids:
+        raise r.fail(f"{where}.workflow", f"no workflow with id {wf}")
+    branch = r.text(d.get("branch", repo.default_branch), f"{where}.branch")
+    if branch not in repo.branches:
+        raise r.fail(f"{where}.branch", f"{branch!r} is not in repository.branches")
+    created_text = r.text(d.get("created"), f"{where}.created")
+    try:
+        created = parse_iso(created_text)
+    except ValueError:
+        raise r.fail(f"{where}.created", f"{created_text!r} is not an ISO 8601 time") from None
+    return RunSpec(
+        id=r.integer(d.get("id"), f"{where}.id"),
+        workflow_id=wf,
+        run_number=r.integer(d.get("run_number", 1), f"{where}.run_number"),
+        event=r.text(d.get("event", "workflow_dispatch"), f"{where}.event"),
+        branch=branch,
+        head_sha=r.text(d.get("head_sha", repo.branches[branch]), f"{where}.head_sha"),
+        created=created,
+        plan=_plan(r, r.obj(d.get("plan"), f"{where}.plan"), f"{where}.plan", runners),
+    )
+
+
+def _cli(r: _Reader, d: dict[str, Any]) -> CliHints:
+    inputs = r.obj(d.get("inputs", {}), "cli.inputs")
+    expected = d.get("expected_tests")
+    minimum = d.get("min_tests")
+    run_id = d.get("run_id")
+    return CliHints(
+        workflow=r.text(d.get("workflow"), "cli.workflow"),
+        ref=r.text(d.get("ref"), "cli.ref"),
+        inputs={k: r.text(v, f"cli.inputs.{k}") for k, v in inputs.items()},
+        expected_tests=None if expected is None else r.integer(expected, "cli.expected_tests"),
+        min_tests=None if minimum is None else r.integer(minimum, "cli.min_tests"),
+        run_id=None if run_id is None else r.integer(run_id, "cli.run_id"),
+    )
