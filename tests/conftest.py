@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,3 +39,20 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is not present")
     return SHARED
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``validate-arm64`` console script in a subprocess."""
+    script = Path(sys.executable).with_name("validate-arm64")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "validator.cli"]
+    merged = {k: v for k, v in os.environ.items()}
+    merged.update(env or {})
+    return subprocess.run([*command, *args], cwd=cwd, env=merged, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli("count-tests", path)`` → the finished process (exit code, stdout, stderr)."""
+    return run_cli

@@ -51,6 +51,8 @@ Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
 Token: GITHUB_TOKEN, then GH_TOKEN. Repository: --repo or GITHUB_REPOSITORY.
 """
 
+DEFAULT_EVIDENCE = DEFAULT_REPORT.with_suffix(".json")
+
 app = typer.Typer(
     help=HELP,
     add_completion=False,
@@ -404,6 +406,39 @@ def count_tests(
         if minimum is not None and total < minimum:
             typer.echo(f"count: {total} tests, at least {minimum} required")
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command("gate")
+def gate(
+    evidence: Annotated[
+        Path,
+        typer.Option("--evidence", metavar="PATH", help="Evidence JSON written by a validation."),
+    ] = DEFAULT_EVIDENCE,
+    max_age: Annotated[
+        str,
+        typer.Option(
+            "--max-age", metavar="DURATION", help="Refuse evidence older than this, e.g. 26h or 7d."
+        ),
+    ] = "26h",
+    sha: Annotated[
+        str | None,
+        typer.Option("--sha", help="Refuse evidence gathered for another commit."),
+    ] = None,
+) -> None:
+    """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other)."""
+    import datetime as dt
+
+    from validator.gate import judge_gate, load_document
+
+    result = judge_gate(
+        load_document(evidence),
+        source=str(evidence),
+        now=dt.datetime.now(dt.UTC),
+        max_age=parse_duration(max_age, option="--max-age"),
+        sha=sha,
+    )
+    typer.echo(result.line, err=result.code != 0)
+    raise typer.Exit(result.code)
 
 
 @app.command("demo")
