@@ -19,11 +19,11 @@ from validator.config import (
     DEFAULT_WORKFLOW,
     PHASES,
     Config,
-    labels_option,
+    build_config,
+    describe,
     order_phases,
     parse_duration,
-    parse_inputs,
-    parse_repository,
+    read_config_file,
 )
 from validator.errors import UsageError, ValidatorError
 from validator.verdict import EXIT_INTERRUPTED, EXIT_USAGE
@@ -155,6 +155,15 @@ def validate(
             rich_help_panel=GITHUB,
         ),
     ] = None,
+    use_latest_run: Annotated[
+        bool,
+        typer.Option(
+            "--use-latest-run",
+            help="Validate the newest completed run on the ref instead of dispatching one "
+            "(for nightly jobs: spends no runner time).",
+            rich_help_panel=GITHUB,
+        ),
+    ] = False,
     labels: Annotated[
         str | None,
         typer.Option(
@@ -277,6 +286,24 @@ def validate(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Settings file [default: [tool.validate-arm64] in ./pyproject.toml, else "
+            "./.github/validate-arm64.toml]. Flags override it.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Show the merged settings and where each came from, then exit.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="No progress lines on stderr.", rich_help_panel=OUTPUT),
@@ -298,33 +325,60 @@ def validate(
     )
     if ctx.invoked_subcommand is not None:
         return
-    selected = PHASES if all_phases else order_phases(phase or [])
-    config = Config(
-        phases=selected,
-        repository=parse_repository(repo, source="--repo/GITHUB_REPOSITORY") if repo else None,
-        workflow=workflow,
-        ref=ref,
-        inputs=parse_inputs(inputs or []),
-        run_id=run_id,
-        expected_tests=expected_tests,
-        min_tests=min_tests,
-        labels=labels_option(labels),
-        arm64_jobs=tuple(arm64_job or ()),
-        report=report,
-        evidence=evidence,
-        artifacts_dir=artifacts_dir,
-        api_url=api_url.rstrip("/"),
+    config = build_config(
+        phases=PHASES if all_phases else order_phases(phase or []),
+        flags=_given(ctx, PARAM_KEYS),
+        file=read_config_file(config_file, cwd=Path.cwd()),
         token=_token(),
-        queue_timeout=parse_duration(queue_timeout, option="--queue-timeout"),
-        run_timeout=parse_duration(run_timeout, option="--run-timeout"),
-        poll_interval=parse_duration(poll_interval, option="--poll-interval"),
-        run_budget=parse_duration(run_budget, option="--run-budget"),
-        autoscaling=autoscaling,
-        cancel_on_abort=cancel_on_abort,
-    ).validate()
+    )
+    if print_config:
+        typer.echo(describe(config))
+        raise typer.Exit(0)
     from validator.pipeline import Hooks
 
     raise typer.Exit(_validate(config, Hooks(progress=_progress_printer(quiet))))
+
+
+# CLI parameter → configuration key (see validator.config.KEYS)
+PARAM_KEYS = {
+    "repo": "repo",
+    "workflow": "workflow",
+    "ref": "ref",
+    "inputs": "inputs",
+    "run_id": "run-id",
+    "use_latest_run": "use-latest-run",
+    "labels": "labels",
+    "arm64_job": "arm64-jobs",
+    "autoscaling": "autoscaling",
+    "queue_timeout": "queue-timeout",
+    "run_timeout": "run-timeout",
+    "poll_interval": "poll-interval",
+    "cancel_on_abort": "cancel-on-abort",
+    "api_url": "api-url",
+    "expected_tests": "expected-tests",
+    "min_tests": "min-tests",
+    "run_budget": "run-budget",
+    "report": "report",
+    "evidence": "evidence",
+    "artifacts_dir": "artifacts-dir",
+}
+
+
+def _given(ctx: typer.Context, keys: dict[str, str]) -> dict[str, tuple[object, str]]:
+    """The options the user actually gave (flag or environment), with where each came from."""
+    given: dict[str, tuple[object, str]] = {}
+    for param in ctx.command.params:
+        if param.name not in keys:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        origin = getattr(source, "name", "DEFAULT")
+        if origin == "COMMANDLINE":
+            flag = max(param.opts, key=len)
+            given[keys[param.name]] = (ctx.params[param.name], flag)
+        elif origin == "ENVIRONMENT":
+            envvar = param.envvar if isinstance(param.envvar, str) else "environment"
+            given[keys[param.name]] = (ctx.params[param.name], f"env {envvar}")
+    return given
 
 
 def _validate(config: Config, hooks: Hooks) -> int:
@@ -337,7 +391,7 @@ def _validate(config: Config, hooks: Hooks) -> int:
 
     with exclusive(config.report):
         evidence = gather(config, hooks)
-        report = judge(evidence)
+        report = judge(evidence, waivers=config.waivers, warn_only=config.warn_only)
         typer.echo(summary(report))
         if "report" in config.phases:
             published = publish(
