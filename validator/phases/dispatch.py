@@ -1,0 +1,357 @@
+"""The dispatch phase: start the workflow (or attach to a run), wait for it, record who ran what."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.errors import GitHubError, WaitTimeout
+from validator.evidence import Job, Run, Runner
+from validator.gateway import seconds_between
+from validator.phases.health import runner_matches
+
+if TYPE_CHECKING:
+    from validator.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+WAITING = frozenset({"queued", "waiting", "requested", "pending"})
+FAILED = frozenset({"failure", "timed_out", "startup_failure"})
+HEARTBEAT_SECONDS = 60.0
+BACKOFF = 1.5  # each unchanged poll waits this much longer, up to MAX_POLL_FACTOR x
+MAX_POLL_FACTOR = 6.0
+MIN_SLEEP = 0.1  # never a tight loop, whatever the poll interval
+NOT_VISIBLE_GRACE = 60.0  # a just-dispatched run may answer 404 for a moment
+EXCERPT_LINES = 40
+EXCERPT_CHARS = 4000
+_TEST_STEP = re.compile(r"\btests?\b|\bcargo\s+(?:nextest|test)\b|\bpytest\b|\bctest\b", re.I)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Waiting:
+    """What waiting needs besides the gateway."""
+
+    workflow: str
+    labels: Sequence[str]
+    runners: Sequence[Runner] | None
+    queue_timeout: float
+    run_timeout: float
+    poll_interval: float
+    progress: Callable[[str], None]
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+
+def dispatch_and_wait(
+    gw: Gateway,
+    *,
+    workflow: str,
+    ref: str,
+    inputs: Mapping[str, str],
+    run_id: int | None,
+    labels: Sequence[str],
+    runners: Sequence[Runner] | None,
+    queue_timeout: float,
+    run_timeout: float,
+    poll_interval: float,
+    progress: Callable[[str], None],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    logs_dir: Path,
+    cancel_on_abort: bool = False,
+) -> Run:
+    """Dispatch ``workflow`` on ``ref`` (or attach to ``run_id``), wait, and record the run.
+
+    A deadline does not raise: the run comes back with ``wait_error`` saying what was
+    waited for and what to do. Ctrl-C cancels the run first when ``cancel_on_abort``.
+    """
+    w = _Waiting(
+        workflow=workflow,
+        labels=labels,
+        runners=runners,
+        queue_timeout=queue_timeout,
+        run_timeout=run_timeout,
+        poll_interval=poll_interval,
+        progress=progress,
+        clock=clock,
+        sleep=sleep,
+    )
+    dispatched = run_id is None
+    if run_id is None:
+        run_id = _dispatch(gw, w, ref=ref, inputs=inputs)
+    else:
+        progress(f"attaching to run {run_id} of {workflow}")
+    try:
+        run, stop = _wait(gw, w, run_id, just_dispatched=dispatched)
+    except KeyboardInterrupt:
+        if cancel_on_abort:
+            _cancel(gw, run_id, progress)
+        raise
+    jobs = gw.jobs(run.id, run.attempt)
+    jobs = _with_runner_labels(gw, jobs, runners)
+    if run.status == "completed":
+        jobs = _with_logs(gw, jobs, logs_dir, progress)
+    wait_error = None if stop is None else _wait_error(w, run, stop, jobs)
+    run = dataclasses.replace(run, dispatched=dispatched, jobs=jobs, wait_error=wait_error)
+    return with_job_timings(run)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Stop:
+    """Why waiting stopped before the run completed."""
+
+    deadline: str  # "queue" or "run"
+    spent: float
+
+
+def _dispatch(gw: Gateway, w: _Waiting, *, ref: str, inputs: Mapping[str, str]) -> int:
+    """Dispatch and return the new run's id, finding it by elimination if GitHub did not say."""
+    mark = gw.mark_runs(w.workflow, ref=ref)
+    run_id = gw.dispatch(w.workflow, ref=ref, inputs=inputs)
+    if run_id is not None:
+        w.progress(f"dispatched {w.workflow} on {ref}: run {run_id}")
+        return run_id
+    w.progress(f"dispatched {w.workflow} on {ref}; looking for the run it created")
+    started = w.clock()
+    interval = w.poll_interval
+    while True:
+        found = gw.find_dispatched_run(mark)
+        if found is not None:
+            w.progress(f"found run {found} created by the dispatch")
+            return found
+        waited = w.clock() - started
+        if waited >= w.queue_timeout:
+            raise WaitTimeout(
+                f"Dispatched {w.workflow} on {ref}, but no new run appeared within "
+                f"{duration(waited)}. Look at the repository's Actions tab and pass "
+                "--run-id N to attach to the run."
+            )
+        w.sleep(max(MIN_SLEEP, min(interval, w.queue_timeout - waited)))
+        interval = min(interval * BACKOFF, w.poll_interval * MAX_POLL_FACTOR)
+
+
+def _wait(
+    gw: Gateway, w: _Waiting, run_id: int, *, just_dispatched: bool
+) -> tuple[Run, _Stop | None]:
+    """Poll the run until it completes or a deadline passes."""
+    started = w.clock()
+    running_since: float | None = None
+    last_status: str | None = None
+    last_beat = started
+    interval = w.poll_interval
+    while True:
+        try:
+            run, changed = gw.run(run_id)
+        except GitHubError as exc:
+            if not (just_dispatched and exc.status == 404):
+                raise
+            if w.clock() - started > NOT_VISIBLE_GRACE:
+                raise
+            w.sleep(max(MIN_SLEEP, w.poll_interval))
+            continue
+        now = w.clock()
+        if run.status != last_status:
+            w.progress(f"run {run.id} of {w.workflow}: {_words(run.status)} {run.html_url}")
+            last_status, last_beat = run.status, now
+        if run.status == "completed":
+            w.progress(f"run {run.id} completed: {run.conclusion}")
+            return run, None
+        if run.status in WAITING:
+            deadline, spent, limit = "queue", now - started, w.queue_timeout
+        else:
+            running_since = now if running_since is None else running_since
+            deadline, spent, limit = "run", now - running_since, w.run_timeout
+        if spent >= limit:
+            return run, _Stop(deadline=deadline, spent=spent)
+        if now - last_beat >= HEARTBEAT_SECONDS:
+            w.progress(_heartbeat(w, run, spent))
+            last_beat = now
+        grown = min(interval * BACKOFF, w.poll_interval * MAX_POLL_FACTOR)
+        interval = w.poll_interval if changed else grown
+        w.sleep(max(MIN_SLEEP, min(interval, limit - spent)))
+
+
+def _words(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _heartbeat(w: _Waiting, run: Run, spent: float) -> str:
+    if run.status in WAITING:
+        return (
+            f"run {run.id} queued for {duration(spent)}, waiting for a runner with labels "
+            f"{', '.join(w.labels)}"
+        )
+    return f"run {run.id} {_words(run.status)} for {duration(spent)}"
+
+
+def _wait_error(w: _Waiting, run: Run, stop: _Stop, jobs: Sequence[Job]) -> str:
+    """What was waited for, why it did not happen (as far as seen), and what to do."""
+    # GitHub-hosted jobs (ubuntu-latest) wait for GitHub, not for a runner of ours.
+    waiting = [j for j in jobs if j.status in WAITING and _self_hosted(j.labels)]
+    reasons = [why_queued(j.labels, w.runners, job=j.name) for j in waiting[:3]]
+    if stop.deadline == "queue":
+        why = "; ".join(reasons) or why_queued(w.labels, w.runners)
+        return (
+            f"Run {run.id} of {w.workflow} stayed queued for {duration(stop.spent)}: {why}. "
+            "Register or start a runner with those labels (Settings → Actions → Runners), or "
+            f"raise --queue-timeout (now {duration(w.queue_timeout)}). The run is still "
+            f"queued: {run.html_url}"
+        )
+    stuck = f" Still waiting: {'; '.join(reasons)}." if reasons else ""
+    return (
+        f"Run {run.id} of {w.workflow} was still {_words(run.status)} after running for "
+        f"{duration(stop.spent)} (--run-timeout {duration(w.run_timeout)}).{stuck} Raise "
+        f"--run-timeout if the workflow needs longer, or look at where it is stuck: {run.html_url}"
+    )
+
+
+def why_queued(labels: Sequence[str], runners: Sequence[Runner] | None, *, job: str = "") -> str:
+    """Pure: why no runner took a job asking for ``labels``, as far as the runner list tells."""
+    subject = (
+        f"job {job!r} asks for {', '.join(labels)}"
+        if job
+        else (f"it needs a runner with labels {', '.join(labels)}")
+    )
+    if runners is None:
+        return f"{subject}, and no runner took it (the runner list could not be read)"
+    if not runners:
+        return f"{subject}: no self-hosted runner is registered on the repository"
+    matching = [r for r in runners if runner_matches(r, labels)]
+    if not matching:
+        lacking = [f"{r.name} lacks {', '.join(_missing(r, labels))}" for r in runners[:3]]
+        detail = f" ({'; '.join(lacking)})" if lacking else ""
+        return f"{subject}: no registered runner has them all{detail}"
+    online = [r.name for r in matching if r.status == "online"]
+    if not online:
+        return (
+            f"{subject}: the runners with them are offline ({', '.join(r.name for r in matching)})"
+        )
+    return f"{subject}: runners with them are online ({', '.join(online)}) but none took it"
+
+
+def _cancel(gw: Gateway, run_id: int, progress: Callable[[str], None]) -> None:
+    try:
+        cancelled = gw.cancel(run_id)
+    except GitHubError as exc:
+        progress(f"could not cancel run {run_id}: {exc}")
+        return
+    progress(f"cancelled run {run_id}" if cancelled else f"run {run_id} had already finished")
+
+
+def _with_runner_labels(
+    gw: Gateway, jobs: tuple[Job, ...], runners: Sequence[Runner] | None
+) -> tuple[Job, ...]:
+    """Jobs with the labels of the self-hosted runner that ran them, where known.
+
+    A runner missing from the list may have registered after the health phase (autoscaled
+    fleets), so the list is read once more in that case.
+    """
+    if runners is None:
+        return jobs
+    known = {r.name: r for r in runners}
+    if any(j.runner_name and j.runner_labels is None and j.runner_name not in known for j in jobs):
+        try:
+            known |= {r.name: r for r in gw.runners()}
+        except GitHubError as exc:
+            log.warning("runner list not refreshed: %s", exc)
+    return attach_runner_labels(jobs, tuple(known.values()))
+
+
+def attach_runner_labels(jobs: Sequence[Job], runners: Sequence[Runner]) -> tuple[Job, ...]:
+    """Pure: each job's ``runner_labels`` from the runner of that name, if it is in ``runners``."""
+    by_name = {r.name: r for r in runners}
+
+    def labelled(job: Job) -> Job:
+        runner = by_name.get(job.runner_name or "")
+        if job.runner_labels is None and runner is not None:
+            return dataclasses.replace(job, runner_labels=runner.labels)
+        return job
+
+    return tuple(labelled(job) for job in jobs)
+
+
+def wants_log(job: Job) -> bool:
+    """Whether a job's log is evidence: it failed, or one of its steps runs tests."""
+    if job.status != "completed" or not job.runner_name:
+        return False
+    if job.conclusion in FAILED:
+        return True
+    return bool(_TEST_STEP.search(job.name)) or any(_TEST_STEP.search(s.name) for s in job.steps)
+
+
+def _with_logs(
+    gw: Gateway, jobs: tuple[Job, ...], logs_dir: Path, progress: Callable[[str], None]
+) -> tuple[Job, ...]:
+    return tuple(_fetch_log(gw, job, logs_dir, progress) if wants_log(job) else job for job in jobs)
+
+
+def _fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], None]) -> Job:
+    try:
+        text = gw.job_log(job.id)
+    except GitHubError as exc:
+        if exc.status == 401:
+            raise
+        progress(f"could not fetch the log of job {job.name!r}: {exc}")
+        return job
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    path = logs_dir / f"{job.id}-{_slug(job.name)}.log"
+    path.write_text(text, encoding="utf-8")
+    progress(f"saved the log of job {job.name!r} ({len(text):,} characters) to {path}")
+    excerpt = log_tail(text) if job.conclusion in FAILED else None
+    return dataclasses.replace(job, log_path=str(path), log_excerpt=excerpt)
+
+
+def log_tail(text: str, *, lines: int = EXCERPT_LINES, chars: int = EXCERPT_CHARS) -> str:
+    """The last ``lines`` lines of a log, at most ``chars`` characters."""
+    tail = "\n".join(text.rstrip("\n").splitlines()[-lines:])
+    return tail[-chars:]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60] or "job"
+
+
+def with_job_timings(run: Run) -> Run:
+    """Pure: queue and run time measured to the first job a runner started.
+
+    GitHub sets ``run_started_at`` when an attempt is created, so ``run_started_at -
+    created_at`` is 0 for a first attempt; the first job's ``started_at`` is when a runner
+    actually took the run. Without started jobs, the run's own timestamps are kept.
+    """
+    waits = [
+        (wait, job.started_at)
+        for job in run.jobs
+        if job.runner_name
+        and (wait := seconds_between(run.created_at, job.started_at)) is not None
+        and wait >= 0
+    ]
+    if not waits:
+        return run
+    queued, first_start = min(waits)
+    ran = seconds_between(first_start, run.updated_at) if run.status == "completed" else None
+    return dataclasses.replace(run, queued_seconds=queued, run_seconds=ran)
+
+
+def _self_hosted(labels: Sequence[str]) -> bool:
+    return any(label.casefold() == "self-hosted" for label in labels)
+
+
+def _missing(runner: Runner, labels: Sequence[str]) -> list[str]:
+    have = {label.casefold() for label in runner.labels}
+    return [label for label in labels if label.casefold() not in have]
+
+
+def duration(seconds: float) -> str:
+    """``45s``, ``2m10s``, ``1h05m``: how long, for people."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -1,0 +1,65 @@
+"""The health phase: registered runners, whether the workflow exists, the default branch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from validator.errors import GitHubError
+from validator.evidence import Health, Runner, WorkflowInfo
+from validator.labels import has_labels
+
+if TYPE_CHECKING:
+    from validator.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def runner_matches(runner: Runner, labels: Sequence[str]) -> bool:
+    """Whether ``runner`` carries every label in ``labels`` (case-insensitive, as GitHub does)."""
+    return has_labels(runner.labels, labels)
+
+
+def check_health(gw: Gateway, *, workflow: str, labels: Sequence[str]) -> Health:
+    """Look at the repository's runners and the workflow; record what could not be seen.
+
+    A bad token (401) or an unknown repository stops the phase: nothing else could be seen.
+    A token that may not list runners, or a missing workflow, is recorded and the rest goes on.
+    """
+    branch = gw.default_branch()
+    runners: tuple[Runner, ...] | None = None
+    runners_error: str | None = None
+    try:
+        runners = gw.runners()
+    except GitHubError as exc:
+        if exc.status == 401:
+            raise
+        runners_error = str(exc)
+        log.warning("runners not listed: %s", exc)
+    info: WorkflowInfo | None = None
+    workflow_error: str | None = None
+    try:
+        info = gw.workflow(workflow)
+    except GitHubError as exc:
+        if exc.status == 401:
+            raise
+        workflow_error = str(exc)
+        log.warning("workflow not read: %s", exc)
+    if runners is not None:
+        matching = [r for r in runners if runner_matches(r, labels)]
+        online = [r for r in matching if r.status == "online"]
+        log.info(
+            "%d runners registered, %d with labels %s, %d of them online",
+            len(runners),
+            len(matching),
+            ", ".join(labels),
+            len(online),
+        )
+    return Health(
+        runners=runners,
+        runners_error=runners_error,
+        workflow=info,
+        workflow_error=workflow_error,
+        default_branch=branch,
+    )
