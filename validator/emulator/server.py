@@ -107,6 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Reads a request, lets the emulator answer it, writes the answer."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
     server_version = "GitHub.com"
     sys_version = ""
     server: _Server
