@@ -28,7 +28,8 @@ def status(ev, check_id: str) -> str:
 def test_every_check_passes_on_good_evidence():
     outcomes = evaluate(go())
     assert [(o.check, o.status) for o in outcomes if o.status != "passed"] == [
-        ("IMG001", "skipped")
+        ("TST004", "skipped"),
+        ("IMG001", "skipped"),
     ]
 
 
@@ -246,3 +247,16 @@ def test_a_crashing_check_is_inconclusive_not_passed():
     outcome = BY_ID["TST002"].run(broken)
     assert outcome.status == "inconclusive"
     assert "check itself failed" in outcome.detail
+
+
+def test_tests_that_disappeared_since_the_previous_validation_are_named():
+    from validator.evidence import Previous
+
+    before = Previous(generated_at="2026-01-01T03:00:00Z", verdict="GO", run_id=8700, tests=25,
+                      test_names=(*results().files[0].test_names, "suite::removed_one"))
+    outcome = BY_ID["TST004"].run(replace(go(), previous=before))
+    assert outcome.status == "failed"
+    assert outcome.detail == (
+        "1 tests disappeared since 2026-01-01T03:00:00Z (0 added): `suite::removed_one`.")
+    same = replace(before, test_names=results().files[0].test_names)
+    assert status(replace(go(), previous=same), "TST004") == "passed"

@@ -37,8 +37,10 @@ def test_go_only_when_every_blocking_check_passed_or_is_excused(outcomes, blocki
 
 @given(st.sampled_from(IDS), st.sampled_from(("failed", "inconclusive")))
 def test_one_bad_blocking_check_on_real_evidence_is_never_go(check_id, bad):
-    report = judge(go(), today=dt.date(2026, 1, 2))
+    settings = replace(go().settings, fail_on_test_drop=True)  # every check blocks
+    report = judge(replace(go(), settings=settings), today=dt.date(2026, 1, 2))
     assert report.verdict == "GO"
+    assert check_id in report.blocking
     outcomes = [replace(o, status=bad) if o.check == check_id else o for o in report.outcomes]
     assert decide(outcomes, report.blocking) != "GO"
 
@@ -77,6 +79,12 @@ def test_offline_phases_alone_cannot_reach_go():
     ev = with_phase(replace(go(), health=None, run=None, artifacts=None), "health", "not-run")
     ev = with_phase(with_phase(ev, "dispatch", "not-run"), "artifacts", "not-run")
     assert judge(ev).verdict == "INCONCLUSIVE"
+
+
+def test_test_drop_blocks_only_when_asked():
+    assert "TST004" not in judge(go()).blocking
+    settings = replace(go().settings, fail_on_test_drop=True)
+    assert "TST004" in judge(replace(go(), settings=settings)).blocking
 
 
 def test_autoscaling_relaxes_only_the_runner_check():

@@ -358,6 +358,30 @@ def test_count_as_expected(ev: Evidence) -> Finding:
     return passed(f"{count} tests ran; no expected count was given (pin it with --expected-tests).")
 
 
+def no_test_disappeared(ev: Evidence) -> Finding:
+    """No test that ran in the previous validation is missing from this one."""
+    if ev.previous is None:
+        return skipped("No earlier validation in the history to compare with.")
+    if (gap := _tests_or_gap(ev)) is not None:
+        return gap
+    assert ev.tests is not None
+    now = {n for f in ev.tests.files for n in f.test_names}
+    before = set(ev.previous.test_names)
+    if not before:
+        return skipped("The previous validation recorded no test names.")
+    gone = sorted(before - now)
+    added = sorted(now - before)
+    since = f"since {ev.previous.generated_at}"
+    if gone:
+        shown = ", ".join(f"`{n}`" for n in gone[:10]) + (" …" if len(gone) > 10 else "")
+        return failed(
+            f"{len(gone)} tests disappeared {since} ({len(added)} added): {shown}.",
+            "Restore the removed tests, or accept the drop by validating once without "
+            "--fail-on-test-drop.",
+        )
+    return passed(f"No test disappeared {since}; {len(added)} added.")
+
+
 # --- prerequisite 5: images --------------------------------------------------------------------
 
 
@@ -537,6 +561,7 @@ CHECKS: tuple[Check, ...] = (
     Check(id="TST001", prerequisite=4, judge=tests_ran_on_arm64),
     Check(id="TST002", prerequisite=4, judge=no_test_failed),
     Check(id="TST003", prerequisite=4, judge=test_count_as_expected),
+    Check(id="TST004", prerequisite=4, judge=no_test_disappeared),
     Check(id="IMG001", prerequisite=5, judge=image_build_succeeded),
     Check(id="ELF001", prerequisite=6, judge=binaries_found),
     Check(id="ELF002", prerequisite=6, judge=binaries_are_aarch64),

@@ -253,6 +253,14 @@ def validate(
             "--min-tests", metavar="N", help="Minimum test count required.", rich_help_panel=EXPECT
         ),
     ] = None,
+    fail_on_test_drop: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-test-drop",
+            help="Block (TST004) when tests that ran in the previous validation are gone.",
+            rich_help_panel=EXPECT,
+        ),
+    ] = False,
     run_budget: Annotated[
         str,
         typer.Option(
@@ -358,6 +366,7 @@ PARAM_KEYS = {
     "expected_tests": "expected-tests",
     "min_tests": "min-tests",
     "run_budget": "run-budget",
+    "fail_on_test_drop": "fail-on-test-drop",
     "report": "report",
     "evidence": "evidence",
     "artifacts_dir": "artifacts-dir",
@@ -384,14 +393,16 @@ def _given(ctx: typer.Context, keys: dict[str, str]) -> dict[str, tuple[object, 
 def _validate(config: Config, hooks: Hooks) -> int:
     from validator.files import exclusive
     from validator.pipeline import gather
-    from validator.publish import publish
+    from validator.publish import publish, with_history
     from validator.render.terminal import summary
     from validator.report import judge
     from validator.verdict import exit_code
 
     with exclusive(config.report):
-        evidence = gather(config, hooks)
-        report = judge(evidence, waivers=config.waivers, warn_only=config.warn_only)
+        evidence, past = with_history(gather(config, hooks), config.report)
+        report = judge(
+            evidence, waivers=config.waivers, warn_only=config.warn_only, history=past[-9:]
+        )
         typer.echo(summary(report))
         if "report" in config.phases:
             published = publish(

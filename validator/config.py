@@ -100,6 +100,7 @@ class Config:
     autoscaling: bool = False
     cancel_on_abort: bool = False
     emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
+    fail_on_test_drop: bool = False
     warn_only: tuple[str, ...] = ()  # check ids that warn instead of blocking
     waivers: tuple[Waiver, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -317,6 +318,7 @@ KEYS: dict[str, tuple[str, Callable[[Raw, str], object]]] = {
     "run-budget": ("run_budget", _seconds),
     "autoscaling": ("autoscaling", _flag),
     "cancel-on-abort": ("cancel_on_abort", _flag),
+    "fail-on-test-drop": ("fail_on_test_drop", _flag),
     "warn-only": ("warn_only", _check_ids),
     "waivers": ("waivers", _waivers),
 }

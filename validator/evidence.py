@@ -379,6 +379,18 @@ class Settings:
     api_url: str | None = None
     artifacts_dir: str | None = None
     emulator_scenario: str | None = None  # evidence from the built-in emulator, not GitHub
+    fail_on_test_drop: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Previous:
+    """The last different validation recorded in the history, to compare against."""
+
+    generated_at: str
+    verdict: str
+    run_id: int | None
+    tests: int | None
+    test_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -396,6 +408,7 @@ class Evidence:
     cost: Cost = Cost()
     generated_at: str = ""  # ISO 8601 UTC
     tool_version: str = ""
+    previous: Previous | None = None
 
     def phase(self, name: str) -> PhaseRecord | None:
         return next((p for p in self.phases if p.name == name), None)

@@ -84,6 +84,7 @@ def settings_of(config: Config, *, ref: str | None = None) -> Settings:
         api_url=config.api_url if config.needs_github else None,
         artifacts_dir=str(config.artifacts_dir) if config.artifacts_dir else None,
         emulator_scenario=config.emulator_scenario,
+        fail_on_test_drop=config.fail_on_test_drop,
     )
 
 

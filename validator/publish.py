@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from validator.errors import UsageError
+from validator.evidence import Evidence
 from validator.files import write_atomic
+from validator.history import (
+    Entry,
+    earlier,
+    history_path,
+    previous_of,
+    read_history,
+    record,
+)
 from validator.render.document import render_json
 from validator.render.markdown import render_markdown
 from validator.report import Report
@@ -22,8 +33,36 @@ class Published:
     note: str
 
 
+NOTES_START = "<!-- validate-arm64:notes:start -->"
+NOTES_END = "<!-- validate-arm64:notes:end -->"
+_NOTES = re.compile(re.escape(NOTES_START) + r"(.*?)" + re.escape(NOTES_END), re.DOTALL)
+
+
+def keep_notes(markdown: str, report_path: Path) -> str:
+    """Carry the hand-written notes section of the existing report over, byte for byte."""
+    if not report_path.is_file():
+        return markdown
+    try:
+        existing = report_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{report_path}: the existing report is not UTF-8, so its notes cannot be kept. "
+            "Move it aside (or fix its encoding) and run again."
+        ) from None
+    old = _NOTES.search(existing)
+    if old is None or _NOTES.search(markdown) is None:
+        return markdown
+    return _NOTES.sub(lambda _m: NOTES_START + old.group(1) + NOTES_END, markdown, count=1)
+
+
 def _gather_failed(report: Report) -> list[str]:
     return [f"{p.name}: {p.error}" for p in report.evidence.phases if p.state == "error"]
+
+
+def with_history(evidence: Evidence, report_path: Path) -> tuple[Evidence, tuple[Entry, ...]]:
+    """Evidence that knows the previous validation, and the earlier history for the trend."""
+    past = earlier(read_history(history_path(report_path)), evidence)
+    return replace(evidence, previous=previous_of(past)), past
 
 
 def publish(report: Report, *, report_path: Path, evidence_path: Path) -> Published:
@@ -43,13 +82,15 @@ def publish(report: Report, *, report_path: Path, evidence_path: Path) -> Publis
                 f"gathered ({'; '.join(broken)})"
             ),
         )
-    markdown = render_markdown(report)
+    markdown = keep_notes(render_markdown(report), report_path)
     document = render_json(report)
     json.loads(document)  # never write evidence that gate could not read back
     write_atomic(evidence_path, document)
     unchanged = report_path.exists() and report_path.read_text(encoding="utf-8") == markdown
     if not unchanged:
         write_atomic(report_path, markdown)
+    history = history_path(report_path)
+    record(history, read_history(history), report.trend[-1])
     return Published(
         report=report_path,
         evidence=evidence_path,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from validator.checks import BY_ID, CHECKS, Outcome, evaluate
 from validator.evidence import Evidence
+from validator.history import Entry, entry_for
 from validator.verdict import Verdict, Waiver, apply_waivers, decide
 
 
@@ -20,6 +21,7 @@ class Report:
     blocking: frozenset[str]
     verdict: Verdict
     waivers: tuple[Waiver, ...] = ()
+    trend: tuple[Entry, ...] = ()  # earlier validations, oldest first, then this one
 
     def outcome(self, check_id: str) -> Outcome | None:
         return next((o for o in self.outcomes if o.check == check_id), None)
@@ -33,10 +35,13 @@ class Report:
 
 
 def default_blocking(evidence: Evidence, warn_only: Iterable[str] = ()) -> frozenset[str]:
-    """Every check blocks, except RUN001 for autoscaled fleets and those configured as warnings."""
+    """Every check blocks, except those configured as warnings, RUN001 for autoscaled fleets,
+    and TST004 unless --fail-on-test-drop."""
     relaxed = set(warn_only)
     if evidence.settings.autoscaling:
         relaxed.add("RUN001")
+    if not evidence.settings.fail_on_test_drop:
+        relaxed.add("TST004")
     return frozenset(c.id for c in CHECKS if c.id not in relaxed)
 
 
@@ -46,18 +51,23 @@ def judge(
     waivers: Iterable[Waiver] = (),
     warn_only: Iterable[str] = (),
     today: dt.date | None = None,
+    history: tuple[Entry, ...] = (),
 ) -> Report:
     """Run the checks, apply waivers and decide the verdict."""
     waivers = tuple(waivers)
     day = today or dt.datetime.now(dt.UTC).date()
     outcomes = apply_waivers(evaluate(evidence), waivers, today=day)
     blocking = default_blocking(evidence, warn_only)
+    verdict = decide(outcomes, blocking)
+    failed = tuple(o.check for o in outcomes if o.status == "failed" and o.check in blocking)
+    current = entry_for(evidence, verdict, failed)
     return Report(
         evidence=evidence,
         outcomes=outcomes,
         blocking=blocking,
-        verdict=decide(outcomes, blocking),
+        verdict=verdict,
         waivers=waivers,
+        trend=(*history, current),
     )
 
 

@@ -157,6 +157,11 @@ def render_markdown(report: Report) -> str:
     for o in report.blockers:
         if o.remedy and o.remedy not in actions:
             actions.append(o.remedy)
+    trend_gone: list[str] = []
+    trend_added: list[str] = []
+    if len(report.trend) >= 2:
+        before, now = set(report.trend[-2].test_names), set(report.trend[-1].test_names)
+        trend_gone, trend_added = sorted(before - now), sorted(now - before)
     template = _environment().get_template(TEMPLATE)
     return template.render(
         report=report,
@@ -182,5 +187,7 @@ def render_markdown(report: Report) -> str:
         failed_job=_failed_job(ev),
         limitations=_limitations(report),
         phase_names=("health", "dispatch", "artifacts", "binaries", "tests", "report"),
+        trend_gone=trend_gone,
+        trend_added=trend_added,
         NOT_CHECKED=NOT_CHECKED,
     )
