@@ -30,6 +30,7 @@ from validator.verdict import EXIT_INTERRUPTED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from validator.pipeline import Hooks
+    from validator.report import Report
 
 HELP = """\
 Decide from evidence whether an ARM64 CI workflow is ready to run on every push (TASK-005).
@@ -409,7 +410,25 @@ def _validate(config: Config, hooks: Hooks) -> int:
                 report, report_path=config.report, evidence_path=config.evidence_path
             )
             typer.echo(published.note)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            _to_actions(report, config)
     return exit_code(report.verdict)
+
+
+def _to_actions(report: Report, config: Config) -> None:
+    """Annotations on stdout; the report as the step summary; verdict and paths as outputs."""
+    from validator.render.actions import outputs, workflow_commands
+    from validator.render.markdown import render_markdown
+
+    if lines := workflow_commands(report):
+        typer.echo(lines)
+    for variable, text in (
+        ("GITHUB_STEP_SUMMARY", render_markdown(report)),
+        ("GITHUB_OUTPUT", outputs(report, config.report, config.evidence_path)),
+    ):
+        if target := os.environ.get(variable):
+            with Path(target).open("a", encoding="utf-8") as handle:
+                handle.write(text)
 
 
 @app.command("inspect-binaries")
