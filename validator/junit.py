@@ -1,0 +1,310 @@
+"""Counting tests in JUnit XML, in one streaming pass that never expands entities.
+
+The XML goes through defusedxml's expat parser with DTDs forbidden: no entity is ever
+declared, so none is expanded (billion laughs, quadratic blowup) and no external file or URL
+is ever read (XXE). Elements feed a small state machine instead of building a tree, so a file
+of 200,000 testcases costs about what a bare ``ElementTree.parse`` of it costs.
+
+Counting rules (DESIGN.md): a test is its testsuite, classname and name; it counts once however
+many ``<testcase>`` elements repeat it (its worst outcome wins), and at any nesting depth.
+Surefire's ``flakyFailure``/``flakyError``/``rerunFailure``/``rerunError`` without a final
+``failure``/``error`` mean "passed on a re-run": passed and flaky. ``<skipped>`` and
+``status="disabled"|"ignored"|"notrun"`` mean skipped, even with a failure inside. Suite
+attributes such as ``tests="..."`` are only compared with what was counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from validator.evidence import ResultFile
+from validator.tally import Outcome, TestRecord, result_file, worst
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 256
+MAX_TESTCASES = 2_000_000
+_TEXT_KEPT = 4096  # characters of a failure's text kept for its message
+
+_SKIPPED_STATUS = frozenset({"disabled", "ignored", "notrun", "skipped", "skip"})
+_SKIPPED_RESULT = frozenset({"skipped", "suppressed"})
+_FAILED_STATUS = frozenset({"failed", "failure", "fail"})
+_ERROR_STATUS = frozenset({"error", "errored"})
+_RERUN = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
+_SUITES = frozenset({"testsuites", "testsuite"})
+
+
+class _Refused(Exception):
+    """Reading stops: the message says why (it becomes the file's ``error``)."""
+
+
+@dataclass(kw_only=True, slots=True)
+class _Suite:
+    name: str | None  # None for <testsuites>
+    label: str  # how warnings name it
+    declared: str | None  # its tests="..." attribute
+    first_case: int  # testcase elements met before it opened
+
+
+@dataclass(kw_only=True, slots=True)
+class _Case:
+    depth: int
+    suite: str
+    classname: str
+    name: str
+    skipped: bool
+    status_outcome: Outcome | None
+    children: set[str] = field(default_factory=set)
+    message: str = ""
+    text: list[str] | None = None  # collecting the text of the first failure or error
+    text_len: int = 0
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _tests(n: int) -> str:
+    return f"{n} test" if n == 1 else f"{n} tests"
+
+
+def _display(suite: str, classname: str, name: str) -> str:
+    if classname and classname != suite:
+        return f"{suite}::{classname}::{name}" if suite else f"{classname}::{name}"
+    return f"{suite}::{name}" if suite else name
+
+
+def _case_outcome(case: _Case) -> Outcome:
+    kids = case.children
+    if case.skipped or "skipped" in kids:
+        return "skipped"
+    if "failure" in kids:
+        return "failed"
+    if "error" in kids:
+        return "error"
+    if case.status_outcome is not None:
+        return case.status_outcome
+    if kids & _RERUN:
+        return "flaky"
+    return "passed"
+
+
+class _NoTree:
+    """A parser target that builds nothing (our handlers do the work)."""
+
+    def close(self) -> None:
+        return None
+
+
+class _Counter:
+    """Counts tests from expat's start/end events; keeps no tree."""
+
+    def __init__(self, expat: Any) -> None:
+        self.expat = expat  # to switch text collection on only inside a failure
+        self.depth = 0
+        self.root: str | None = None
+        self.suites: list[_Suite] = []
+        self.suite_name = ""  # innermost open <testsuite>
+        self.suite_order: dict[str, None] = {}
+        self.case: _Case | None = None
+        self.cases_seen = 0
+        self.unnamed = 0
+        self.records: dict[tuple[str, str, str], TestRecord] = {}
+        self.repeated: set[tuple[str, str, str]] = set()
+        self.warnings: list[str] = []
+
+    # --- expat handlers --------------------------------------------------------------------
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(f"elements are nested deeper than {MAX_DEPTH} levels")
+        local = tag.rpartition("}")[2] if "}" in tag else tag
+        if self.root is None:
+            if local not in _SUITES:
+                raise _Refused(
+                    f"not JUnit XML: the root element is <{local[:40]}>, "
+                    "expected <testsuites> or <testsuite>"
+                )
+            self.root = local
+        case = self.case
+        if case is not None:
+            if self.depth == case.depth + 1:
+                self._case_child(case, local, attrib)
+        elif local == "testcase":
+            self._open_case(attrib)
+        elif local in _SUITES:
+            self._open_suite(local, attrib)
+
+    def end(self, tag: str) -> None:
+        case = self.case
+        if case is not None:
+            if self.depth == case.depth:
+                self._close_case(case)
+            elif self.depth == case.depth + 1 and case.text is not None:
+                if not case.message:
+                    case.message = "".join(case.text)
+                case.text = None
+                self.expat.CharacterDataHandler = None
+        elif self.suites and _local(tag) in _SUITES:
+            self._close_suite(self.suites.pop())
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        case = self.case
+        if case is not None and case.text is not None and case.text_len < _TEXT_KEPT:
+            case.text.append(text)
+            case.text_len += len(text)
+
+    # --- suites and cases ------------------------------------------------------------------
+
+    def _open_suite(self, local: str, attrib: dict[str, str]) -> None:
+        if local == "testsuite":
+            name = attrib.get("name", "").strip()
+            self.suite_order.setdefault(name, None)
+            label = f"suite {name or '(unnamed)'!r}"
+            self.suite_name = name
+        else:
+            name, label = None, "<testsuites>"
+        self.suites.append(
+            _Suite(name=name, label=label, declared=attrib.get("tests"), first_case=self.cases_seen)
+        )
+
+    def _close_suite(self, suite: _Suite) -> None:
+        if suite.name is not None:
+            self.suite_name = next((s.name for s in reversed(self.suites) if s.name), "")
+        if suite.declared is None:
+            return
+        have = self.cases_seen - suite.first_case
+        declared = suite.declared.strip()
+        if declared != str(have):
+            plural = "testcase" if have == 1 else "testcases"
+            self.warnings.append(
+                f"{suite.label} says tests={declared[:20]} but has {have} {plural}"
+            )
+
+    def _open_case(self, attrib: dict[str, str]) -> None:
+        self.cases_seen += 1
+        if self.cases_seen > MAX_TESTCASES:
+            raise _Refused(f"more than {MAX_TESTCASES} testcases; split the report")
+        name = attrib.get("name", "").strip()
+        if not name:
+            self.unnamed += 1
+            name = f"(unnamed testcase #{self.unnamed})"
+        status = attrib.get("status", "").lower()
+        status_outcome: Outcome | None = None
+        if status in _FAILED_STATUS:
+            status_outcome = "failed"
+        elif status in _ERROR_STATUS:
+            status_outcome = "error"
+        self.case = _Case(
+            depth=self.depth,
+            suite=self.suite_name,
+            classname=attrib.get("classname", "").strip(),
+            name=name,
+            skipped=status in _SKIPPED_STATUS
+            or attrib.get("result", "").lower() in _SKIPPED_RESULT,
+            status_outcome=status_outcome,
+        )
+
+    def _case_child(self, case: _Case, local: str, attrib: dict[str, str]) -> None:
+        case.children.add(local)
+        if local in ("failure", "error") and not case.message and case.text is None:
+            message = attrib.get("message", "").strip()
+            kind = attrib.get("type", "").strip()
+            if message:
+                case.message = message
+            else:
+                case.text = [f"{kind}: "] if kind else []
+                self.expat.CharacterDataHandler = self.data
+
+    def _close_case(self, case: _Case) -> None:
+        self.case = None
+        outcome = _case_outcome(case)
+        message = case.message if outcome in ("failed", "error") else ""
+        key = (case.suite, case.classname, case.name)
+        known = self.records.get(key)
+        if known is None:
+            display = _display(case.suite, case.classname, case.name)
+            self.records[key] = TestRecord(
+                suite=case.suite, name=display, outcome=outcome, message=message
+            )
+            return
+        self.repeated.add(key)
+        kept = worst(known.outcome, outcome)
+        if kept != known.outcome:
+            known.outcome = kept
+            known.message = message
+
+    # --- result ----------------------------------------------------------------------------
+
+    def result(self, path: str) -> ResultFile:
+        notes = list(self.warnings)
+        if self.cases_seen == 0:
+            notes.insert(0, "no <testcase> in this file")
+        if self.repeated:
+            notes.insert(
+                0,
+                f"{_tests(len(self.repeated))} seen more than once (re-runs?); each is counted "
+                "once, with its worst outcome",
+            )
+        return result_file(
+            path=path,
+            format="junit",
+            records=self.records.values(),
+            suites=list(self.suite_order),
+            warnings=notes,
+        )
+
+
+def read_junit(data: bytes, *, path: str) -> ResultFile:
+    """Count the tests of one JUnit XML document; an unreadable one gives an error entry."""
+    return read_junit_chunks((data,), path=path)
+
+
+def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
+    """Like :func:`read_junit`, fed piece by piece (a large file need not be held at once)."""
+    # defusedxml arms expat against DTDs, entities and external references; our handlers
+    # then replace ElementTree's, which would build a tree we do not need.
+    parser = DefusedXMLParser(
+        target=_NoTree(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    expat = parser.parser
+    counter = _Counter(expat)
+    expat.ordered_attributes = False
+    expat.StartElementHandler = counter.start
+    expat.EndElementHandler = counter.end
+    expat.CharacterDataHandler = None
+    expat.DefaultHandlerExpand = None  # with no DTD, expat itself rejects unknown entities
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+    except _Refused as exc:
+        return _error(path, str(exc))
+    except DefusedXmlException:
+        return _error(
+            path,
+            "refused: the file declares a DTD (<!DOCTYPE>), which JUnit XML never needs; "
+            "entities and external references are not processed",
+        )
+    except ParseError as exc:
+        return _error(path, f"not well-formed XML ({exc}); fix or regenerate the report")
+    except (ValueError, LookupError) as exc:  # e.g. an unknown encoding declaration
+        return _error(path, f"not readable as XML ({exc})")
+    if counter.root is None:
+        return _error(path, "not JUnit XML: no root element")
+    log.debug("%s: %d testcase elements", path, counter.cases_seen)
+    return counter.result(path)
+
+
+def _error(path: str, message: str) -> ResultFile:
+    log.info("%s: %s", path, message)
+    return ResultFile(path=path, format="junit", error=message)

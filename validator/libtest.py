@@ -1,0 +1,436 @@
+"""Counting tests in `cargo test` output (libtest's text format), plain or inside a job log.
+
+The text may carry GitHub's per-line timestamp, ANSI colours and CRLF line ends. Each test
+binary's block (``Running ... (target/...)``, ``Running `…/deps/name-hash` ``, ``Doc-tests
+NAME``) is a suite; its ``test NAME ... ok|FAILED|ignored`` lines are the tests, checked
+against the ``test result:`` line. A block that appears twice (a wrapper re-ran the suite)
+counts once: the worst outcome wins, and a test that failed and then passed is flaky.
+A block that stops without its ``test result:`` line (the binary crashed or was killed) makes
+the file an error, unless a later run of the same block completed; the test that was running
+when it stopped counts as errored. Ignored tests are skipped. ``cargo test -q`` prints no test
+names: its counts are taken from the summary line, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from validator.evidence import ResultFile
+from validator.tally import Outcome, TestRecord, first_line, is_bad, result_file, worst
+
+log = logging.getLogger(__name__)
+
+_SECTION_LINES = 40  # lines of a failure's output kept to find its message
+
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()][0-9A-Za-z]|[@-_])"
+)
+_RUNNING_SRC = re.compile(r"Running (?:(?:unittests|tests|benches|examples) )?(\S+) \((.+)\)")
+_RUNNING_CMD = re.compile(r"Running `(\S+)[^`]*`")
+_RUNNING_BIN = re.compile(r"Running (\S+)")
+_DOCTESTS = re.compile(r"Doc-tests (\S+)")
+_HASHED = re.compile(r"(.+)-[0-9a-f]{16}(?:\.exe)?")
+_RUNNING_N = re.compile(r"running (\d+) tests?")
+_TEST = re.compile(r"test (.+?) \.\.\. ?(.*)")
+_STATUS = re.compile(r"(ok|FAILED|ignored)(?:, .*| \(.*\)| <[^>]*>)*")
+_RESULT = re.compile(
+    r"test result: (ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored; (\d+) measured"
+)
+_SECTION = re.compile(r"---- (.+?) std(?:out|err) ----")
+_RERUN = re.compile(r"error: test failed, to rerun pass (.+)")
+_EXIT = re.compile(r"process didn't exit successfully: .*\(([^()]*)\)\s*$")
+_NOT_BUILT = re.compile(r"error(?:\[E\d+\])?: (?:could not compile|could not find|no such)")
+_PANIC_AT = re.compile(r"thread '.*'(?: \(\d+\))? panicked at (.+):$")
+_PANIC_OLD = re.compile(r"thread '.*' panicked at '(.*)', (\S+)$")
+_SUFFIX = " - should panic"
+_OUTCOMES: dict[str, Outcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Summary:
+    status: str
+    passed: int
+    failed: int
+    ignored: int
+    measured: int
+
+
+@dataclass(kw_only=True, slots=True)
+class _Run:
+    """One execution of one test binary."""
+
+    suite: str
+    declared: int | None = None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+    sections: list[str] = field(default_factory=list)  # tests whose output was printed
+    pending: str | None = None  # printed "test NAME ... " and no outcome yet
+    summary: _Summary | None = None
+    cargo_error: str | None = None
+    exit_detail: str | None = None
+
+
+def clean_line(raw: str) -> str:
+    """A log line without GitHub's timestamp, ANSI escapes, BOM and carriage returns."""
+    line = raw.lstrip("\ufeff")
+    if line[:2] == "20" and (stamp := _STAMP.match(line)) is not None:
+        line = line[stamp.end() :]
+    if "\r" in line:
+        line = line.rstrip("\r").rpartition("\r")[2]
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    return line
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a possibly huge text, without copying it into a list."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            end = size
+        yield text[start:end]
+        start = end + 1
+
+
+def _suite_of_binary(path: str) -> str | None:
+    """``…/deps/e2e_regression-b0db95e3bc7b8733`` → the same basename; None if not a test."""
+    base = path.replace("\\", "/").rpartition("/")[2]
+    match = _HASHED.fullmatch(base)
+    return None if match is None else base.removesuffix(".exe")
+
+
+def _header(line: str) -> str | None:
+    """The suite a ``Running``/``Doc-tests`` line opens, or None."""
+    text = line.strip()
+    if text.startswith("Doc-tests "):
+        match = _DOCTESTS.fullmatch(text)
+        return None if match is None else f"{match.group(1)} doc-tests"
+    if not text.startswith("Running "):
+        return None
+    if (src := _RUNNING_SRC.fullmatch(text)) is not None:
+        base = src.group(2).replace("\\", "/").rpartition("/")[2]
+        hashed = _HASHED.fullmatch(base)
+        if hashed is None:
+            return None
+        return f"{hashed.group(1)} {src.group(1)}"
+    if (cmd := _RUNNING_CMD.fullmatch(text)) is not None:
+        return _suite_of_binary(cmd.group(1))
+    if (bare := _RUNNING_BIN.fullmatch(text)) is not None:
+        return _suite_of_binary(bare.group(1))
+    return None
+
+
+def _status(text: str) -> Outcome | None:
+    match = _STATUS.fullmatch(text.strip())
+    if match is None:
+        return None
+    return _OUTCOMES[match.group(1)]
+
+
+def _failure_message(lines: list[str]) -> str:
+    """The line that says why a test failed, from its captured output."""
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if (old := _PANIC_OLD.match(text)) is not None:
+            return f"{old.group(1)} (at {old.group(2)})"
+        if (new := _PANIC_AT.match(text)) is not None:
+            after = next((ln.strip() for ln in lines[i + 1 :] if ln.strip()), "")
+            return f"{after} (at {new.group(1)})" if after else text
+    return next((ln.strip() for ln in lines if ln.strip()), "")
+
+
+class _Reader:
+    """A line-by-line state machine over cargo's output."""
+
+    def __init__(self) -> None:
+        self.runs: list[_Run] = []
+        self.current: _Run | None = None
+        self.section: tuple[_Run, str, list[str]] | None = None
+        self.not_built: list[str] = []
+
+    def feed(self, line: str) -> None:
+        text = line.lstrip()
+        if self.section is not None and self._in_section(line, text):
+            return
+        if text.startswith("---- ") and (section := _SECTION.fullmatch(text.rstrip())):
+            self._start_section(section.group(1))
+            return
+        if text.startswith(("Running ", "Doc-tests ")):
+            suite = _header(text)
+            if suite is not None:
+                self._close()
+                self.current = _Run(suite=suite)
+                return
+        if line.startswith("running "):
+            self._running(line)
+        elif line.startswith("test "):
+            self._test_line(line)
+        elif self.current is not None and self.current.pending is not None:
+            outcome = _status(line)
+            if outcome is not None:
+                self._record(self.current, self.current.pending, outcome)
+        if "error" in line:
+            self._errors(line)
+        if "process didn't exit successfully" in line:
+            self._exit_detail(line)
+
+    def _in_section(self, line: str, text: str) -> bool:
+        """Collect a failure's output; False when the line ends the section."""
+        assert self.section is not None
+        run, name, kept = self.section
+        if (
+            text.startswith("---- ")
+            or line.rstrip() == "failures:"
+            or line.startswith("test result: ")
+        ):
+            run.messages.setdefault(name, _failure_message(kept))
+            self.section = None
+            return False
+        if len(kept) < _SECTION_LINES:
+            kept.append(line)
+        return True
+
+    def _running(self, line: str) -> None:
+        match = _RUNNING_N.fullmatch(line.rstrip())
+        if match is None:
+            return
+        if self.current is None or self.current.declared is not None:
+            suite = self.current.suite if self.current is not None else "tests"
+            self._close()
+            self.current = _Run(suite=suite)
+        self.current.declared = int(match.group(1))
+
+    def _test_line(self, line: str) -> None:
+        result = _RESULT.match(line)
+        if result is not None:
+            self._summary(result)
+            return
+        run = self.current
+        rest = line
+        while run is not None and (match := _TEST.match(rest)) is not None:
+            name = match.group(1).removesuffix(_SUFFIX)
+            rest = match.group(2)
+            outcome = _status(rest)
+            if outcome is not None:
+                self._record(run, name, outcome)
+                return
+            if rest.startswith("bench:"):
+                return
+            run.pending = name
+
+    def _record(self, run: _Run, name: str, outcome: Outcome) -> None:
+        run.outcomes[name] = outcome
+        run.pending = None
+
+    def _summary(self, match: re.Match[str]) -> None:
+        run = self.current
+        if run is None:
+            run = self.current = _Run(suite="tests")
+        status, passed, failed, ignored, measured = match.groups()
+        run.summary = _Summary(
+            status=status,
+            passed=int(passed),
+            failed=int(failed),
+            ignored=int(ignored),
+            measured=int(measured),
+        )
+        self._close()
+
+    def _errors(self, line: str) -> None:
+        if (rerun := _RERUN.search(line)) is not None:
+            run = self.current or (self.runs[-1] if self.runs else None)
+            if run is not None:
+                run.cargo_error = f"error: test failed, to rerun pass {rerun.group(1).strip()}"
+            if self.current is not None:
+                self._close()  # cargo only says this once the binary has exited
+        elif _NOT_BUILT.search(line) is not None:
+            self.not_built.append(line.strip())
+
+    def _exit_detail(self, line: str) -> None:
+        match = _EXIT.search(line)
+        if match is not None and self.runs and self.runs[-1].exit_detail is None:
+            self.runs[-1].exit_detail = match.group(1)
+
+    def _start_section(self, name: str) -> None:
+        run = self.current
+        if run is not None:
+            name = name.removesuffix(_SUFFIX)
+            run.sections.append(name)
+            self.section = (run, name, [])
+
+    def _close(self) -> None:
+        """End the open block, complete or not."""
+        if self.section is not None:
+            run, name, kept = self.section
+            run.messages.setdefault(name, _failure_message(kept))
+            self.section = None
+        if self.current is not None:
+            self.runs.append(self.current)
+            self.current = None
+
+    def finish(self) -> list[_Run]:
+        self._close()
+        return self.runs
+
+
+def _synthesize(run: _Run, summary: _Summary) -> None:
+    """Tests of a run that printed only its summary (``cargo test -q``)."""
+    failed = [*run.sections[: summary.failed]]
+    failed += [f"(failed test #{i})" for i in range(len(failed) + 1, summary.failed + 1)]
+    for name in failed:
+        run.outcomes[name] = "failed"
+    for i in range(1, summary.passed + 1):
+        run.outcomes[f"(passed test #{i})"] = "passed"
+    for i in range(1, summary.ignored + 1):
+        run.outcomes[f"(ignored test #{i})"] = "skipped"
+
+
+def _check_run(run: _Run, notes: list[str], problems: list[str]) -> None:
+    """Compare a complete run's test lines with its summary; note what disagrees."""
+    summary = run.summary
+    assert summary is not None
+    if run.pending is not None:
+        run.outcomes[run.pending] = "passed" if summary.status == "ok" else "failed"
+        run.messages.setdefault(run.pending, "its outcome was not printed; the run FAILED")
+        notes.append(f"{run.suite}: test {run.pending!r} printed no outcome")
+        run.pending = None
+    if not run.outcomes and summary.passed + summary.failed + summary.ignored:
+        _synthesize(run, summary)
+        notes.append(
+            f"{run.suite}: no per-test lines (cargo test -q?); counts come from its summary line"
+        )
+    seen = [0, 0, 0]
+    for outcome in run.outcomes.values():
+        seen[0 if outcome == "passed" else 1 if is_bad(outcome) else 2] += 1
+    said = [summary.passed, summary.failed, summary.ignored]
+    if seen != said:
+        notes.append(
+            f"{run.suite}: summary says {said[0]} passed, {said[1]} failed, {said[2]} ignored, "
+            f"but the test lines show {seen[0]}, {seen[1]}, {seen[2]}"
+        )
+    if run.declared is not None and run.declared != len(run.outcomes) + summary.measured:
+        notes.append(
+            f"{run.suite}: 'running {run.declared} tests' but {len(run.outcomes)} were reported"
+        )
+    if summary.status == "FAILED" and not any(map(is_bad, run.outcomes.values())):
+        problems.append(f"{run.suite} reported FAILED, but no failing test line was found")
+    if run.cargo_error and summary.status == "ok":
+        notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
+
+
+def _crashed(run: _Run) -> str:
+    how = run.exit_detail or "no `test result:` line"
+    reported = f"{len(run.outcomes)} of {run.declared}" if run.declared is not None else "no"
+    return f"{run.suite} stopped before its `test result:` line ({how}); {reported} tests reported"
+
+
+def _merge(outcomes: list[Outcome]) -> Outcome:
+    """One test's outcome over several runs: failed then passed is flaky, else the worst."""
+    ran = [o for o in outcomes if o != "skipped"]
+    if not ran:
+        return "skipped"
+    if not is_bad(ran[-1]):
+        return "flaky" if any(is_bad(o) or o == "flaky" for o in ran) else "passed"
+    kept: Outcome = "failed"
+    for outcome in ran:
+        kept = worst(kept, outcome)
+    return kept
+
+
+def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[TestRecord]:
+    by_suite: dict[str, list[_Run]] = {}
+    for run in runs:
+        by_suite.setdefault(run.suite, []).append(run)
+    records: list[TestRecord] = []
+    rerun: list[str] = []
+    for suite, suite_runs in by_suite.items():
+        complete = [r for r in suite_runs if r.summary is not None]
+        for run in suite_runs:
+            if run.summary is not None:
+                _check_run(run, notes, problems)
+                continue
+            if run.pending is not None:
+                run.outcomes[run.pending] = "error"
+                why = f" ({run.exit_detail})" if run.exit_detail else ""
+                run.messages[run.pending] = f"the test binary died{why} while this test ran"
+            (notes if complete else problems).append(_crashed(run))
+        if len(suite_runs) > 1:
+            rerun.append(suite)
+        history: dict[str, list[Outcome]] = {}
+        messages: dict[str, str] = {}
+        for run in suite_runs:
+            for name, outcome in run.outcomes.items():
+                history.setdefault(name, []).append(outcome)
+                if is_bad(outcome):
+                    messages[name] = run.messages.get(name, "")
+        for name, seen in history.items():
+            outcome = _merge(seen)
+            records.append(
+                TestRecord(
+                    suite=suite,
+                    name=f"{suite}::{name}",
+                    outcome=outcome,
+                    message=messages.get(name, "") if is_bad(outcome) else "",
+                )
+            )
+    if rerun:
+        named = ", ".join(rerun[:3]) + (f" and {len(rerun) - 3} more" if len(rerun) > 3 else "")
+        notes.insert(0, f"test binaries ran more than once ({named}); each test is counted once")
+    return records
+
+
+def read_libtest(text: str, *, path: str) -> ResultFile:
+    """Count the tests in ``cargo test`` output; an unusable text gives an error entry."""
+    reader = _Reader()
+    for raw in _lines(text):
+        reader.feed(clean_line(raw))
+    runs = reader.finish()
+    notes: list[str] = []
+    problems: list[str] = []
+    records = _records(runs, notes, problems)
+    if reader.not_built:
+        where = first_line(reader.not_built[0], 160)
+        problems.append(f"some tests were not built: {where}")
+    if not runs and not problems:
+        problems.append("no cargo test output found (no `running N tests` or `test result:`)")
+    error = None
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        error = problems[0] + more
+        notes = problems[1:] + notes
+        log.info("%s: %s", path, error)
+    return result_file(
+        path=path,
+        format="libtest",
+        records=records,
+        suites=list(dict.fromkeys(run.suite for run in runs)),
+        warnings=notes,
+        error=error,
+    )
+
+
+_MARKER = re.compile(r"^(?:.*?Z )?(?:\x1b\[[0-9;]*m)*(?:running \d+ tests?|test result: )", re.M)
+
+
+def has_libtest_output(text: str) -> bool:
+    """True when ``text`` holds at least one libtest block (``running N tests`` or a summary)."""
+    return _MARKER.search(text) is not None
+
+
+def looks_like_libtest(head: str) -> bool:
+    """True when the start of a text already shows cargo test output (a block or a test line)."""
+    for raw in _lines(head):
+        line = clean_line(raw)
+        text = line.strip()
+        if text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None:
+            return True
+        if _RUNNING_N.fullmatch(line.rstrip()) or _RESULT.match(line):
+            return True
+        if (test := _TEST.match(line)) is not None and _status(test.group(2)) is not None:
+            return True
+    return False

@@ -1,0 +1,190 @@
+"""Finding test-result files and reading each one as JUnit XML or `cargo test` output.
+
+The format is told from the content, never from the name. A file named on the command line
+that is neither gives an error entry; a file met while walking a folder that is neither is
+left out, except an ``.xml`` file that mentions ``<testsuite``/``<testcase``, which was meant
+to be JUnit and so is read (and reported if it cannot be).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from validator.errors import UsageError
+from validator.evidence import ResultFile, ResultFormat, TestScan
+from validator.junit import read_junit_chunks
+from validator.libtest import has_libtest_output, looks_like_libtest, read_libtest
+
+log = logging.getLogger(__name__)
+
+MAX_RESULT_BYTES = 256 * 1024 * 1024  # a 100 MB job log must fit; a runaway file must not
+HEAD_BYTES = 64 * 1024
+_CHUNK = 1024 * 1024
+_TEXT_SUFFIXES = frozenset({"", ".log", ".txt", ".out"})  # searched whole while walking
+
+_JUNIT_ROOT = re.compile(
+    r"""\s*
+    (?:<\?xml[^>]*\?>\s*)?
+    (?:(?:<!--.*?-->|<\?.*?\?>)\s*)*
+    (?:<!DOCTYPE(?:[^\[>]|\[.*?\])*>\s*)?
+    (?:(?:<!--.*?-->|<\?.*?\?>)\s*)*
+    <(?:[\w.-]+:)?testsuites?[\s/>]""",
+    re.VERBOSE | re.DOTALL,
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a log as text: a BOM picks the encoding (PowerShell writes UTF-16), else UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _is_binary(head: bytes) -> bool:
+    return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def detect_format(head: bytes) -> ResultFormat:
+    """``junit``, ``libtest`` or ``unknown``, from the first bytes of a file."""
+    if not head or _is_binary(head[:HEAD_BYTES]):
+        return "unknown"
+    text = decode_text(head[:HEAD_BYTES])
+    if _JUNIT_ROOT.match(text) is not None:
+        return "junit"
+    if looks_like_libtest(text):
+        return "libtest"
+    return "unknown"
+
+
+def libtest_from_log(text: str, *, path: str) -> ResultFile | None:
+    """The tests in a job log, or None when the log holds no ``cargo test`` output."""
+    if not has_libtest_output(text):
+        return None
+    return read_libtest(text, path=path)
+
+
+def _chunks(handle: BinaryIO, first: bytes) -> Iterator[bytes]:
+    yield first
+    while chunk := handle.read(_CHUNK):
+        yield chunk
+
+
+def _error(display: str, fmt: ResultFormat, message: str) -> ResultFile:
+    log.info("%s: %s", display, message)
+    return ResultFile(path=display, format=fmt, error=message)
+
+
+def _meant_as_junit(path: Path, head: bytes) -> bool:
+    lowered = head.lower()
+    return path.suffix.lower() == ".xml" and (b"<testsuite" in lowered or b"<testcase" in lowered)
+
+
+def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
+    """Read one regular file; None when walking and the file is not a test result."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        fmt = detect_format(head)
+        if fmt == "unknown" and _meant_as_junit(path, head):
+            fmt = "junit"
+        if fmt == "unknown" and walking and path.suffix.lower() not in _TEXT_SUFFIXES:
+            return None
+        if size > MAX_RESULT_BYTES:
+            if fmt == "unknown" and walking:
+                return None
+            limit = MAX_RESULT_BYTES // (1024 * 1024)
+            return _error(display, fmt, f"{size} bytes, over the {limit} MiB limit for a result")
+        if fmt == "junit":
+            return read_junit_chunks(_chunks(handle, head), path=display)
+        if fmt == "unknown" and _is_binary(head):
+            return None if walking else _error(display, fmt, "not JUnit XML or cargo test output")
+        text = decode_text(head + handle.read())
+    if fmt == "libtest" or has_libtest_output(text):
+        return read_libtest(text, path=display)
+    return None if walking else _error(display, "unknown", "not JUnit XML or cargo test output")
+
+
+def read_result_file(path: Path, *, display: str) -> ResultFile:
+    """Read one result file named by the user; anything unusable is an error entry."""
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            return _error(display, "unknown", "not a regular file")
+        found = _read(path, display, walking=False)
+    except OSError as exc:
+        return _error(display, "unknown", f"cannot read it: {exc.strerror or exc}")
+    assert found is not None  # _read only returns None while walking
+    return found
+
+
+def _walk_error(exc: OSError) -> None:
+    log.warning("cannot list %s: %s", exc.filename, exc.strerror or exc)
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    """Regular files under ``top`` in a stable order; symbolic links are not followed."""
+    for root, dirs, files in os.walk(top, followlinks=False, onerror=_walk_error):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def _from_walk(path: Path, display: str) -> ResultFile | None:
+    try:
+        return _read(path, display, walking=True)
+    except OSError as exc:
+        return _error(display, "unknown", f"cannot read it: {exc.strerror or exc}")
+
+
+def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
+    """Read every result file among ``paths`` (files and folders, walked in sorted order).
+
+    ``explicit`` says the paths were named by the user, so a named file that is not a test
+    result is an error entry; folders are walked the same way either way. A file reached
+    twice is read once. A path that does not exist raises :class:`UsageError`.
+    """
+    files: list[ResultFile] = []
+    seen: set[Path] = set()
+    for given in paths:
+        if not given.exists():
+            raise UsageError(
+                f"{given}: no such file or folder. Give JUnit XML files, cargo test logs, "
+                "or folders that hold them."
+            )
+        if given.is_dir():
+            for path in _walk(given):
+                real = path.resolve()
+                if real in seen:
+                    continue
+                seen.add(real)
+                found = _from_walk(path, str(path))
+                if found is not None:
+                    files.append(found)
+            continue
+        real = given.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        if explicit:
+            files.append(read_result_file(given, display=str(given)))
+        elif (found := _from_walk(given, str(given))) is not None:
+            files.append(found)
+    log.debug("test results: %d files", len(files))
+    return TestScan(files=tuple(files))
