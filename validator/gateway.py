@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import github  # noqa: TID251 (this module is the one allowed door to GitHub)
+import github
 import requests
 
 from validator import __version__
@@ -106,7 +106,8 @@ class Gateway:
         retry_budget: float = 120.0,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        if not _REPOSITORY.fullmatch(repository or ""):
+        parts = (repository or "").split("/")
+        if not _REPOSITORY.fullmatch(repository or "") or {".", ".."} & set(parts):
             raise UsageError(
                 f"Repository {repository!r} is not in OWNER/NAME form: pass --repo OWNER/NAME "
                 "or set GITHUB_REPOSITORY."
