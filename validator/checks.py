@@ -70,6 +70,11 @@ def _labels(ev: Evidence) -> str:
     return ", ".join(ev.settings.labels)
 
 
+def _n(count: int, noun: str) -> str:
+    """``_n(1, "file")`` → ``1 file``; ``_n(3, "file")`` → ``3 files``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "unknown"
@@ -266,7 +271,7 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
             "No job ran on an ARM64 runner.", f"Set `runs-on: [{labels}]` on the test job."
         )
     names = ", ".join(f"`{j.name}` on `{j.runner_name}`" for j in on_arm)
-    return passed(f"{len(on_arm)} ARM64 jobs ran on runners labelled {labels}: {names}.")
+    return passed(f"{_n(len(on_arm), 'ARM64 job')} ran on runners labelled {labels}: {names}.")
 
 
 # --- prerequisite 4: tests ---------------------------------------------------------------------
@@ -308,7 +313,9 @@ def tests_ran_on_arm64(ev: Evidence) -> Finding:
                 f"Run the test job with `runs-on: [{_labels(ev)}]`.",
             )
     total = ev.tests.total
-    return passed(f"{total.tests} tests read from {len(ev.tests.files)} files ({source}).")
+    return passed(
+        f"{_n(total.tests, 'test')} read from {_n(len(ev.tests.files), 'file')} ({source})."
+    )
 
 
 def no_test_failed(ev: Evidence) -> Finding:
@@ -437,7 +444,7 @@ def binaries_found(ev: Evidence) -> Finding:
             "Upload the built binaries (e.g. `target/release/<name>` or a tarball of them) "
             "with actions/upload-artifact in the ARM64 build job.",
         )
-    return passed(f"{scan.elf_count} ELF files found among {len(scan.files)} files.")
+    return passed(f"{_n(scan.elf_count, 'ELF file')} found among {_n(len(scan.files), 'file')}.")
 
 
 def binaries_are_aarch64(ev: Evidence) -> Finding:
@@ -458,6 +465,8 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
             "Build with an aarch64 target (e.g. `--target aarch64-unknown-linux-gnu`) on the "
             "ARM64 runner, and upload only those binaries.",
         )
+    if scan.elf_count == 1:
+        return passed("The one ELF file is 64-bit little-endian AArch64.")
     return passed(f"All {scan.elf_count} ELF files are 64-bit little-endian AArch64.")
 
 
@@ -519,8 +528,8 @@ def artifacts_intact(ev: Evidence) -> Finding:
         )
     verified = sum(1 for a in arts.items if a.digest_verified)
     return passed(
-        f"{len(arts.items)} artifacts downloaded and extracted; {verified} verified against "
-        "their sha256 digest."
+        f"{_n(len(arts.items), 'artifact')} downloaded and extracted; {verified} verified "
+        "against their sha256 digest."
     )
 
 

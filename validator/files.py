@@ -17,6 +17,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -33,20 +34,33 @@ def write_atomic(path: Path, text: str) -> None:
             os.close(dir_fd)
 
 
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets what the umask allows."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def exclusive(report: Path) -> Iterator[None]:
-    """Hold a lock beside ``report`` so two runs never write it at once."""
-    report.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = report.with_name(f".{report.name}.lock")
-    with lock_path.open("a") as handle:
+    """Hold a lock on the report's folder so two runs never write the report at once.
+
+    The folder itself is locked, so no lock file is left beside the report.
+    """
+    folder = report.parent if str(report.parent) else Path()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(
-                f"{report}: another validate-arm64 run is writing this report "
-                f"(lock {lock_path}). Wait for it to finish, or use another --report."
+                f"{report}: another validate-arm64 run is writing a report in {folder}. "
+                "Wait for it to finish, or use another --report."
             ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(fd)

@@ -173,8 +173,22 @@ def _binaries(g: _Gathered) -> PhaseRecord | None:
 
     if g.artifacts_dir is None:
         return PhaseRecord(name="binaries", state="not-run", error="no artifacts to inspect")
-    g.binaries = scan_binaries([g.artifacts_dir])
+    scan = scan_binaries([g.artifacts_dir])
+    if _downloaded(g):
+        prefix = f"{g.artifacts_dir}/"
+        scan = replace(
+            scan,
+            files=tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files),
+            images=tuple(replace(i, path=i.path.removeprefix(prefix)) for i in scan.images),
+            problems=tuple(p.replace(prefix, "") for p in scan.problems),
+        )
+    g.binaries = scan
     return None
+
+
+def _downloaded(g: _Gathered) -> bool:
+    """True when this run downloaded the artifacts: paths are then shown inside the folder."""
+    return g.artifacts is not None
 
 
 def _arm64_first(jobs: tuple[Job, ...], labels: tuple[str, ...]) -> list[Job]:
@@ -190,6 +204,11 @@ def _tests(config: Config, g: _Gathered) -> PhaseRecord | None:
     scan = TestScan()
     if g.artifacts_dir is not None:
         scan = scan_results([g.artifacts_dir], explicit=False)
+        if _downloaded(g):
+            prefix = f"{g.artifacts_dir}/"
+            scan = TestScan(
+                files=tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files)
+            )
         where = "artifacts" if config.needs_github else f"files in {g.artifacts_dir}"
         g.tests_source = where if scan.files else None
     if not scan.files and g.run is not None:
