@@ -1,0 +1,456 @@
+"""ELF judgement against the real fixture binaries and bytes patched from them."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from validator.elf import HEAD_BYTES, inspect_elf, is_aarch64_loader
+from validator.evidence import BinaryInfo
+
+BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
+LOADER = "/lib/ld-linux-aarch64.so.1"
+
+# file → (kind, aarch64, class, endian, machine, type, interpreter, reason)
+EXPECTED = {
+    "hello-aarch64": ("elf", True, 64, "little", "EM_AARCH64", "ET_DYN", LOADER, None),
+    "hello-aarch64-static": ("elf", True, 64, "little", "EM_AARCH64", "ET_EXEC", None, None),
+    "hello-aarch64.o": ("elf", True, 64, "little", "EM_AARCH64", "ET_REL", None, None),
+    "hello-aarch64.ko": ("elf", True, 64, "little", "EM_AARCH64", "ET_REL", None, None),
+    "libhello-aarch64.so": ("elf", True, 64, "little", "EM_AARCH64", "ET_DYN", None, None),
+    "hello-x86_64": (
+        "elf",
+        False,
+        64,
+        "little",
+        "EM_X86_64",
+        "ET_DYN",
+        "/lib64/ld-linux-x86-64.so.2",
+        "x86-64 (EM_X86_64)",
+    ),
+    "hello-armhf": (
+        "elf",
+        False,
+        32,
+        "little",
+        "EM_ARM",
+        "ET_DYN",
+        "/lib/ld-linux-armhf.so.3",
+        "32-bit ARM (EM_ARM)",
+    ),
+    "hello-riscv64": (
+        "elf",
+        False,
+        64,
+        "little",
+        "EM_RISCV",
+        "ET_DYN",
+        "/lib/ld-linux-riscv64-lp64d.so.1",
+        "RISC-V (EM_RISCV)",
+    ),
+    "hello-aarch64-be": (
+        "elf",
+        False,
+        64,
+        "big",
+        "EM_AARCH64",
+        "ET_DYN",
+        LOADER,
+        "big-endian AArch64",
+    ),
+    "hello-aarch64-ilp32": (
+        "elf",
+        False,
+        32,
+        "little",
+        "EM_AARCH64",
+        "ET_DYN",
+        "/lib/ld-linux-armhf.so.3",
+        "32-bit AArch64 (ILP32)",
+    ),
+    "hello-x86_64-as-aarch64": (
+        "elf",
+        False,
+        64,
+        "little",
+        "EM_AARCH64",
+        "ET_DYN",
+        "/lib64/ld-linux-x86-64.so.2",
+        "interpreter /lib64/ld-linux-x86-64.so.2 is not an AArch64 loader",
+    ),
+    "hello-aarch64-truncated": (
+        "error",
+        False,
+        64,
+        "little",
+        "EM_AARCH64",
+        "ET_DYN",
+        None,
+        "truncated: program headers end at byte 568 but the file has 196 bytes",
+    ),
+    "hello-aarch64-phoff-past-end": (
+        "error",
+        False,
+        64,
+        "little",
+        "EM_AARCH64",
+        "ET_DYN",
+        None,
+        "damaged: the program headers start at byte 71696, past the end of the file (67600 bytes)",
+    ),
+}
+
+
+def inspect_bytes(data: bytes, *, size: int | None = None, path: str = "x") -> BinaryInfo:
+    return inspect_elf(io.BytesIO(data), path=path, size=len(data) if size is None else size)
+
+
+def inspect_file(path: Path) -> BinaryInfo:
+    with path.open("rb") as stream:
+        return inspect_elf(stream, path=path.name, size=path.stat().st_size)
+
+
+def fixture(name: str) -> bytes:
+    return (BINARIES / name).read_bytes()
+
+
+class ForwardOnly(io.RawIOBase):
+    """A stream that cannot seek, like a member of a compressed tar; counts what is read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self.bytes_read += len(chunk)
+        return len(chunk)
+
+
+class CountingFile(io.FileIO):
+    """A real file that counts the bytes read from it."""
+
+    bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_every_fixture_binary_is_listed() -> None:
+    built = {p.name for p in BINARIES.iterdir() if p.name not in ("README.md", ".keep")}
+    assert built == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_verdict(name: str) -> None:
+    kind, aarch64, elf_class, endian, machine, elf_type, interpreter, reason = EXPECTED[name]
+    info = inspect_file(BINARIES / name)
+    assert (info.kind, info.aarch64, info.reason) == (kind, aarch64, reason)
+    assert (info.elf_class, info.endian, info.machine, info.type) == (
+        elf_class,
+        endian,
+        machine,
+        elf_type,
+    )
+    assert info.interpreter == interpreter
+    assert info.path == name
+    assert info.size == (BINARIES / name).stat().st_size
+
+
+def test_reads_only_the_headers_of_a_large_binary() -> None:
+    path = BINARIES / "hello-aarch64-static"
+    with CountingFile(path) as stream:
+        info = inspect_elf(stream, path="static", size=path.stat().st_size)
+    assert info.aarch64
+    assert path.stat().st_size > 100 * HEAD_BYTES
+    assert stream.bytes_read <= HEAD_BYTES
+
+
+def test_names_and_permissions_are_not_trusted(tmp_path: Path) -> None:
+    disguised = tmp_path / "tool-aarch64-linux-arm64.so"
+    disguised.write_bytes(fixture("hello-x86_64"))
+    disguised.chmod(0o755)
+    assert inspect_file(disguised).reason == "x86-64 (EM_X86_64)"
+    manifest = tmp_path / "hello-aarch64"
+    manifest.write_text('{"arch": "arm64", "os": "linux", "binary": "hello-aarch64"}\n')
+    info = inspect_file(manifest)
+    assert (info.kind, info.aarch64, info.reason) == ("not-elf", False, "no ELF magic")
+
+
+@pytest.mark.parametrize("data", [b"", b"\x7fEL", b"MZ\x90\x00", b"#!/bin/sh\necho hi\n"])
+def test_no_magic_is_not_elf(data: bytes) -> None:
+    info = inspect_bytes(data)
+    assert (info.kind, info.aarch64, info.reason) == ("not-elf", False, "no ELF magic")
+
+
+def patched(name: str, offset: int, fmt: str, value: int) -> bytes:
+    data = bytearray(fixture(name))
+    struct.pack_into(fmt, data, offset, value)
+    return bytes(data)
+
+
+def interp_offset(data: bytes) -> int:
+    return data.index(LOADER.encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            fixture("hello-aarch64")[:4],
+            "truncated: the ELF identification ends at byte 16 but the file has 4 bytes",
+        ),
+        (
+            fixture("hello-aarch64")[:40],
+            "truncated: the ELF header ends at byte 64 but the file has 40 bytes",
+        ),
+        (
+            patched("hello-aarch64", 4, "B", 3),
+            "damaged: EI_CLASS is 3, neither 1 (32-bit) nor 2 (64-bit)",
+        ),
+        (
+            patched("hello-aarch64", 5, "B", 0),
+            "damaged: EI_DATA is 0, neither 1 (little-endian) nor 2 (big-endian)",
+        ),
+        (
+            patched("hello-aarch64", 54, "<H", 64),
+            "damaged: e_phentsize is 64, not 56 for a 64-bit ELF",
+        ),
+        (
+            patched("hello-aarch64", 56, "<H", 5000),
+            "damaged: e_phnum is 5000, more than 4096 program headers",
+        ),
+        (
+            patched("hello-aarch64", 56, "<H", 0xFFFF),
+            "unsupported: e_phnum is PN_XNUM (extended program-header numbering)",
+        ),
+        (
+            patched("hello-aarch64", 56, "<H", 0),
+            "damaged: an ET_DYN file without program headers cannot be loaded",
+        ),
+        (
+            patched("hello-aarch64-static", 56, "<H", 0),
+            "damaged: an ET_EXEC file without program headers cannot be loaded",
+        ),
+    ],
+    ids=[
+        "ident-cut",
+        "header-cut",
+        "class",
+        "data",
+        "phentsize",
+        "phnum",
+        "pn-xnum",
+        "dyn-no-phdrs",
+        "exec-no-phdrs",
+    ],
+)
+def test_damaged_headers_are_errors_that_say_why(data: bytes, reason: str) -> None:
+    info = inspect_bytes(data)
+    assert (info.kind, info.aarch64, info.reason) == ("error", False, reason)
+
+
+def interp_phdr(data: bytes) -> int:
+    """Offset of hello-aarch64's PT_INTERP program header (the second one)."""
+    phoff = struct.unpack_from("<Q", data, 32)[0]
+    for i in range(struct.unpack_from("<H", data, 56)[0]):
+        at = phoff + i * 56
+        if struct.unpack_from("<I", data, at)[0] == 3:
+            return at
+    raise AssertionError("no PT_INTERP")
+
+
+def test_interpreter_outside_the_file_is_an_error() -> None:
+    data = bytearray(fixture("hello-aarch64"))
+    struct.pack_into("<Q", data, interp_phdr(data) + 8, len(data) - 10)  # p_offset
+    info = inspect_bytes(bytes(data))
+    assert info.kind == "error"
+    assert info.reason == (
+        f"truncated: the interpreter path ends at byte {len(data) + 17} "
+        f"but the file has {len(data)} bytes"
+    )
+
+
+def test_interpreter_without_nul_and_oversized_are_errors() -> None:
+    data = bytearray(fixture("hello-aarch64"))
+    struct.pack_into("<Q", data, interp_phdr(data) + 32, 26)  # p_filesz drops the NUL
+    assert (
+        inspect_bytes(bytes(data)).reason == "damaged: the interpreter path is not NUL-terminated"
+    )
+    struct.pack_into("<Q", data, interp_phdr(data) + 32, 1 << 40)
+    assert inspect_bytes(bytes(data)).reason == (
+        "damaged: the PT_INTERP segment is 1099511627776 bytes long"
+    )
+
+
+@pytest.mark.parametrize(
+    "loader", ["/lib/ld-musl-aarch64.so.1", "/system/bin/linker64", "/usr/lib/linker64"]
+)
+def test_other_aarch64_loaders_pass(loader: str) -> None:
+    assert len(loader) < 27  # it must fit where /lib/ld-linux-aarch64.so.1 and its NUL were
+    data = bytearray(fixture("hello-aarch64"))
+    at = interp_offset(data)
+    data[at : at + 27] = loader.encode().ljust(27, b"\0")
+    info = inspect_bytes(bytes(data))
+    assert (info.aarch64, info.interpreter, info.reason) == (True, loader, None)
+
+
+def test_foreign_loader_in_aarch64_binary_fails_with_escaped_name() -> None:
+    data = bytearray(fixture("hello-aarch64"))
+    at = interp_offset(data)
+    data[at : at + 27] = b"/lib/ld-linux\n-x86.so\x1b[0m\0"
+    info = inspect_bytes(bytes(data))
+    assert info.kind == "elf"
+    assert not info.aarch64
+    assert info.reason == "interpreter /lib/ld-linux\\x0a-x86.so\\x1b[0m is not an AArch64 loader"
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("/lib/ld-linux-aarch64.so.1", True),
+        ("/lib64/ld-linux-aarch64.so.1", True),
+        ("/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1", True),
+        ("/nix/store/8a0c3cd6-glibc-2.39/lib/ld-linux-aarch64.so.1", True),
+        ("/lib/ld-musl-aarch64.so.1", True),
+        ("/system/bin/linker64", True),
+        ("/apex/com.android.runtime/bin/linker64", True),
+        ("/lib64/ld-linux-x86-64.so.2", False),
+        ("/lib/ld-linux-aarch64_be.so.1", False),
+        ("/lib/ld-linux-aarch64_ilp32.so.1", False),
+        ("/lib/ld-linux-armhf.so.3", False),
+        ("ld-linux-aarch64.so.1", False),
+        ("/tmp/../lib/ld-linux-aarch64.so.1", False),
+        ("", False),
+    ],
+)
+def test_aarch64_loaders(path: str, ok: bool) -> None:
+    assert is_aarch64_loader(path) is ok
+
+
+def moved_phdrs(name: str) -> bytes:
+    """The binary with its program-header table copied to the end and e_phoff pointing there."""
+    data = bytearray(fixture(name))
+    phoff = struct.unpack_from("<Q", data, 32)[0]
+    table = bytes(data[phoff : phoff + 56 * struct.unpack_from("<H", data, 56)[0]])
+    struct.pack_into("<Q", data, 32, len(data))
+    return bytes(data) + table
+
+
+def test_headers_far_from_the_start_are_read_from_seekable_and_forward_streams() -> None:
+    data = moved_phdrs("hello-aarch64")
+    assert len(data) - 1000 > HEAD_BYTES
+    seekable = inspect_bytes(data)
+    forward = ForwardOnly(data)
+    streamed = inspect_elf(forward, path="x", size=len(data))  # type: ignore[arg-type]
+    assert seekable == streamed
+    assert (streamed.aarch64, streamed.interpreter) == (True, LOADER)
+
+
+def test_forward_only_stream_reads_only_the_start() -> None:
+    data = fixture("hello-aarch64-static")
+    stream = ForwardOnly(data)
+    info = inspect_elf(stream, path="x", size=len(data))  # type: ignore[arg-type]
+    assert info.aarch64
+    assert stream.bytes_read <= HEAD_BYTES
+
+
+def test_stream_shorter_than_its_declared_size_is_truncated() -> None:
+    data = moved_phdrs("hello-aarch64")
+    info = inspect_elf(
+        ForwardOnly(data[: len(data) - 100]),  # type: ignore[arg-type]
+        path="x",
+        size=len(data),
+    )
+    assert info.kind == "error"
+    assert (
+        info.reason == f"truncated: the data ends at byte {len(data) - 100} of {len(data)} declared"
+    )
+
+
+class Exploding(io.RawIOBase):
+    """A stream whose data is damaged after the first bytes (as a corrupt archive member)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._served = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._served:
+            raise OSError("Invalid data stream")
+        self._served = True
+        buffer[: len(self._data)] = self._data
+        return len(self._data)
+
+
+def test_a_read_error_is_an_error_result() -> None:
+    data = moved_phdrs("hello-aarch64")
+    stream = Exploding(data[:HEAD_BYTES])
+    info = inspect_elf(stream, path="x", size=len(data))  # type: ignore[arg-type]
+    assert info.kind == "error"
+    assert info.reason is not None
+    assert info.reason.startswith("could not read byte")
+    assert "Invalid data stream" in info.reason
+
+
+def check_invariants(info: BinaryInfo, path: str) -> None:
+    assert isinstance(info, BinaryInfo)
+    assert info.path == path
+    assert info.kind in ("elf", "not-elf", "error")
+    if info.aarch64:
+        assert (info.kind, info.elf_class, info.endian, info.machine) == (
+            "elf",
+            64,
+            "little",
+            "EM_AARCH64",
+        )
+        assert info.interpreter is None or is_aarch64_loader(info.interpreter)
+        assert info.reason is None
+    else:
+        assert info.reason
+        assert "\n" not in info.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_give_a_result(data: bytes) -> None:
+    check_invariants(inspect_bytes(data, path="fuzz"), "fuzz")
+
+
+HEADER = fixture("hello-aarch64")[:HEAD_BYTES]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.integers(0, 700), st.integers(0, 255)), min_size=1, max_size=12),
+    st.integers(0, len(HEADER)),
+    st.sampled_from([0, 1, 100, 1 << 20]),
+)
+def test_mutated_real_headers_give_a_result(
+    changes: list[tuple[int, int]], cut: int, declared_extra: int
+) -> None:
+    data = bytearray(HEADER)
+    for offset, value in changes:
+        data[offset] = value
+    data = data[:cut]
+    check_invariants(inspect_bytes(bytes(data), size=len(data) + declared_extra), "x")
+    streamed = inspect_elf(
+        ForwardOnly(bytes(data)),  # type: ignore[arg-type]
+        path="x",
+        size=len(data),
+    )
+    check_invariants(streamed, "x")
