@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jsonschema
 import pytest
 import requests
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
@@ -365,7 +364,4 @@ def test_errors_are_basic_errors(specs: dict[str, Spec]) -> None:
         body = resp.json()
         assert body["message"] == "Not Found"
         assert not specs["2022-11-28"].errors("#/components/schemas/basic-error", body)
-        try:
-            jsonschema.validate(body, {"required": ["documentation_url"]})
-        except jsonschema.ValidationError as exc:  # pragma: no cover - the assert says why
-            pytest.fail(str(exc))
+        assert body["documentation_url"].startswith("https://docs.github.com/")

@@ -140,7 +140,7 @@ def check_signature(key: bytes, path: str, query: Mapping[str, str], now: float)
     se = query.get("se", "")
     sig = query.get("sig", "")
     expected = hmac.new(key, f"{path}\n{se}".encode(), hashlib.sha256).hexdigest()
-    if not se or not sig or not hmac.compare_digest(sig, expected):
+    if not se or not sig or not hmac.compare_digest(sig.encode(), expected.encode()):
         return "Signature did not match. String to sign used was r"
     try:
         expiry = parse_iso(se)
