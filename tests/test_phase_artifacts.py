@@ -1,0 +1,200 @@
+"""The artifacts phase against the emulator: list, stream, verify the digest, extract safely."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from validator.emulator import Emulator, Fault
+from validator.emulator.scenario import parse_scenario, scenarios_dir
+from validator.evidence import Artifact, Artifacts
+from validator.gateway import Gateway
+from validator.phases.artifacts import digest_matches, download_artifacts, folder_name
+from validator.resources import data_path
+
+TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
+HEALTHY_RUN = 20961180042
+EXPIRED_RUN = 19544410187
+NAMES = [
+    "test-results",
+    "embeddenator-linux-aarch64",
+    "manifest-debian-stable-arm64",
+    "manifest-ubuntu-stable-arm64",
+]
+
+
+def gateway(emu: Emulator) -> Gateway:
+    return Gateway(
+        repository=emu.repository,
+        token=TOKEN,
+        api_url=emu.base_url,
+        sleep=emu.clock.sleep,
+        clock=emu.clock.now,
+        wall_clock=emu.clock.now,
+        timeout=5,
+    )
+
+
+def download(emu: Emulator, run_id: int, dest: Path) -> tuple[Artifacts, list[str]]:
+    gw = gateway(emu)
+    run, _ = gw.run(run_id)
+    messages: list[str] = []
+    return download_artifacts(gw, run, dest, progress=messages.append), messages
+
+
+def blob_requests(emu: Emulator) -> list[int]:
+    time.sleep(0.05)  # the emulator logs a request just after answering it
+    return [r.status for r in emu.requests if r.origin == "blob"]
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_every_artifact_is_downloaded_verified_and_extracted(tmp_path: Path) -> None:
+    dest = tmp_path / "artifacts"
+    with Emulator("healthy", token=TOKEN) as emu:
+        result, messages = download(emu, HEALTHY_RUN, dest)
+        blobs = blob_requests(emu)
+    assert result.directory == str(dest)
+    assert [a.name for a in result.items] == NAMES
+    for artifact in result.items:
+        assert artifact.error is None
+        assert artifact.digest_verified is True
+        assert artifact.downloaded_bytes == artifact.size_in_bytes
+        assert artifact.extracted_to == str(dest / artifact.name)
+    assert tree(dest) == [
+        "embeddenator-linux-aarch64",
+        "embeddenator-linux-aarch64/embeddenator-linux-aarch64.tar.gz",
+        "manifest-debian-stable-arm64",
+        "manifest-debian-stable-arm64/manifest-debian-stable-arm64.json",
+        "manifest-ubuntu-stable-arm64",
+        "manifest-ubuntu-stable-arm64/manifest-ubuntu-stable-arm64.json",
+        "test-results",
+        "test-results/junit.xml",
+    ]
+    junit = (data_path("fixtures", "results", "pytest-pass.xml")).read_bytes()
+    assert (dest / "test-results" / "junit.xml").read_bytes() == junit
+    assert blobs == [200, 200, 200, 200]
+    assert messages[0] == f"run {HEALTHY_RUN} has 4 artifacts"
+
+
+def test_expired_artifacts_are_recorded_and_not_fetched(tmp_path: Path) -> None:
+    dest = tmp_path / "artifacts"
+    with Emulator("artifact-expired", token=TOKEN) as emu:
+        result, messages = download(emu, EXPIRED_RUN, dest)
+        blobs = blob_requests(emu)
+    assert result.items
+    for artifact in result.items:
+        assert artifact.expired
+        assert artifact.error is not None
+        assert artifact.error.startswith("expired on 2025-")
+        assert "re-run the workflow or raise retention-days" in artifact.error
+        assert artifact.extracted_to is None and artifact.downloaded_bytes is None
+    assert blobs == []
+    assert tree(dest) == []
+    assert any("expired on" in m for m in messages)
+
+
+def test_digest_mismatch_deletes_the_download(tmp_path: Path) -> None:
+    dest = tmp_path / "artifacts"
+    with Emulator("healthy", token=TOKEN) as emu:
+        # The blob store hands back other bytes for one artifact.
+        emu.inject(Fault(origin="blob", path=r"/test-results\.zip$", status=200, message="junk"))
+        result, _ = download(emu, HEALTHY_RUN, dest)
+    bad = result.items[0]
+    assert bad.name == "test-results"
+    assert bad.digest_verified is False
+    assert bad.downloaded_bytes == 4
+    assert bad.error is not None and bad.error.startswith("digest mismatch: GitHub says sha256:")
+    assert bad.extracted_to is None
+    assert "test-results" not in tree(dest)
+    assert all(a.error is None for a in result.items[1:])
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")]
+
+
+def test_download_that_keeps_failing_is_recorded_and_the_rest_goes_on(tmp_path: Path) -> None:
+    dest = tmp_path / "artifacts"
+    with Emulator("healthy", token=TOKEN) as emu:
+        emu.inject(Fault(origin="blob", path=r"/test-results\.zip$", status=503, times=1000))
+        result, _ = download(emu, HEALTHY_RUN, dest)
+    bad = result.items[0]
+    assert bad.error is not None and "the download host answered 503" in bad.error
+    assert bad.downloaded_bytes is None and bad.extracted_to is None
+    assert [a.name for a in result.items if a.extracted_to] == NAMES[1:]
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")]
+
+
+def test_unsafe_archive_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    raw = json.loads((scenarios_dir() / "healthy.json").read_text())
+    plan = raw["runs"][0]["plan"]
+    plan["artifacts"] = [
+        {
+            "name": "evil",
+            "job": "test",
+            "files": [
+                {"path": "fine.txt", "text": "ok\n"},
+                {"path": "../../escaped.txt", "text": "gotcha\n"},
+            ],
+        }
+    ]
+    scenario = parse_scenario(raw, name="evil-artifact", fixtures_dir=data_path("fixtures"))
+    dest = tmp_path / "work" / "artifacts"
+    with Emulator(scenario, token=TOKEN) as emu:
+        result, _ = download(emu, HEALTHY_RUN, dest)
+    (evil,) = result.items
+    assert evil.digest_verified is True  # the download itself was intact
+    assert evil.error is not None
+    assert evil.error.startswith("not extracted: the zip of artifact 'evil': ")
+    assert "../../escaped.txt" in evil.error
+    assert evil.extracted_to is None
+    assert tree(tmp_path) == ["work", "work/artifacts"]
+
+
+# --- pure pieces ----------------------------------------------------------------------------
+
+
+def artifact(name: str, artifact_id: int = 7) -> Artifact:
+    return Artifact(id=artifact_id, name=name, size_in_bytes=1, expired=False, digest=None)
+
+
+def test_folder_names_are_safe_and_unique() -> None:
+    used: set[str] = set()
+    names = []
+    for a in [
+        artifact("test-results", 1),
+        artifact("a/b\\c", 2),
+        artifact("..", 3),
+        artifact(".hidden", 4),
+        artifact("Test-Results", 5),
+        artifact("", 6),
+    ]:
+        name = folder_name(a, used)
+        used.add(name.casefold())
+        names.append(name)
+    assert names == [
+        "test-results",
+        "a_b_c",
+        "artifact-3",
+        "hidden",
+        "Test-Results-5",
+        "artifact-6",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("digest", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("sha256:ABCDEF", True),
+        ("sha256:abcdee", False),
+        ("md5:abcdef", None),
+        ("sha256:", None),
+    ],
+)
+def test_digest_matches(digest: str | None, expected: bool | None) -> None:
+    assert digest_matches(digest, "abcdef") is expected

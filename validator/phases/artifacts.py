@@ -1,0 +1,116 @@
+"""The artifacts phase: list the run's artifacts, download each, verify it, extract it safely."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.errors import ArchiveError, GitHubError
+from validator.evidence import Artifact, Artifacts, Run
+
+if TYPE_CHECKING:
+    from validator.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ +-]+")
+
+
+def download_artifacts(
+    gw: Gateway, run: Run, dest: Path, *, progress: Callable[[str], None]
+) -> Artifacts:
+    """Download and extract every unexpired artifact of ``run`` into ``dest/<artifact name>/``.
+
+    An artifact that cannot be used (expired, refused, digest mismatch, unsafe archive) keeps
+    its reason in ``error`` and leaves nothing behind; the others go on.
+    """
+    listed = gw.artifacts(run.id)
+    progress(f"run {run.id} has {len(listed)} artifact{'' if len(listed) == 1 else 's'}")
+    dest.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    items = []
+    for artifact in listed:
+        folder = folder_name(artifact, used)
+        used.add(folder.casefold())
+        if artifact.expired:
+            progress(f"artifact {artifact.name!r}: {artifact.error}")
+            items.append(artifact)
+            continue
+        items.append(_fetch(gw, artifact, dest, folder, progress))
+    return Artifacts(items=tuple(items), directory=str(dest))
+
+
+def _fetch(
+    gw: Gateway, artifact: Artifact, dest: Path, folder: str, progress: Callable[[str], None]
+) -> Artifact:
+    """Download, verify and extract one artifact; the artifact record says how it went."""
+    progress(f"downloading artifact {artifact.name!r} ({artifact.size_in_bytes:,} bytes)")
+    with tempfile.TemporaryDirectory(dir=dest, prefix=".download-") as work:
+        zip_path = Path(work) / "artifact.zip"
+        try:
+            size, sha256 = gw.download_artifact(artifact, zip_path)
+        except GitHubError as exc:
+            if exc.status == 401:
+                raise
+            return _failed(artifact, str(exc), progress)
+        verified = digest_matches(artifact.digest, sha256)
+        artifact = dataclasses.replace(artifact, downloaded_bytes=size, digest_verified=verified)
+        if verified is False:
+            return _failed(
+                artifact,
+                f"digest mismatch: GitHub says {artifact.digest}, the download is "
+                f"sha256:{sha256}; the file was deleted. Download again; if it persists, re-run "
+                "the workflow.",
+                progress,
+            )
+        staging = Path(work) / "extracted"
+        try:
+            files = _extract(zip_path, staging)
+        except ArchiveError as exc:
+            # The zip lives in a temporary folder: name the artifact instead of that path.
+            reason = str(exc).replace(str(zip_path), f"the zip of artifact {artifact.name!r}")
+            return _failed(artifact, f"not extracted: {reason}", progress)
+        target = dest / folder
+        if target.exists():
+            shutil.rmtree(target)
+        staging.replace(target)
+    progress(f"artifact {artifact.name!r}: {len(files)} files extracted to {target}")
+    return dataclasses.replace(artifact, extracted_to=str(target))
+
+
+def _extract(archive: Path, into: Path) -> list[Path]:
+    from validator.archives import safe_extract
+
+    into.mkdir()
+    return safe_extract(archive, into)
+
+
+def _failed(artifact: Artifact, reason: str, progress: Callable[[str], None]) -> Artifact:
+    progress(f"artifact {artifact.name!r}: {reason}")
+    log.warning("artifact %s (%d): %s", artifact.name, artifact.id, reason)
+    return dataclasses.replace(artifact, error=reason)
+
+
+def digest_matches(digest: str | None, sha256_hex: str) -> bool | None:
+    """Whether GitHub's ``sha256:<hex>`` digest matches; None when there is none to check."""
+    if not digest:
+        return None
+    algorithm, _, expected = digest.partition(":")
+    if algorithm.lower() != "sha256" or not expected:
+        log.warning("artifact digest %r is not sha256; not verified", digest)
+        return None
+    return expected.strip().lower() == sha256_hex.lower()
+
+
+def folder_name(artifact: Artifact, used: set[str]) -> str:
+    """A safe, unique folder name for the artifact: its name, or a tamed form of it."""
+    name = _UNSAFE.sub("_", artifact.name).strip(" .") or f"artifact-{artifact.id}"
+    if name.casefold() in used:
+        name = f"{name.lstrip('.')}-{artifact.id}"
+    return name
