@@ -13,15 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from validator.emulator import Emulator, Fault, RecordedRequest
 from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.errors import AuthError, GitHubError, UsageError
 from validator.gateway import (
     Gateway,
+    _json,
+    _Response,
+    artifact_from_json,
     job_from_json,
     rate_limit_wait,
+    run_from_json,
+    runner_from_json,
     seconds_between,
+    step_from_json,
+    workflow_from_json,
 )
 from validator.resources import data_path
 
@@ -172,6 +181,73 @@ def test_token_with_control_characters_is_refused_without_showing_it() -> None:
     with pytest.raises(UsageError) as info:
         Gateway(repository="o/r", token=TOKEN + "\nX", api_url="http://127.0.0.1:9")
     assert TOKEN not in str(info.value)
+
+
+# --- any answer in: evidence or our error out ------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    [
+        "id",
+        "name",
+        "labels",
+        "status",
+        "conclusion",
+        "steps",
+        "number",
+        "runner_name",
+        "runner_group_name",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "run_started_at",
+        "updated_at",
+        "run_attempt",
+        "expired",
+        "expires_at",
+        "digest",
+        "size_in_bytes",
+        "busy",
+    ]
+)
+OBJECTS = st.dictionaries(FIELDS, JSON | st.just("2026-01-02T03:00:00Z"), max_size=12)
+CONVERTERS = [
+    runner_from_json,
+    workflow_from_json,
+    run_from_json,
+    job_from_json,
+    step_from_json,
+    artifact_from_json,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=OBJECTS, index=st.integers(0, len(CONVERTERS) - 1))
+def test_any_object_gives_evidence_or_our_error(raw: dict[str, Any], index: int) -> None:
+    try:
+        CONVERTERS[index](raw, "reading")
+    except GitHubError as exc:
+        assert "\n" not in str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text() | JSON.map(json.dumps), status=st.integers(100, 599))
+def test_any_body_gives_an_object_or_our_error(body: str, status: int) -> None:
+    try:
+        data = _json(_Response(status=status, headers={}, text=body), "reading")
+    except GitHubError as exc:
+        assert "not a JSON object" in str(exc)
+    else:
+        assert isinstance(data, dict)
+
+
+def test_labels_must_be_a_list() -> None:
+    job = job_from_json({"id": 1, "labels": "self-hosted", "runner_name": "x"}, "reading")
+    assert job.labels == ()
 
 
 # --- repository, runners, workflow ----------------------------------------------------------

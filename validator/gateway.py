@@ -821,7 +821,7 @@ def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
     A GitHub-hosted runner carries the labels the job asked for (``ubuntu-latest``). For a
     self-hosted runner they are unknown here: the phase looks them up in the runner list.
     """
-    labels = tuple(str(x) for x in raw.get("labels") or () if isinstance(x, str))
+    labels = _strings(raw, "labels")
     runner = _str(raw, "runner_name") or None
     created = _str(raw, "created_at")
     started = _str(raw, "started_at")
@@ -851,8 +851,7 @@ def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
 
 def is_hosted_runner(raw: Mapping[str, Any]) -> bool:
     """Whether a job ran on a GitHub-hosted runner (never for a job that asked for self-hosted)."""
-    labels = {str(x).casefold() for x in raw.get("labels") or () if isinstance(x, str)}
-    if "self-hosted" in labels:
+    if any(label.casefold() == "self-hosted" for label in _strings(raw, "labels")):
         return False
     name = _str(raw, "runner_name") or ""
     return (
@@ -969,6 +968,11 @@ def _int(raw: Mapping[str, Any], key: str, what: str) -> int:
 def _str(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     return value if isinstance(value, str) else None
+
+
+def _strings(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
 
 
 def _next_link(header: str) -> str | None:
