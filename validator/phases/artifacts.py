@@ -80,7 +80,8 @@ def _fetch(
         if target.exists():
             shutil.rmtree(target)
         staging.replace(target)
-    progress(f"artifact {artifact.name!r}: {len(files)} files extracted to {target}")
+    count = f"{len(files)} file{'' if len(files) == 1 else 's'}"
+    progress(f"artifact {artifact.name!r}: {count} extracted to {target}")
     return dataclasses.replace(artifact, extracted_to=str(target))
 
 
