@@ -229,7 +229,8 @@ class _Counter:
         self.case = None
         outcome = _case_outcome(case)
         message = case.message if outcome in ("failed", "error") else ""
-        key = (case.suite, case.classname, case.name)
+        classname = "" if case.classname == case.suite else case.classname
+        key = (case.suite, classname, case.name)
         known = self.records.get(key)
         if known is None:
             display = _display(case.suite, case.classname, case.name)

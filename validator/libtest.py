@@ -47,6 +47,7 @@ _NOT_BUILT = re.compile(r"error(?:\[E\d+\])?: (?:could not compile|could not fin
 _PANIC_AT = re.compile(r"thread '.*'(?: \(\d+\))? panicked at (.+):$")
 _PANIC_OLD = re.compile(r"thread '.*' panicked at '(.*)', (\S+)$")
 _SUFFIX = " - should panic"
+_UNNAMED = "unnamed test binary #"
 _OUTCOMES: dict[str, Outcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
 
 
@@ -148,6 +149,7 @@ class _Reader:
     """A line-by-line state machine over cargo's output."""
 
     def __init__(self) -> None:
+        self.unnamed = 0
         self.runs: list[_Run] = []
         self.current: _Run | None = None
         self.section: tuple[_Run, str, list[str]] | None = None
@@ -200,10 +202,14 @@ class _Reader:
         if match is None:
             return
         if self.current is None or self.current.declared is not None:
-            suite = self.current.suite if self.current is not None else "tests"
             self._close()
-            self.current = _Run(suite=suite)
+            self.current = self._unnamed_run()
         self.current.declared = int(match.group(1))
+
+    def _unnamed_run(self) -> _Run:
+        """A block with no ``Running`` line (``cargo test -q``, or a test binary run alone)."""
+        self.unnamed += 1
+        return _Run(suite=f"{_UNNAMED}{self.unnamed}")
 
     def _test_line(self, line: str) -> None:
         result = _RESULT.match(line)
@@ -230,7 +236,7 @@ class _Reader:
     def _summary(self, match: re.Match[str]) -> None:
         run = self.current
         if run is None:
-            run = self.current = _Run(suite="tests")
+            run = self.current = self._unnamed_run()
         status, passed, failed, ignored, measured = match.groups()
         run.summary = _Summary(
             status=status,
@@ -290,7 +296,7 @@ def _synthesize(run: _Run, summary: _Summary) -> None:
         run.outcomes[f"(ignored test #{i})"] = "skipped"
 
 
-def _check_run(run: _Run, notes: list[str], problems: list[str]) -> None:
+def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str]) -> None:
     """Compare a complete run's test lines with its summary; note what disagrees."""
     summary = run.summary
     assert summary is not None
@@ -301,9 +307,7 @@ def _check_run(run: _Run, notes: list[str], problems: list[str]) -> None:
         run.pending = None
     if not run.outcomes and summary.passed + summary.failed + summary.ignored:
         _synthesize(run, summary)
-        notes.append(
-            f"{run.suite}: no per-test lines (cargo test -q?); counts come from its summary line"
-        )
+        terse.append(run.suite)
     seen = [0, 0, 0]
     for outcome in run.outcomes.values():
         seen[0 if outcome == "passed" else 1 if is_bad(outcome) else 2] += 1
@@ -326,7 +330,7 @@ def _check_run(run: _Run, notes: list[str], problems: list[str]) -> None:
 def _crashed(run: _Run) -> str:
     how = run.exit_detail or "no `test result:` line"
     reported = f"{len(run.outcomes)} of {run.declared}" if run.declared is not None else "no"
-    return f"{run.suite} stopped before its `test result:` line ({how}); {reported} tests reported"
+    return f"test binary {run.suite} stopped before its `test result:` line ({how}); {reported} tests reported"
 
 
 def _merge(outcomes: list[Outcome]) -> Outcome:
@@ -342,45 +346,65 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
     return kept
 
 
+def _some(suites: list[str]) -> str:
+    """``N test binaries (a, b, c and 2 more)``."""
+    named = ", ".join(suites[:3]) + (f" and {len(suites) - 3} more" if len(suites) > 3 else "")
+    return (
+        f"1 test binary ({named})" if len(suites) == 1 else f"{len(suites)} test binaries ({named})"
+    )
+
+
+def _suite_records(suite: str, suite_runs: list[_Run]) -> list[TestRecord]:
+    """One record per test of a suite, over every run of it."""
+    history: dict[str, list[Outcome]] = {}
+    messages: dict[str, str] = {}
+    for run in suite_runs:
+        for name, outcome in run.outcomes.items():
+            history.setdefault(name, []).append(outcome)
+            if is_bad(outcome):
+                messages[name] = run.messages.get(name, "")
+    records: list[TestRecord] = []
+    for name, seen in history.items():
+        outcome = _merge(seen)
+        message = messages.get(name, "") if is_bad(outcome) else ""
+        records.append(
+            TestRecord(suite=suite, name=f"{suite}::{name}", outcome=outcome, message=message)
+        )
+    return records
+
+
 def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[TestRecord]:
     by_suite: dict[str, list[_Run]] = {}
     for run in runs:
         by_suite.setdefault(run.suite, []).append(run)
     records: list[TestRecord] = []
-    rerun: list[str] = []
+    terse: list[str] = []
     for suite, suite_runs in by_suite.items():
-        complete = [r for r in suite_runs if r.summary is not None]
+        completed = any(r.summary is not None for r in suite_runs)
         for run in suite_runs:
             if run.summary is not None:
-                _check_run(run, notes, problems)
+                _check_run(run, notes, problems, terse)
                 continue
             if run.pending is not None:
                 run.outcomes[run.pending] = "error"
                 why = f" ({run.exit_detail})" if run.exit_detail else ""
                 run.messages[run.pending] = f"the test binary died{why} while this test ran"
-            (notes if complete else problems).append(_crashed(run))
-        if len(suite_runs) > 1:
-            rerun.append(suite)
-        history: dict[str, list[Outcome]] = {}
-        messages: dict[str, str] = {}
-        for run in suite_runs:
-            for name, outcome in run.outcomes.items():
-                history.setdefault(name, []).append(outcome)
-                if is_bad(outcome):
-                    messages[name] = run.messages.get(name, "")
-        for name, seen in history.items():
-            outcome = _merge(seen)
-            records.append(
-                TestRecord(
-                    suite=suite,
-                    name=f"{suite}::{name}",
-                    outcome=outcome,
-                    message=messages.get(name, "") if is_bad(outcome) else "",
-                )
-            )
-    if rerun:
-        named = ", ".join(rerun[:3]) + (f" and {len(rerun) - 3} more" if len(rerun) > 3 else "")
-        notes.insert(0, f"test binaries ran more than once ({named}); each test is counted once")
+            (notes if completed else problems).append(_crashed(run))
+        records += _suite_records(suite, suite_runs)
+    if terse:
+        notes.insert(
+            0,
+            f"{_some(terse)} printed no per-test lines (cargo test -q?): their counts come from "
+            "their summary lines, and their tests have no names",
+        )
+    if unnamed := [suite for suite in by_suite if suite.startswith(_UNNAMED)]:
+        notes.insert(
+            0,
+            f"{_some(unnamed)} printed no `Running` line: each is counted on its own, so a "
+            "re-run of the whole suite would be counted twice",
+        )
+    if rerun := [suite for suite, suite_runs in by_suite.items() if len(suite_runs) > 1]:
+        notes.insert(0, f"{_some(rerun)} ran more than once; each test is counted once")
     return records
 
 
@@ -394,8 +418,10 @@ def read_libtest(text: str, *, path: str) -> ResultFile:
     problems: list[str] = []
     records = _records(runs, notes, problems)
     if reader.not_built:
-        where = first_line(reader.not_built[0], 160)
-        problems.append(f"some tests were not built: {where}")
+        why = first_line(reader.not_built[0], 160)
+        problems.append(
+            f"some test targets were not built: {why}" if runs else f"no test ran: {why}"
+        )
     if not runs and not problems:
         problems.append("no cargo test output found (no `running N tests` or `test result:`)")
     error = None
@@ -420,6 +446,14 @@ _MARKER = re.compile(r"^(?:.*?Z )?(?:\x1b\[[0-9;]*m)*(?:running \d+ tests?|test 
 def has_libtest_output(text: str) -> bool:
     """True when ``text`` holds at least one libtest block (``running N tests`` or a summary)."""
     return _MARKER.search(text) is not None
+
+
+_NOT_COMPILED = re.compile(r"error(?:\x1b\[[0-9;]*m)*: could not compile")
+
+
+def cargo_build_failed(text: str) -> bool:
+    """True when cargo says it could not compile something (so tests may not have run)."""
+    return _NOT_COMPILED.search(text) is not None
 
 
 def looks_like_libtest(head: str) -> bool:
