@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -305,6 +306,20 @@ def test_health_then_dispatch_together(tmp_path: Path) -> None:
         health = check_health(gw, workflow="build-push-arm64.yml", labels=LABELS)
         run, _ = run_phase(emu, gw, tmp_path, runners=health.runners)
     assert all(j.runner_labels is not None for j in run.jobs if j.runner_name is not None)
+
+
+def test_token_stays_out_of_progress_logs_and_saved_files(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with Emulator("tests-failing", token=TOKEN) as emu:
+        run, messages = run_phase(emu, gateway(emu), tmp_path)
+    assert messages and caplog.records
+    assert not [m for m in messages if TOKEN in m]
+    assert TOKEN not in caplog.text
+    saved = [Path(j.log_path) for j in run.jobs if j.log_path]
+    assert saved and all(TOKEN not in p.read_text() for p in saved)
+    assert TOKEN not in repr(run)
 
 
 # --- pure pieces ----------------------------------------------------------------------------
