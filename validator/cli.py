@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -25,8 +23,7 @@ from validator.config import (
     parse_duration,
     read_config_file,
 )
-from validator.errors import UsageError, ValidatorError
-from validator.verdict import EXIT_INTERRUPTED, EXIT_USAGE
+from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, ValidatorError
 
 if TYPE_CHECKING:
     from validator.pipeline import Hooks
@@ -328,6 +325,8 @@ def validate(
         ),
     ] = False,
 ) -> None:
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="validate-arm64: %(levelname)s %(name)s: %(message)s",
@@ -445,6 +444,8 @@ def inspect_binaries(
 
     scan = scan_binaries(paths)
     if as_json:
+        import json
+
         typer.echo(json.dumps(scan.contract_json(), indent=2, ensure_ascii=False))
     else:
         typer.echo(binaries_table(scan))
@@ -478,6 +479,8 @@ def count_tests(
     count_ok = (expected is None or total == expected) and (minimum is None or total >= minimum)
     ok = scan.ok and count_ok
     if as_json:
+        import json
+
         document = scan.contract_json()
         document["ok"] = ok
         document["expected"] = expected
@@ -620,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"validate-arm64: error: {exc}")
         return exc.exit_code
     except Exception as exc:  # a defect: one line, never GO
+        import logging
+
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         _err(
             f"validate-arm64: internal error ({type(exc).__name__}); the verdict is not GO. "

@@ -6,10 +6,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator.errors import UsageError
 from validator.labels import DEFAULT_LABELS, parse_labels
-from validator.verdict import Waiver
+
+if TYPE_CHECKING:
+    from validator.verdict import Waiver
 
 PHASES: tuple[str, ...] = ("health", "dispatch", "artifacts", "binaries", "tests", "report")
 GITHUB_PHASES = frozenset({"health", "dispatch", "artifacts"})
@@ -255,6 +258,7 @@ def _waivers(value: Raw, key: str) -> tuple[Waiver, ...]:
     import datetime as dt
 
     from validator.checks import BY_ID
+    from validator.verdict import Waiver
 
     if not isinstance(value, list):
         raise UsageError(f"{key}: expected [[waivers]] tables with check, reason, owner, expires.")
@@ -393,6 +397,8 @@ def build_config(
 def describe(config: Config) -> str:
     """Every setting with its value and where it came from, for --print-config."""
     import dataclasses
+
+    from validator.verdict import Waiver
 
     lines = []
     for f in dataclasses.fields(config):

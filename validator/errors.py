@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
 
 class ValidatorError(Exception):
     """An expected failure with a one-line message that names the input and the next step."""

@@ -12,8 +12,6 @@ from validator.checks import Outcome
 Verdict = Literal["GO", "NO-GO", "INCONCLUSIVE"]
 
 EXIT_CODES: dict[Verdict, int] = {"GO": 0, "NO-GO": 1, "INCONCLUSIVE": 3}
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True, kw_only=True)
