@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, Row  # noqa: E402
+from common import ROOT, Row
 
 BENCHMARKS = ("bench_binaries", "bench_archives", "bench_results", "bench_api", "bench_startup")
 WORK = ROOT / "benchmarks" / "work"
