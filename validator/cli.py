@@ -615,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="validate-arm64")
     except SystemExit as done:  # typer reports usage errors (2), --help (0) and Ctrl-C (130)
         code = done.code
+        if code == EXIT_INTERRUPTED:
+            _err("validate-arm64: interrupted")
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     except KeyboardInterrupt:
         _err("validate-arm64: interrupted")
