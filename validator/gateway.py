@@ -106,6 +106,9 @@ class Gateway:
         retry_budget: float = 120.0,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` measures waiting (monotonic); ``wall_clock`` is epoch seconds, to read
+        GitHub's ``x-ratelimit-reset``. ``retry_budget`` bounds the waiting of any one call.
+        """
         parts = (repository or "").split("/")
         if not _REPOSITORY.fullmatch(repository or "") or {".", ".."} & set(parts):
             raise UsageError(
@@ -134,6 +137,7 @@ class Gateway:
         self._requester = self._github.requester
         self._blobs = _AnonymousSession()
         self._etags: dict[int, tuple[str | None, dict[str, Any]]] = {}
+        self._default_branch: str | None = None
         self._requests = 0
         self._points = 0
         self._remaining: int | None = None
@@ -171,11 +175,14 @@ class Gateway:
 
     def default_branch(self) -> str:
         """The repository's default branch (the only one a dispatch reads triggers from)."""
+        if self._default_branch is not None:
+            return self._default_branch
         what = f"reading repository {self.repository}"
         resp = self._request("GET", self._repo_path, what=what, not_found=self._repo_missing())
         branch = _json(resp, what).get("default_branch")
         if not isinstance(branch, str) or not branch:
             raise GitHubError(f"GitHub's answer to {what} names no default branch.")
+        self._default_branch = branch
         return branch
 
     def runners(self) -> tuple[Runner, ...]:
