@@ -1,0 +1,242 @@
+"""The binaries phase's gatherer over real folders, files, archives and images."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_archives import docker_save, tar_bytes, zip_bytes
+from test_elf import EXPECTED
+
+from validator.archives import Limits
+from validator.binaries import scan_binaries
+from validator.errors import UsageError
+from validator.evidence import BinaryInfo, BinaryScan
+
+BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
+ARM = (BINARIES / "hello-aarch64").read_bytes()
+X86 = (BINARIES / "hello-x86_64").read_bytes()
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work inside tmp_path, so inputs can be named relatively as a user would."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def by_path(scan: BinaryScan) -> dict[str, BinaryInfo]:
+    return {f.path: f for f in scan.files}
+
+
+def test_every_fixture_through_the_scanner(here: Path) -> None:
+    shutil.copytree(BINARIES, here / "artifacts")
+    scan = scan_binaries([Path("artifacts")])
+    found = by_path(scan)
+    for name, (kind, aarch64, *_, reason) in EXPECTED.items():
+        info = found[f"artifacts/{name}"]
+        assert (info.kind, info.aarch64, info.reason) == (kind, aarch64, reason), name
+    assert found["artifacts/README.md"].kind == "not-elf"
+    assert scan.elf_count == sum(1 for e in EXPECTED.values() if e[0] == "elf")
+    assert scan.aarch64_count == sum(1 for e in EXPECTED.values() if e[1])
+    assert not scan.ok
+    assert scan.problems == ()
+
+
+def test_paths_follow_the_input_as_written_in_sorted_order(here: Path) -> None:
+    (here / "out" / "b" / "deep").mkdir(parents=True)
+    (here / "out" / "a").mkdir()
+    (here / "out" / "b" / "deep" / "tool").write_bytes(ARM)
+    (here / "out" / "a" / "tool").write_bytes(ARM)
+    (here / "out" / "c.txt").write_text("notes")
+    (here / "out" / "B-upper").write_bytes(ARM)
+    (here / "single").write_bytes(ARM)
+    scan = scan_binaries([Path("out/"), Path("./single")])
+    assert [f.path for f in scan.files] == [
+        "out/B-upper",
+        "out/a/tool",
+        "out/b/deep/tool",
+        "out/c.txt",
+        "single",
+    ]
+    assert scan.ok
+    assert scan_binaries([Path("out/"), Path("./single")]) == scan
+
+
+def test_missing_path_is_a_usage_error(here: Path) -> None:
+    (here / "there").write_bytes(ARM)
+    with pytest.raises(UsageError) as caught:
+        scan_binaries([Path("there"), Path("artifacts/missing")])
+    assert str(caught.value).startswith("artifacts/missing: no such file or folder")
+
+
+def test_links_inside_the_tree_are_not_followed(here: Path) -> None:
+    outside = here / "outside"
+    outside.mkdir()
+    (outside / "x86").write_bytes(X86)
+    tree = here / "tree"
+    tree.mkdir()
+    (tree / "tool").write_bytes(ARM)
+    (tree / "escape").symlink_to(outside)
+    (tree / "alias").symlink_to("tool")
+    (tree / "dangling").symlink_to("nowhere")
+    os.mkfifo(tree / "pipe")
+    found = by_path(scan_binaries([Path("tree")]))
+    assert {p: (f.kind, f.reason) for p, f in found.items()} == {
+        "tree/alias": ("not-elf", "symbolic link to tool: not followed"),
+        "tree/dangling": ("not-elf", "symbolic link to nowhere: not followed"),
+        "tree/escape": ("not-elf", f"symbolic link to {outside}: not followed"),
+        "tree/pipe": ("not-elf", "FIFO: not read"),
+        "tree/tool": ("elf", None),
+    }
+
+
+def test_a_link_named_by_the_user_is_followed(here: Path) -> None:
+    (here / "real").mkdir()
+    (here / "real" / "tool").write_bytes(ARM)
+    (here / "link").symlink_to("real")
+    assert [f.path for f in scan_binaries([Path("link")]).files] == ["link/tool"]
+
+
+def test_archives_and_images_among_the_inputs(here: Path) -> None:
+    art = here / "artifacts"
+    art.mkdir()
+    (art / "image.tar").write_bytes(docker_save("amd64", variant=None, binary=X86))
+    (art / "app.tar.gz").write_bytes(tar_bytes({"app/bin/tool": ARM}, compression="gz"))
+    (art / "bundle.zip").write_bytes(zip_bytes({"lib/libapp.so": ARM, "manifest.json": b"{}"}))
+    scan = scan_binaries([Path("artifacts")])
+    assert [(i.path, i.os, i.architecture) for i in scan.images] == [
+        ("artifacts/image.tar", "linux", "amd64")
+    ]
+    elves = {f.path: f.aarch64 for f in scan.elves}
+    assert elves["artifacts/app.tar.gz!app/bin/tool"] is True
+    assert elves["artifacts/bundle.zip!lib/libapp.so"] is True
+    [x86] = [p for p, ok in elves.items() if not ok]
+    assert x86.startswith("artifacts/image.tar!") and x86.endswith("/layer.tar!usr/bin/app")
+
+
+def test_archive_problems_and_limits_are_recorded(here: Path) -> None:
+    (here / "cut.tar.gz").write_bytes(tar_bytes({"a": ARM, "b": ARM}, compression="gz")[:-300])
+    (here / "many.zip").write_bytes(zip_bytes({f"f{i}": b"x" for i in range(20)}))
+    (here / "app.tar.zst").write_bytes(b"\x28\xb5\x2f\xfd" + bytes(40))
+    scan = scan_binaries(
+        [Path("cut.tar.gz"), Path("many.zip"), Path("app.tar.zst")], limits=Limits(max_members=5)
+    )
+    assert len(scan.problems) == 3
+    assert scan.problems[0].startswith("cut.tar.gz: damaged gzip data")
+    assert scan.problems[1].startswith("many.zip: 20 members, more than 5")
+    assert scan.problems[2] == (
+        "app.tar.zst: is zstd-compressed data, which this tool cannot look inside"
+    )
+
+
+def test_empty_folder_is_not_ok(here: Path) -> None:
+    (here / "empty").mkdir()
+    scan = scan_binaries([Path("empty")])
+    assert (scan.files, scan.elf_count, scan.ok) == ((), 0, False)
+
+
+def test_folders_nested_deeper_than_the_recursion_limit(here: Path) -> None:
+    deep = "d"
+    os.mkdir(deep)
+    for _ in range(1200):
+        deep += "/a"
+        os.mkdir(deep)  # one level at a time: pathlib's mkdir(parents=True) recurses
+    Path(deep, "tool").write_bytes(ARM)
+    scan = scan_binaries([Path("d")])
+    assert [f.path for f in scan.files] == [f"{deep}/tool"]
+
+
+def design_contract(shared: Path) -> dict[str, object]:
+    text = (shared / "DESIGN.md").read_text()
+    section = text.split("### `inspect-binaries --json` (contract)", 1)[1]
+    block = re.search(r"```json\n(.*?)```", section, re.S)
+    assert block is not None
+    parsed: dict[str, object] = json.loads(block[1])
+    return parsed
+
+
+def test_contract_json_matches_the_design(here: Path, shared: Path) -> None:
+    contract = design_contract(shared)
+    out = here / "out"
+    out.mkdir()
+    (out / "app.tar.gz").write_bytes(tar_bytes({"app/bin/tool": ARM}, compression="gz"))
+    (out / "notes.txt").write_text("not a binary")
+    document = scan_binaries([Path("out")]).contract_json()
+    assert json.loads(json.dumps(document)) == document
+    assert set(contract) <= set(document)
+    assert document["schema"] == contract["schema"]
+    assert (document["ok"], document["elf_count"], document["aarch64_count"]) == (True, 1, 1)
+    design_files = contract["files"]
+    assert isinstance(design_files, list)
+    assert document["files"] == [
+        {**design_files[0], "path": "out/app.tar.gz!app/bin/tool"},
+        design_files[1],
+    ]
+    for ours, theirs in zip(document["files"], design_files, strict=True):
+        assert list(ours) == list(theirs)  # same keys, same order
+
+
+def test_contract_ok_is_false_for_foreign_binaries(here: Path) -> None:
+    (here / "bin").mkdir()
+    (here / "bin" / "x86").write_bytes(X86)
+    (here / "bin" / "arm").write_bytes(ARM)
+    document = scan_binaries([Path("bin")]).contract_json()
+    assert (document["ok"], document["elf_count"], document["aarch64_count"]) == (False, 2, 1)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.sampled_from([b"", b"\x7fELF", b"PK\x03\x04", b"\x1f\x8b", b"BZh91AY&SY", b"\xfd7zXZ\x00"]),
+    st.binary(max_size=2048),
+)
+def test_any_file_content_gives_a_scan(tmp_path: Path, prefix: bytes, rest: bytes) -> None:
+    path = tmp_path / "fuzzed"
+    path.write_bytes(prefix + rest)
+    scan = scan_binaries([path])
+    assert isinstance(scan, BinaryScan)
+    json.dumps(scan.contract_json())
+    for info in scan.files:
+        assert info.path.startswith(str(path))
+        assert info.reason is None or "\n" not in info.reason
+
+
+def test_zip_member_read_error_is_an_error_entry(here: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bin/tool", ARM)
+    data = bytearray(buffer.getvalue())
+    start = data.index(b"bin/tool") + len(b"bin/tool")
+    data[start : start + 40] = bytes(range(40))  # damage the deflate stream itself
+    (here / "z.zip").write_bytes(bytes(data))
+    [info] = scan_binaries([Path("z.zip")]).files
+    assert info.path == "z.zip!bin/tool"
+    assert info.kind == "error"
+    assert info.reason is not None and info.reason.startswith("could not read")
+
+
+def test_tar_inside_tar_stream(here: Path) -> None:
+    inner = tar_bytes({"bin/tool": ARM})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:bz2") as archive:
+        info = tarfile.TarInfo("layers/inner.tar")
+        info.size = len(inner)
+        archive.addfile(info, io.BytesIO(inner))
+    (here / "outer.tar.bz2").write_bytes(buffer.getvalue())
+    scan = scan_binaries([Path("outer.tar.bz2")])
+    assert [(f.path, f.aarch64) for f in scan.files] == [
+        ("outer.tar.bz2!layers/inner.tar!bin/tool", True)
+    ]

@@ -1,0 +1,192 @@
+"""The binaries phase's gatherer: every file under the inputs, judged by its first bytes.
+
+Folders are walked in sorted order without following links; archives (zip, tar, compressed
+tar, docker/OCI image archives) are looked into; every regular file is judged by
+``validator.elf``. Paths are reported relative to the inputs as the user wrote them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from validator.archives import (
+    HEAD_BYTES,
+    Limits,
+    Member,
+    Problem,
+    not_read,
+    printable,
+    sniff,
+    special_kind,
+    unsupported,
+    walk,
+)
+from validator.elf import ELF_MAGIC, inspect_elf
+from validator.errors import UsageError
+from validator.evidence import BinaryInfo, BinaryScan, ImageInfo
+
+log = logging.getLogger(__name__)
+
+_Found = BinaryInfo | ImageInfo | Problem
+DEFAULT_LIMITS = Limits()
+
+
+def scan_binaries(paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS) -> BinaryScan:
+    """Look at every file under ``paths`` (files, folders, archives) and judge each one.
+
+    A missing path raises ``UsageError`` before anything is read.
+    """
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(
+                f"{path}: no such file or folder; pass the files, folders or archives to inspect"
+            )
+    files: list[BinaryInfo] = []
+    images: list[ImageInfo] = []
+    problems: list[str] = []
+    for path in paths:
+        for found in _scan_input(path, limits):
+            if isinstance(found, BinaryInfo):
+                files.append(found)
+            elif isinstance(found, ImageInfo):
+                images.append(found)
+            else:
+                problems.append(found.message)
+    log.info(
+        "%d files, %d ELF, %d images, %d problems",
+        len(files),
+        sum(1 for f in files if f.kind == "elf"),
+        len(images),
+        len(problems),
+    )
+    return BinaryScan(files=tuple(files), images=tuple(images), problems=tuple(problems))
+
+
+def _scan_input(path: Path, limits: Limits) -> Iterator[_Found]:
+    """One input as the user named it: links they name are followed, links inside are not."""
+    shown = printable(os.fspath(path))
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        yield _unreadable(shown, exc)
+        return
+    if stat.S_ISDIR(mode):
+        yield from _scan_folder(path, shown, limits)
+    else:
+        yield from _scan_file(path, shown, mode, limits)
+
+
+def _scan_folder(folder: Path, shown: str, limits: Limits) -> Iterator[_Found]:
+    """Depth-first, sorted by name; an explicit stack, so no depth of folders is too deep."""
+    pending: list[Iterator[tuple[os.DirEntry[str], str]]] = []
+    listing = _listing(os.fspath(folder), shown)
+    if isinstance(listing, Problem):
+        yield listing
+        return
+    pending.append(listing)
+    while pending:
+        entry, child = next(pending[-1], (None, ""))
+        if entry is None:
+            pending.pop()
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            yield _unreadable(child, exc)
+            continue
+        if stat.S_ISDIR(mode):
+            listing = _listing(entry.path, child)
+            if isinstance(listing, Problem):
+                yield listing
+            else:
+                pending.append(listing)
+        elif stat.S_ISLNK(mode):
+            yield _not_read(child, not_read(special_kind(mode, _link_target(entry.path))))
+        else:
+            yield from _scan_file(Path(entry.path), child, mode, limits)
+
+
+def _listing(folder: str, shown: str) -> Iterator[tuple[os.DirEntry[str], str]] | Problem:
+    """A folder's entries sorted by name, with the path shown for each."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        return Problem(message=f"{shown}: folder could not be listed: {_why(exc)}")
+    return iter([(e, f"{shown}/{printable(e.name)}") for e in entries])
+
+
+def _scan_file(path: Path, shown: str, mode: int, limits: Limits) -> Iterator[_Found]:
+    if not stat.S_ISREG(mode):
+        yield _not_read(shown, not_read(special_kind(mode)))  # a FIFO would block a read
+        return
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        yield _unreadable(shown, exc)
+        return
+    with stream:
+        try:
+            size = os.fstat(stream.fileno()).st_size
+            head = stream.read(HEAD_BYTES)
+            stream.seek(0)
+        except OSError as exc:
+            yield _unreadable(shown, exc)
+            return
+        if sniff(head) is not None:
+            yield from _scan_archive(stream, shown, limits)
+        elif (what := unsupported(head)) is not None:
+            yield Problem(message=f"{shown}: is {what}, which this tool cannot look inside")
+        else:
+            yield _judge(stream, head, path=shown, size=size)
+
+
+def _scan_archive(stream: BinaryIO, shown: str, limits: Limits) -> Iterator[_Found]:
+    for event in walk(stream, path=shown, limits=limits, random_access=True):
+        if isinstance(event, Member):
+            yield judge_member(event)
+        else:
+            yield event
+
+
+def judge_member(member: Member) -> BinaryInfo:
+    """The verdict on one file met inside an archive."""
+    if member.error is not None:
+        return BinaryInfo(
+            path=member.path, kind="error", aarch64=False, size=member.size, reason=member.error
+        )
+    if member.note is not None or member.stream is None:
+        return _not_read(member.path, member.note or "not read", size=member.size)
+    return _judge(member.stream, member.head, path=member.path, size=member.size)
+
+
+def _judge(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
+    if head[: len(ELF_MAGIC)] != ELF_MAGIC:
+        return BinaryInfo(
+            path=path, kind="not-elf", aarch64=False, size=size, reason="no ELF magic"
+        )
+    return inspect_elf(stream, path=path, size=size)
+
+
+def _not_read(path: str, note: str, *, size: int | None = None) -> BinaryInfo:
+    return BinaryInfo(path=path, kind="not-elf", aarch64=False, size=size, reason=note)
+
+
+def _unreadable(path: str, exc: OSError) -> BinaryInfo:
+    return BinaryInfo(path=path, kind="error", aarch64=False, reason=f"could not read: {_why(exc)}")
+
+
+def _link_target(path: str) -> str | None:
+    try:
+        return os.fspath(Path(path).readlink())
+    except OSError:
+        return None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or printable(str(exc))
