@@ -218,6 +218,16 @@ def validate(
             rich_help_panel=GITHUB,
         ),
     ] = "10s",
+    retry_budget: Annotated[
+        str,
+        typer.Option(
+            "--retry-budget",
+            metavar="DURATION",
+            help="How long one GitHub API call may spend on retries and rate-limit waits "
+            "before the phase gives up.",
+            rich_help_panel=GITHUB,
+        ),
+    ] = "2m",
     cancel_on_abort: Annotated[
         bool,
         typer.Option(
@@ -361,6 +371,7 @@ PARAM_KEYS = {
     "queue_timeout": "queue-timeout",
     "run_timeout": "run-timeout",
     "poll_interval": "poll-interval",
+    "retry_budget": "retry-budget",
     "cancel_on_abort": "cancel-on-abort",
     "api_url": "api-url",
     "expected_tests": "expected-tests",
@@ -572,7 +583,12 @@ def demo(
             api_url=emu.base_url,
             emulator_scenario=scenario,
         ).validate()
-        hooks = Hooks(progress=_progress_printer(quiet), clock=clock.now, sleep=clock.sleep)
+        hooks = Hooks(
+            progress=_progress_printer(quiet),
+            clock=clock.now,
+            sleep=clock.sleep,
+            gateway_options={"wall_clock": clock.now},
+        )
         code = _validate(config, hooks)
     raise typer.Exit(code)
 

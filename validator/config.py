@@ -99,6 +99,7 @@ class Config:
     queue_timeout: float = 30 * 60
     run_timeout: float = 60 * 60
     poll_interval: float = 10.0
+    retry_budget: float = 120.0  # time one API call may spend on retries and rate-limit waits
     run_budget: float | None = 15 * 60
     autoscaling: bool = False
     cancel_on_abort: bool = False
@@ -319,6 +320,7 @@ KEYS: dict[str, tuple[str, Callable[[Raw, str], object]]] = {
     "queue-timeout": ("queue_timeout", _seconds),
     "run-timeout": ("run_timeout", _seconds),
     "poll-interval": ("poll_interval", _seconds),
+    "retry-budget": ("retry_budget", _seconds),
     "run-budget": ("run_budget", _seconds),
     "autoscaling": ("autoscaling", _flag),
     "cancel-on-abort": ("cancel_on_abort", _flag),

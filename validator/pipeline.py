@@ -98,6 +98,7 @@ def make_gateway(config: Config, hooks: Hooks) -> Gateway:
         api_url=config.api_url,
         sleep=hooks.sleep,
         clock=hooks.clock,
+        retry_budget=config.retry_budget,
         **hooks.gateway_options,
     )
 
