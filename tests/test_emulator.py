@@ -369,7 +369,7 @@ def test_cancel_a_queued_run_then_409(api: Api, clock: VirtualClock) -> None:
 
 def test_cancel_mid_run_keeps_what_finished(api: Api, clock: VirtualClock) -> None:
     run_id = api.new_run()
-    clock.advance(6 + 500)  # the test job (467 s) is done, the first build is running
+    clock.advance(6 + 300)  # the test job (246 s) is done, the first build is running
     assert api.post(f"{REPO}/actions/runs/{run_id}/cancel").status_code == 202
     clock.advance(5000)
     jobs = {j["name"]: j for j in api.jobs(run_id)}

@@ -146,19 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
         )
-        status = 0
-        try:
-            fault = emu.faults.take(self.server.origin, self.command, split.path)
-            if fault is not None and fault.kind in ("reset", "hang"):
-                self._no_answer(fault)
-                return
-            if self.server.origin == "api":
-                resp = emu.answer_api(req, fault)
-            else:
-                resp = emu.answer_blob(req, fault)
-            status = resp.status
-            self._send(resp)
-        finally:
+
+        def record(status: int) -> None:
+            # Recorded before the answer leaves, so a client that has its answer sees it.
             emu.record(
                 RecordedRequest(
                     origin=self.server.origin,
@@ -169,6 +159,22 @@ class _Handler(BaseHTTPRequestHandler):
                     status=status,
                 )
             )
+
+        fault = emu.faults.take(self.server.origin, self.command, split.path)
+        if fault is not None and fault.kind in ("reset", "hang"):
+            record(0)
+            self._no_answer(fault)
+            return
+        try:
+            if self.server.origin == "api":
+                resp = emu.answer_api(req, fault)
+            else:
+                resp = emu.answer_blob(req, fault)
+        except Exception:
+            logger.exception("emulator failed on %s %s", self.command, split.path)
+            resp = error_response(500, "Emulator error; see its log.")
+        record(resp.status)
+        self._send(resp)
 
     def _no_answer(self, fault: Fault) -> None:
         self.close_connection = True
