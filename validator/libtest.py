@@ -24,6 +24,7 @@ from validator.tally import Outcome, TestRecord, first_line, is_bad, result_file
 log = logging.getLogger(__name__)
 
 _SECTION_LINES = 40  # lines of a failure's output kept to find its message
+_PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
 _ANSI = re.compile(
@@ -185,11 +186,14 @@ class _Reader:
         """Collect a failure's output; False when the line ends the section."""
         assert self.section is not None
         run, name, kept = self.section
-        if (
+        ends = (
             text.startswith("---- ")
             or line.rstrip() == "failures:"
             or line.startswith("test result: ")
-        ):
+            or (text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None)
+            or _RERUN.search(line) is not None
+        )
+        if ends:
             run.messages.setdefault(name, _failure_message(kept))
             self.section = None
             return False
@@ -330,7 +334,10 @@ def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str
 def _crashed(run: _Run) -> str:
     how = run.exit_detail or "no `test result:` line"
     reported = f"{len(run.outcomes)} of {run.declared}" if run.declared is not None else "no"
-    return f"test binary {run.suite} stopped before its `test result:` line ({how}); {reported} tests reported"
+    return (
+        f"test binary {run.suite} stopped before its `test result:` line ({how}); "
+        f"{reported} tests reported"
+    )
 
 
 def _merge(outcomes: list[Outcome]) -> Outcome:
@@ -440,12 +447,19 @@ def read_libtest(text: str, *, path: str) -> ResultFile:
     )
 
 
-_MARKER = re.compile(r"^(?:.*?Z )?(?:\x1b\[[0-9;]*m)*(?:running \d+ tests?|test result: )", re.M)
-
-
 def has_libtest_output(text: str) -> bool:
     """True when ``text`` holds at least one libtest block (``running N tests`` or a summary)."""
-    return _MARKER.search(text) is not None
+    for needle in ("test result: ", "running "):
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            if at - start <= _PREFIX_MAX:  # only a timestamp and colour codes may come first
+                end = text.find("\n", at)
+                line = clean_line(text[start : end if end >= 0 else len(text)])
+                if _RUNNING_N.fullmatch(line.rstrip()) or _RESULT.match(line):
+                    return True
+            at = text.find(needle, at + len(needle))
+    return False
 
 
 _NOT_COMPILED = re.compile(r"error(?:\x1b\[[0-9;]*m)*: could not compile")
