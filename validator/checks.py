@@ -66,6 +66,21 @@ def _not_run(ev: Evidence, phase: str) -> Finding | None:
     return None
 
 
+def _unusable_artifacts(ev: Evidence) -> Finding | None:
+    """Inconclusive when some artifacts could not be read: what they held was not seen."""
+    arts = ev.artifacts
+    if arts is None:
+        return None
+    lost = [a.name for a in arts.items if a.expired or a.error]
+    if not lost:
+        return None
+    names = ", ".join(f"`{n}`" for n in lost[:5])
+    return inconclusive(
+        f"Not checked: {len(lost)} artifacts could not be read ({names}); see ART001.",
+        "Re-run the workflow so that it uploads fresh artifacts, then validate again.",
+    )
+
+
 def _labels(ev: Evidence) -> str:
     return ", ".join(ev.settings.labels)
 
@@ -281,6 +296,8 @@ def _tests_or_gap(ev: Evidence) -> Finding | None:
     if (gap := _not_run(ev, "tests")) is not None:
         return gap
     if ev.tests is None or not ev.tests.files:
+        if (lost := _unusable_artifacts(ev)) is not None:
+            return lost
         return failed(
             "No test results were found: no JUnit XML or `cargo test` output in the artifacts "
             "or in the logs of the ARM64 jobs.",
@@ -436,6 +453,8 @@ def binaries_found(ev: Evidence) -> Finding:
     if (gap := _not_run(ev, "binaries")) is not None:
         return gap
     scan = ev.binaries
+    if (scan is None or scan.elf_count == 0) and (lost := _unusable_artifacts(ev)) is not None:
+        return lost
     if scan is None or scan.elf_count == 0:
         looked = len(scan.files) if scan else 0
         return failed(

@@ -160,12 +160,16 @@ def _artifacts(gw: Gateway, config: Config, hooks: Hooks, g: _Gathered) -> Phase
 
     if g.run is None:
         return PhaseRecord(name="artifacts", state="not-run", error="no run to download from")
+    if g.run.status != "completed":
+        return PhaseRecord(
+            name="artifacts", state="not-run", error=f"run {g.run.id} did not complete"
+        )
     if config.artifacts_dir is not None:
         dest = _fresh_dir(config.artifacts_dir, ours=False)
     else:
         dest = _fresh_dir(config.work_dir / f"run-{g.run.id}" / "artifacts", ours=True)
-    g.artifacts_dir = dest
     g.artifacts = download_artifacts(gw, g.run, dest, progress=hooks.progress)
+    g.artifacts_dir = dest  # only a complete download is inspected
     return None
 
 
@@ -202,6 +206,8 @@ def _arm64_first(jobs: tuple[Job, ...], labels: tuple[str, ...]) -> list[Job]:
 def _tests(config: Config, g: _Gathered) -> PhaseRecord | None:
     from validator.results import libtest_from_log, scan_results
 
+    if g.artifacts_dir is None and (g.run is None or g.run.status != "completed"):
+        return PhaseRecord(name="tests", state="not-run", error="no artifacts and no completed run")
     scan = TestScan()
     if g.artifacts_dir is not None:
         scan = scan_results([g.artifacts_dir], explicit=False)
@@ -222,8 +228,6 @@ def _tests(config: Config, g: _Gathered) -> PhaseRecord | None:
                 scan = TestScan(files=(found,))
                 g.tests_source = f"job log: {job.name}"
                 break
-    if g.artifacts_dir is None and g.run is None:
-        return PhaseRecord(name="tests", state="not-run", error="no artifacts and no run")
     g.tests = scan
     return None
 
