@@ -20,7 +20,12 @@ from typing import BinaryIO
 from validator.errors import UsageError
 from validator.evidence import ResultFile, ResultFormat, TestScan
 from validator.junit import read_junit_chunks
-from validator.libtest import has_libtest_output, looks_like_libtest, read_libtest
+from validator.libtest import (
+    cargo_build_failed,
+    has_libtest_output,
+    looks_like_libtest,
+    read_libtest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +119,8 @@ def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
         if fmt == "unknown" and _is_binary(head):
             return None if walking else _error(display, fmt, "not JUnit XML or cargo test output")
         text = decode_text(head + handle.read())
-    if fmt == "libtest" or has_libtest_output(text):
+    # A cargo log that stopped at a compile error holds no test, yet it is what the user named.
+    if fmt == "libtest" or has_libtest_output(text) or (not walking and cargo_build_failed(text)):
         return read_libtest(text, path=display)
     return None if walking else _error(display, "unknown", "not JUnit XML or cargo test output")
 
@@ -136,14 +142,15 @@ def _walk_error(exc: OSError) -> None:
     log.warning("cannot list %s: %s", exc.filename, exc.strerror or exc)
 
 
-def _walk(top: Path) -> Iterator[Path]:
-    """Regular files under ``top`` in a stable order; symbolic links are not followed."""
-    for root, dirs, files in os.walk(top, followlinks=False, onerror=_walk_error):
-        dirs.sort()
-        for name in sorted(files):
+def _walk(top: Path) -> list[Path]:
+    """Regular files under ``top``, sorted by path; symbolic links are not followed."""
+    found: list[Path] = []
+    for root, _dirs, files in os.walk(top, followlinks=False, onerror=_walk_error):
+        for name in files:
             path = Path(root, name)
             if path.is_file() and not path.is_symlink():
-                yield path
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(top).parts)
 
 
 def _from_walk(path: Path, display: str) -> ResultFile | None:
