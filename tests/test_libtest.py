@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from validator.evidence import ResultFile
 from validator.libtest import clean_line, has_libtest_output, read_libtest
+from validator.results import decode_text
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 STAMP = "2026-03-10T08:15:42.1234567Z "
@@ -241,6 +242,14 @@ def test_any_text_gives_a_result_file(text: str) -> None:
     assert isinstance(r, ResultFile)
     c = r.counts
     assert c.tests == c.passed + c.failed + c.errors + c.skipped
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000))
+def test_any_bytes_give_a_result_file(data: bytes) -> None:
+    r = read(decode_text(data))
+    assert isinstance(r, ResultFile)
+    assert r.error is None or "\n" not in r.error
 
 
 _LINES = st.sampled_from(

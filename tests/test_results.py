@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator import results
 from validator.errors import UsageError
-from validator.evidence import TestScan
+from validator.evidence import ResultFile, TestScan
 from validator.results import (
     detect_format,
     libtest_from_log,
@@ -76,6 +76,22 @@ def test_detect_format_from_content(head: bytes, fmt: str) -> None:
 @given(st.binary(max_size=4000))
 def test_detect_format_of_any_bytes(head: bytes) -> None:
     assert detect_format(head) in ("junit", "libtest", "unknown")
+
+
+# One file, rewritten by every example: the shared tmp_path is safe here.
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=3000), st.sampled_from(["r.xml", "r.log", "r.bin"]))
+def test_any_file_gives_a_result_file(tmp_path: Path, data: bytes, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    r = read_result_file(path, display=name)
+    assert isinstance(r, ResultFile) and r.path == name
+    assert r.error is None or "\n" not in r.error
+    found = scan_results([tmp_path], explicit=False).files
+    assert all(isinstance(f, ResultFile) for f in found)
+    path.unlink()
 
 
 def test_format_comes_from_content_never_the_name(tmp_path: Path) -> None:
