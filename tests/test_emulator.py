@@ -528,10 +528,69 @@ def test_legacy_ghes_refuses_the_unknown_field(clock: VirtualClock) -> None:
         assert v2026.status_code == 400
         assert "not supported" in v2026.json()["message"]
         assert api.dispatch({"ref": "main", "inputs": INPUTS}).status_code == 204
+        clock.advance(3)  # this server lists a new run a few seconds late
         runs = api.get(
             f"{REPO}/actions/runs", params={"event": "workflow_dispatch", "created": f">={since}"}
         ).json()
         assert runs["total_count"] == 1
+
+
+def _autoscaled(d: dict[str, Any]) -> None:
+    """A scaled-to-zero fleet: one ephemeral runner, registered only while it runs a job."""
+    d["runners"] = [
+        dict(
+            d["runners"][0],
+            id=31,
+            name="embeddenator-arm64-auto-1",
+            ephemeral=True,
+            autoscaled=True,
+        )
+    ]
+    d["cli"]["autoscaling"] = True
+    for wf in d["workflows"]:
+        for job in wf.get("on_dispatch", {}).get("jobs", []):
+            if job["runner"] == "embeddenator-arm64-1":
+                job["runner"] = "embeddenator-arm64-auto-1"
+    d["workflows"][0]["on_dispatch"]["queue_seconds"] = 45
+    d["runs"] = []
+
+
+def test_autoscaled_runner_is_registered_only_while_it_works(clock: VirtualClock) -> None:
+    with Emulator(custom(_autoscaled), clock=clock) as emu:
+        api = Api(emu)
+        assert emu.scenario.cli.autoscaling is True
+
+        def listed() -> list[str]:
+            runners = api.get(f"{REPO}/actions/runners").json()["runners"]
+            return [r["name"] for r in runners]
+
+        assert listed() == []
+        assert api.get(f"{REPO}/actions/runners/31").status_code == 404
+        run_id = api.new_run()
+        clock.advance(44)
+        assert (api.run(run_id)["status"], listed()) == ("queued", [])
+        clock.advance(2)
+        assert listed() == ["embeddenator-arm64-auto-1"]
+        assert api.get(f"{REPO}/actions/runners/31").json()["busy"] is True
+        clock.advance(5000)
+        assert api.run(run_id)["conclusion"] == "success"
+        assert listed() == []
+        arm = [j for j in api.jobs(run_id) if "ARM64" in j["labels"]]
+        assert {j["runner_name"] for j in arm} == {"embeddenator-arm64-auto-1"}
+
+
+def test_a_new_run_can_be_listed_late(clock: VirtualClock) -> None:
+    def late(d: dict[str, Any]) -> None:
+        d["workflows"][0]["on_dispatch"]["listed_after_seconds"] = 3
+
+    with Emulator(custom(late, name="legacy-ghes"), clock=clock) as emu:
+        api = Api(emu)
+        assert api.dispatch({"ref": "main", "inputs": INPUTS}).status_code == 204
+        params = {"event": "workflow_dispatch", "created": f">={iso(clock.now())}"}
+        assert api.get(f"{BUILD}/runs", params=params).json()["total_count"] == 0
+        clock.advance(3)
+        found = api.get(f"{BUILD}/runs", params=params).json()["workflow_runs"]
+        assert [r["status"] for r in found] == ["queued"]
 
 
 # --- listing and filters ----------------------------------------------------------------------

@@ -16,7 +16,8 @@ from validator.emulator import payloads
 from validator.emulator.blobs import LINK_SECONDS, digest, sign
 from validator.emulator.clock import parse_iso
 from validator.emulator.payloads import V2026
-from validator.emulator.state import ApiError, World, artifacts_at, run_at
+from validator.emulator.scenario import RepositorySpec, RunnerSpec
+from validator.emulator.state import ApiError, ArtifactView, World, artifacts_at, run_at
 from validator.errors import ValidatorError
 
 V2022 = "2022-11-28"
@@ -218,7 +219,7 @@ class Api:
         self.limiter = RateLimiter(world.clock.now())
 
     @property
-    def repo(self) -> Any:
+    def repo(self) -> RepositorySpec:
         return self.world.scenario.repository
 
     def now(self) -> float:
@@ -259,18 +260,27 @@ class Api:
     def get_repo(self, c: Call) -> Response:
         return json_response(200, payloads.full_repository(self.base, self.repo, c.version))
 
-    def _runner(self, spec: Any) -> dict[str, Any]:
+    def _runner(self, spec: RunnerSpec) -> dict[str, Any]:
         busy = spec.busy or self.world.runner_busy(spec.id, self.now())
         return payloads.runner(spec, busy)
 
+    def _registered(self) -> list[RunnerSpec]:
+        """Runners registered now: an autoscaled one exists only while it runs a job."""
+        t = self.now()
+        return [
+            s
+            for s in self.world.scenario.runners
+            if not s.autoscaled or self.world.runner_busy(s.id, t)
+        ]
+
     def list_runners(self, c: Call) -> Response:
-        specs = list(self.world.scenario.runners)
+        specs = self._registered()
         if "name" in c.req.query:
             specs = [s for s in specs if s.name == c.req.query["name"]]
         return self._page(c.req, "runners", [self._runner(s) for s in specs])
 
     def get_runner(self, c: Call) -> Response:
-        for spec in self.world.scenario.runners:
+        for spec in self._registered():
             if spec.id == int(c.m.group(1)):
                 return json_response(200, self._runner(spec))
         return error_response(404, "Not Found")
@@ -308,6 +318,8 @@ class Api:
         created = created_filter(q["created"]) if "created" in q else None
         views = []
         for rec in self.world.runs():
+            if t < rec.created + rec.plan.listed_after_seconds:
+                continue
             view = run_at(rec, t)
             fields = {
                 "event": rec.event,
@@ -356,7 +368,7 @@ class Api:
             return error_response(404, "Not Found")
         return Response(status=302, headers={"Location": self._signed(f"/logs/{view.id}.txt")})
 
-    def _artifact(self, view: Any) -> dict[str, Any]:
+    def _artifact(self, view: ArtifactView) -> dict[str, Any]:
         data = self.world.zip_bytes(view.spec)
         return payloads.artifact(self.base, self.repo, view, len(data), digest(data))
 

@@ -69,6 +69,7 @@ class RunnerSpec:
     busy: bool
     labels: tuple[str, ...]
     ephemeral: bool = False
+    autoscaled: bool = False  # registered only while it runs a job, like a scaled-to-zero fleet
     version: str | None = None
     group_id: int = 1
     group: str = "Default"
@@ -156,6 +157,7 @@ class PlanSpec:
     conclusion: str
     jobs: tuple[JobSpec, ...]
     artifacts: tuple[ArtifactSpec, ...] = ()
+    listed_after_seconds: float = 0.0  # how long a new run stays out of the run lists
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,6 +203,7 @@ class CliHints:
     expected_tests: int | None = None
     min_tests: int | None = None
     run_id: int | None = None  # attach to this existing run instead of dispatching
+    autoscaling: bool = False  # runners come and go: judge by who picked the jobs up
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -386,6 +389,7 @@ def _runner(r: _Reader, d: dict[str, Any], where: str) -> RunnerSpec:
         busy=r.flag(d.get("busy", False), f"{where}.busy"),
         labels=r.texts(d.get("labels"), f"{where}.labels"),
         ephemeral=r.flag(d.get("ephemeral", False), f"{where}.ephemeral"),
+        autoscaled=r.flag(d.get("autoscaled", False), f"{where}.autoscaled"),
         version=r.opt_text(d.get("version"), f"{where}.version"),
         group_id=r.integer(d.get("group_id", 1), f"{where}.group_id"),
         group=r.text(d.get("group", "Default"), f"{where}.group"),
@@ -564,6 +568,9 @@ def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, Runne
             CONCLUSIONS,
         ),
         jobs=tuple(jobs),
+        listed_after_seconds=r.number(
+            d.get("listed_after_seconds", 0), f"{where}.listed_after_seconds"
+        ),
         artifacts=tuple(
             _artifact(r, r.obj(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
             for i, x in enumerate(r.items(d.get("artifacts", []), f"{where}.artifacts"))
@@ -615,4 +622,5 @@ def _cli(r: _Reader, d: dict[str, Any]) -> CliHints:
         expected_tests=None if expected is None else r.integer(expected, "cli.expected_tests"),
         min_tests=None if minimum is None else r.integer(minimum, "cli.min_tests"),
         run_id=None if run_id is None else r.integer(run_id, "cli.run_id"),
+        autoscaling=r.flag(d.get("autoscaling", False), "cli.autoscaling"),
     )
