@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from builders import aarch64, go, job, results, runner, with_phase, x86
 
 from validator.checks import BY_ID, CHECKS, evaluate
 from validator.evidence import (
@@ -19,6 +18,8 @@ from validator.evidence import (
     Step,
     TestScan,
 )
+
+from builders import aarch64, go, job, results, runner, with_phase, x86
 
 
 def status(ev, check_id: str) -> str:

@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from builders import go, job, with_phase
 from validator.gate import judge_gate
 from validator.render.document import evidence_document, render_json
 from validator.report import judge
+
+from builders import go, job, with_phase
 
 NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)  # nine hours after go()'s evidence
 

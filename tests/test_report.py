@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from builders import go, job, results, runner, with_phase
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from validator.evidence import Health
@@ -17,6 +16,8 @@ from validator.publish import publish
 from validator.render.document import render_json
 from validator.render.markdown import cell, fence, render_markdown
 from validator.report import judge
+
+from builders import go, job, results, runner, with_phase
 
 TODAY = dt.date(2026, 1, 2)
 

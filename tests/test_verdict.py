@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from builders import go, with_phase
 from hypothesis import given
 from hypothesis import strategies as st
 
 from validator.checks import CHECKS, Outcome
 from validator.report import judge
 from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide
+
+from builders import go, with_phase
 
 IDS = [c.id for c in CHECKS]
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "waived")

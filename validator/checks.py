@@ -156,7 +156,7 @@ def arm64_runner_online(ev: Evidence) -> Finding:
         busy_note = "" if idle else " (all busy: jobs will queue until one is free)"
         names = ", ".join(f"`{r.name}`" for r in online)
         return passed(
-            f"{len(online)} of {len(matching)} matching runners online: {names}{busy_note}."
+            f"{len(online)} of {_n(len(matching), 'matching runner')} online: {names}{busy_note}."
         )
     if ev.settings.autoscaling:
         return inconclusive(
@@ -272,6 +272,16 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
     on_arm = [j for j in wanted if j.runner_name and ran_on_arm64(ev, j)]
     unknown = [j for j in wanted if j.runner_name and ran_on_arm64(ev, j) is None]
     never = [j for j in wanted if not j.runner_name and j.conclusion != "skipped"]
+    runners = ev.health.runners if ev.health is not None else None
+    if never and runners is not None:
+        unmatched = [j for j in never if not any(has_labels(r.labels, j.labels) for r in runners)]
+        if unmatched:
+            asks = "; ".join(f"`{j.name}` asks for {', '.join(j.labels)}" for j in unmatched)
+            return failed(
+                f"Jobs can never start: {asks}, and no registered runner has all those labels.",
+                "Add the missing labels to an ARM64 runner, or change the job's `runs-on` "
+                "(and the workflow input that selects it) to labels a runner has.",
+            )
     if never:
         names = ", ".join(f"`{j.name}`" for j in never)
         return inconclusive(
@@ -520,12 +530,11 @@ def artifacts_intact(ev: Evidence) -> Finding:
     """Every artifact was downloaded, matched its digest, and was extracted safely."""
     record = ev.phase("artifacts")
     if record is None or record.state == "not-run":
-        where = f" (binaries and tests read from `{ev.settings.artifacts_dir}`)"
-        return inconclusive(
-            "Not checked: the artifacts phase did not run"
-            + (where if ev.settings.artifacts_dir else "")
-            + "."
-        )
+        if ev.settings.artifacts_dir:
+            why = f" (binaries and tests read from `{ev.settings.artifacts_dir}`)"
+        else:
+            why = f" ({record.error})" if record is not None and record.error else ""
+        return inconclusive(f"Not checked: the artifacts phase did not run{why}.")
     if record.state == "error":
         return inconclusive(f"Not checked: the artifacts phase failed: {record.error}")
     arts = ev.artifacts

@@ -1,0 +1,98 @@
+"""Every emulator scenario end to end through the CLI (subprocess, real HTTP on loopback).
+
+Each scenario's verdict, exit code and the checks that stand in the way are asserted, and its
+report is a reviewed snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from conftest import run_cli
+
+# scenario → (exit code, verdict, blocking checks that failed, checks not checked)
+EXPECTED = {
+    "healthy": (0, "GO", set(), set()),
+    "legacy-ghes": (0, "GO", set(), set()),
+    "no-runners": (1, "NO-GO", {"RUN001", "RUN003"}, {"RUN002", "TST001", "ELF001", "ART001"}),
+    "runner-offline": (1, "NO-GO", {"RUN001"}, {"RUN002", "ELF001"}),
+    "queue-stuck": (1, "NO-GO", {"RUN003"}, {"RUN002"}),
+    "tests-failing": (1, "NO-GO", {"TST002"}, set()),
+    "tests-below-expected": (1, "NO-GO", {"TST003"}, set()),
+    "x86-binaries": (1, "NO-GO", {"ELF002"}, set()),
+    "manifest-only": (1, "NO-GO", {"ELF001"}, set()),
+    "non-arm64-runner": (1, "NO-GO", {"RUN003"}, set()),
+    "artifact-expired": (1, "NO-GO", {"ART001"}, {"ELF001", "TST001"}),
+    "not-default-branch": (1, "NO-GO", {"WF001"}, set()),
+}
+
+
+class MarkdownSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "md"
+
+
+def test_every_scenario_is_covered():
+    listed = run_cli("demo", "--list").stdout.split()
+    assert sorted(listed) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_scenario_end_to_end(scenario, tmp_path, snapshot):
+    code, verdict, failing, unchecked = EXPECTED[scenario]
+    report = tmp_path / "ARM64_TEST_RESULTS.md"
+    done = run_cli("demo", "--scenario", scenario, "--report", str(report), "--quiet")
+    assert done.returncode == code, done.stdout + done.stderr
+    assert re.search(rf"^verdict: {verdict} for TASK-005", done.stdout, re.MULTILINE)
+    evidence = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert evidence["verdict"] == verdict
+    statuses = {c["id"]: c["status"] for c in evidence["checks"] if c["blocking"]}
+    assert {i for i, s in statuses.items() if s == "failed"} >= failing
+    if verdict == "GO":
+        assert set(statuses.values()) <= {"passed", "skipped"}
+    assert {i for i, s in statuses.items() if s == "inconclusive"} >= unchecked
+    text = report.read_text(encoding="utf-8")
+    assert f"scenario `{scenario}`" in text  # a demo report says it is one
+    assert text == snapshot.use_extension(MarkdownSnapshot)
+
+
+def test_emulator_command_serves_a_real_api_for_all_phases(tmp_path):
+    """`validate-arm64 emulator` in one process, `--all-phases --api-url` in another."""
+    script = Path(sys.executable).with_name("validate-arm64")
+    with subprocess.Popen(
+        [str(script), "emulator", "--scenario", "healthy", "--advance", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        first = server.stdout.readline().strip()
+        match = re.fullmatch(r"serving (\S+/\S+) at (http://127\.0\.0\.1:\d+)", first)
+        assert match, first
+        repo, url = match.groups()
+        done = run_cli(
+            "--all-phases",
+            "--repo",
+            repo,
+            "--api-url",
+            url,
+            "--expected-tests",
+            "24",
+            "--poll-interval",
+            "0.05s",
+            "--report",
+            str(tmp_path / "r.md"),
+            "-q",
+            env={"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"},
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "verdict: GO" in done.stdout
+        assert "SENTINEL" not in (tmp_path / "r.md").read_text() + (tmp_path / "r.json").read_text()
+        server.terminate()
+        server.wait(timeout=10)
