@@ -152,8 +152,15 @@ def test_folders_nested_deeper_than_the_recursion_limit(here: Path) -> None:
         deep += "/a"
         os.mkdir(deep)  # one level at a time: pathlib's mkdir(parents=True) recurses
     Path(deep, "tool").write_bytes(ARM)
-    scan = scan_binaries([Path("d")])
-    assert [f.path for f in scan.files] == [f"{deep}/tool"]
+    try:
+        scan = scan_binaries([Path("d")])
+        assert [f.path for f in scan.files] == [f"{deep}/tool"]
+    finally:
+        # Python 3.11's shutil.rmtree recurses too: pytest could not clean this tree up later.
+        Path(deep, "tool").unlink()
+        while deep:
+            os.rmdir(deep)
+            deep = deep.rpartition("/")[0]
 
 
 def design_contract(shared: Path) -> dict[str, object]:

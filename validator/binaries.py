@@ -12,7 +12,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from validator.archives import (
     HEAD_BYTES,
@@ -76,15 +76,17 @@ def _scan_input(path: Path, limits: Limits) -> Iterator[_Found]:
         yield _unreadable(shown, exc)
         return
     if stat.S_ISDIR(mode):
-        yield from _scan_folder(path, shown, limits)
+        yield from _scan_folder(os.fspath(path), shown, limits)
+    elif stat.S_ISREG(mode):
+        yield from _scan_file(os.fspath(path), shown, limits, follow=True)
     else:
-        yield from _scan_file(path, shown, mode, limits)
+        yield _not_read(shown, not_read(special_kind(mode)))
 
 
-def _scan_folder(folder: Path, shown: str, limits: Limits) -> Iterator[_Found]:
+def _scan_folder(folder: str, shown: str, limits: Limits) -> Iterator[_Found]:
     """Depth-first, sorted by name; an explicit stack, so no depth of folders is too deep."""
     pending: list[Iterator[tuple[os.DirEntry[str], str]]] = []
-    listing = _listing(os.fspath(folder), shown)
+    listing = _listing(folder, shown)
     if isinstance(listing, Problem):
         yield listing
         return
@@ -95,20 +97,21 @@ def _scan_folder(folder: Path, shown: str, limits: Limits) -> Iterator[_Found]:
             pending.pop()
             continue
         try:
-            mode = entry.stat(follow_symlinks=False).st_mode
+            # DirEntry answers these from the folder listing, without a system call.
+            if entry.is_dir(follow_symlinks=False):
+                listing = _listing(entry.path, child)
+                if isinstance(listing, Problem):
+                    yield listing
+                else:
+                    pending.append(listing)
+            elif entry.is_file(follow_symlinks=False):
+                yield from _scan_file(entry.path, child, limits, follow=False)
+            else:
+                mode = entry.stat(follow_symlinks=False).st_mode
+                target = _link_target(entry.path) if stat.S_ISLNK(mode) else None
+                yield _not_read(child, not_read(special_kind(mode, target)))
         except OSError as exc:
             yield _unreadable(child, exc)
-            continue
-        if stat.S_ISDIR(mode):
-            listing = _listing(entry.path, child)
-            if isinstance(listing, Problem):
-                yield listing
-            else:
-                pending.append(listing)
-        elif stat.S_ISLNK(mode):
-            yield _not_read(child, not_read(special_kind(mode, _link_target(entry.path))))
-        else:
-            yield from _scan_file(Path(entry.path), child, mode, limits)
 
 
 def _listing(folder: str, shown: str) -> Iterator[tuple[os.DirEntry[str], str]] | Problem:
@@ -121,29 +124,49 @@ def _listing(folder: str, shown: str) -> Iterator[tuple[os.DirEntry[str], str]] 
     return iter([(e, f"{shown}/{printable(e.name)}") for e in entries])
 
 
-def _scan_file(path: Path, shown: str, mode: int, limits: Limits) -> Iterator[_Found]:
-    if not stat.S_ISREG(mode):
-        yield _not_read(shown, not_read(special_kind(mode)))  # a FIFO would block a read
-        return
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterator[_Found]:
+    """One regular file, read through its descriptor: what was opened is what is judged."""
+    flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
     try:
-        stream = path.open("rb")
+        # O_NONBLOCK: if a FIFO was put in the file's place, opening it must not wait.
+        fd = os.open(path, flags)
     except OSError as exc:
         yield _unreadable(shown, exc)
         return
-    with stream:
-        try:
-            size = os.fstat(stream.fileno()).st_size
-            head = stream.read(HEAD_BYTES)
-            stream.seek(0)
-        except OSError as exc:
-            yield _unreadable(shown, exc)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            yield _not_read(shown, not_read(special_kind(info.st_mode)))
             return
+        head = _read_head(fd, min(info.st_size, HEAD_BYTES))
+        os.lseek(fd, 0, os.SEEK_SET)
         if sniff(head) is not None:
-            yield from _scan_archive(stream, shown, limits)
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                yield from _scan_archive(stream, shown, limits)
         elif (what := unsupported(head)) is not None:
             yield Problem(message=f"{shown}: is {what}, which this tool cannot look inside")
+        elif head[: len(ELF_MAGIC)] == ELF_MAGIC:
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as raw:
+                yield inspect_elf(cast(BinaryIO, raw), path=shown, size=info.st_size)
         else:
-            yield _judge(stream, head, path=shown, size=size)
+            yield _not_elf(shown, info.st_size)
+    except OSError as exc:
+        yield _unreadable(shown, exc)
+    finally:
+        os.close(fd)
+
+
+def _read_head(fd: int, size: int) -> bytes:
+    """The first ``size`` bytes, or fewer if the file shrank since it was measured."""
+    chunks: list[bytes] = []
+    missing = size
+    while missing > 0 and (chunk := os.read(fd, missing)):
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
 
 
 def _scan_archive(stream: BinaryIO, shown: str, limits: Limits) -> Iterator[_Found]:
@@ -167,10 +190,12 @@ def judge_member(member: Member) -> BinaryInfo:
 
 def _judge(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
     if head[: len(ELF_MAGIC)] != ELF_MAGIC:
-        return BinaryInfo(
-            path=path, kind="not-elf", aarch64=False, size=size, reason="no ELF magic"
-        )
+        return _not_elf(path, size)
     return inspect_elf(stream, path=path, size=size)
+
+
+def _not_elf(path: str, size: int) -> BinaryInfo:
+    return BinaryInfo(path=path, kind="not-elf", aarch64=False, size=size, reason="no ELF magic")
 
 
 def _not_read(path: str, note: str, *, size: int | None = None) -> BinaryInfo:
