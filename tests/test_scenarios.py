@@ -89,6 +89,7 @@ def test_emulator_command_serves_a_real_api_for_all_phases(tmp_path):
             "--report",
             str(tmp_path / "r.md"),
             "-q",
+            cwd=tmp_path,
             env={"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"},
         )
         assert done.returncode == 0, done.stdout + done.stderr
