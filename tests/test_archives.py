@@ -24,6 +24,7 @@ from validator.archives import Limits, Member, Problem, safe_extract, sniff, wal
 from validator.binaries import judge_member
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
+from validator.images import read_images
 
 BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
@@ -390,6 +391,43 @@ def test_docker_save_image(arch: str, binary: bytes, ok: bool) -> None:
     assert elves(events) == {f"image.tar!{sha(layer)}/layer.tar!usr/bin/app": ok}
 
 
+def test_docker_25_save_reads_manifest_json_once() -> None:
+    """docker ≥ 25 writes an OCI layout and a manifest.json pointing into blobs/: one image."""
+    layer = tar_bytes({"usr/bin/app": ARM})
+    config = json.dumps({"architecture": "arm64", "os": "linux", "variant": "v8"}).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", layer)],
+        }
+    ).encode()
+    index = {"schemaVersion": 2, "manifests": [descriptor(OCI_MANIFEST, manifest)]}
+    data = tar_bytes(
+        {
+            f"blobs/sha256/{sha(layer)}": layer,
+            f"blobs/sha256/{sha(config)}": config,
+            f"blobs/sha256/{sha(manifest)}": manifest,
+            "index.json": json.dumps(index).encode(),
+            "manifest.json": json.dumps(
+                [
+                    {
+                        "Config": f"blobs/sha256/{sha(config)}",
+                        "Layers": [f"blobs/sha256/{sha(layer)}"],
+                    }
+                ]
+            ).encode(),
+            "oci-layout": b'{"imageLayoutVersion": "1.0.0"}',
+        }
+    )
+    events = walk_bytes(data, "img.tar")
+    assert images(events) == [
+        ImageInfo(path="img.tar", os="linux", architecture="arm64", variant="v8")
+    ]
+    assert elves(events) == {f"img.tar!blobs/sha256/{sha(layer)}!usr/bin/app": True}
+
+
 def test_oci_layout_with_attestation_and_nested_index() -> None:
     data = oci_image(
         [("linux", "arm64", "v8", ARM), ("linux", "amd64", None, X86)],
@@ -683,3 +721,44 @@ def test_safe_extract_raises_only_archive_error(
         assert tree(dest) == set()
     else:
         assert all(dest.resolve() in p.resolve().parents for p in written)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "Config",
+                    "manifests",
+                    "digest",
+                    "config",
+                    "os",
+                    "architecture",
+                    "annotations",
+                    "mediaType",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["manifest.json", "index.json", "oci-layout", "blobs/sha256/ab", "c.json"]),
+        JSON.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=64),
+        max_size=5,
+    )
+)
+def test_image_documents_of_any_shape_give_image_infos(docs: dict[str, bytes]) -> None:
+    for image in read_images("img.tar", docs):
+        assert isinstance(image, ImageInfo)
+        assert image.path == "img.tar"
+        assert image.reason is not None or image.architecture is not None
