@@ -7,6 +7,7 @@ import contextlib
 import copy
 import gzip
 import hashlib
+import importlib.util
 import io
 import json
 import re
@@ -173,6 +174,22 @@ def test_every_required_scenario_ships_and_loads() -> None:
         assert s.repository.full_name == "tzervas/embeddenator"
         assert any(w.file_name == s.cli.workflow for w in s.workflows), name
         assert s.description
+
+
+def test_committed_scenarios_are_what_the_builder_writes() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "build_scenarios", FIXTURES / "build_scenarios.py"
+    )
+    assert spec is not None and spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    built = builder.scenarios()
+    assert set(built) == REQUIRED_SCENARIOS
+    for name, body in built.items():
+        committed = json.loads((scenarios_dir() / f"{name}.json").read_text())
+        assert committed == json.loads(json.dumps(body)), (
+            f"run fixtures/build_scenarios.py ({name})"
+        )
 
 
 def test_unknown_scenario_names_the_choices() -> None:
