@@ -1138,3 +1138,14 @@ def test_pygithub_maps_emulator_errors_to_its_exceptions(emu: Emulator) -> None:
         )
         with pytest.raises(github.BadCredentialsException):
             bad.get_repo(locked.repository)
+
+
+def test_a_bad_content_length_is_refused(emu: Emulator) -> None:
+    host, port = emu.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /rate_limit HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+        answer = sock.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 400 ")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /rate_limit HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+        assert sock.recv(4096).decode().startswith("HTTP/1.1 413 ")

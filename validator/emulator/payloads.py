@@ -223,6 +223,7 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
     u = f"{base}/repos/{repo.full_name}/actions/runs/{rec.id}"
     actor = user(base, ACTOR, ACTOR_ID)
     minimal = minimal_repository(base, repo)
+    kind = "tags" if rec.branch in repo.tags and rec.branch not in repo.branches else "heads"
     return {
         "id": rec.id,
         "name": rec.workflow.name,
@@ -231,7 +232,7 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
         "check_suite_node_id": node_id("CheckSuite", rec.id + 7),
         "head_branch": rec.branch,
         "head_sha": rec.head_sha,
-        "path": f"{rec.workflow.path}@refs/heads/{rec.branch}",
+        "path": f"{rec.workflow.path}@refs/{kind}/{rec.branch}",
         "run_number": rec.run_number,
         "run_attempt": 1,
         "referenced_workflows": [],

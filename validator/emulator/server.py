@@ -133,9 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(error_response(413, "Request body too large"))
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the body was not read, so the stream is lost
+            self._send(error_response(400 if length < 0 else 413, "Bad Content-Length"))
             return
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
