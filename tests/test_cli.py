@@ -157,3 +157,11 @@ def test_broken_config_file_is_one_line(cli, tmp_path):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "not valid TOML" in done.stderr
+
+
+def test_inspect_binaries_fails_on_a_damaged_file_beside_a_good_one(cli, tmp_path):
+    shutil.copy(BINARIES / "hello-aarch64", tmp_path / "good")
+    shutil.copy(BINARIES / "hello-aarch64-truncated", tmp_path / "cut")
+    done = cli("inspect-binaries", str(tmp_path))
+    assert done.returncode == 1, done.stdout
+    assert "DAMAGED" in done.stdout

@@ -101,7 +101,14 @@ class BinaryScan:
 
     @property
     def ok(self) -> bool:
-        return self.elf_count > 0 and self.aarch64_count == self.elf_count
+        """At least one ELF, every ELF aarch64, and nothing that could not be read or walked."""
+        damaged = any(f.kind == "error" for f in self.files)
+        return (
+            self.elf_count > 0
+            and self.aarch64_count == self.elf_count
+            and not damaged
+            and not self.problems
+        )
 
     def contract_json(self) -> dict[str, Any]:
         """The ``inspect-binaries --json`` document (see DESIGN.md)."""
