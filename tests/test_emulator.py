@@ -998,6 +998,13 @@ def test_advance_per_request_moves_the_clock(clock: VirtualClock) -> None:
         assert clock.now() == START + 30 * 41
 
 
+def test_server_and_date_headers_follow_github_and_the_clock(api: Api, clock: VirtualClock) -> None:
+    clock.advance(65)
+    resp = api.get(REPO)
+    assert resp.headers["server"] == "GitHub.com"
+    assert resp.headers["date"] == "Fri, 02 Jan 2026 03:01:05 GMT"
+
+
 def test_requests_are_recorded_with_origin_and_status(api: Api, emu: Emulator) -> None:
     api.get(f"{REPO}/actions/runners", params={"per_page": "5"})
     art = api.artifacts(HEALTHY_RUN)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import logging
@@ -108,8 +109,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
-    server_version = "GitHub.com"
-    sys_version = ""
     server: _Server
     timeout = 120  # an idle keep-alive connection is closed after this
 
@@ -123,6 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         with self.server.conn_lock:
             self.server.connections.discard(self.connection)
+
+    def version_string(self) -> str:
+        return "GitHub.com"
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the virtual clock, like every timestamp in the bodies.
+        when = self.server.emulator.clock.now() if timestamp is None else timestamp
+        return email.utils.formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.server.origin, format % args)
