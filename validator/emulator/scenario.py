@@ -4,6 +4,28 @@ A scenario names the repository, its runners and workflows, what a dispatch of e
 produces (a *plan*: queueing, jobs, steps, logs, artifacts), the runs that already exist, and
 ``cli`` hints telling the tool how to validate it. Loading checks every field, so a broken
 scenario fails here with a message naming the file and the field, never later in the server.
+The files are written by ``fixtures/build_scenarios.py``. Their shape::
+
+    {"description": "...", "legacy_ghes": false,
+     "repository": {"owner", "name", "id", "default_branch", "branches": {name: sha}, "tags"},
+     "runners": [{"id", "name", "os", "status": "online|offline", "labels": [...],
+                  "busy", "ephemeral", "autoscaled", "version", "group", "group_id"}],
+     "workflows": [{"id", "name", "path", "state", "branches": [where the file is],
+                    "dispatch": true, "inputs": {name: {"type", "required", "default",
+                    "options"}}, "on_dispatch": PLAN}],
+     "runs": [{"id", "workflow": id, "run_number", "event", "branch", "created": ISO,
+               "plan": PLAN}],
+     "cli": {"workflow", "ref", "inputs", "expected_tests", "min_tests", "run_id",
+             "autoscaling"}}
+    PLAN = {"queue_seconds": 6 | null (queued for ever), "run_seconds", "conclusion",
+            "listed_after_seconds",
+            "jobs": [{"name", "labels": [runs-on], "runner": NAME | "hosted" | null,
+                      "start_seconds" (default: after the previous jobs), "conclusion",
+                      "steps": [{"name", "seconds", "conclusion"}], "log": FIXTURE,
+                      "log_step"}],
+            "artifacts": [{"name", "job", "retention_days", "expired",
+                           "files": [{"path", "source": FIXTURE | "text" | "json" |
+                                      "tar_gz": [files]}]}]}
 """
 
 from __future__ import annotations
