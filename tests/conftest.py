@@ -54,7 +54,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     """Run the installed ``validate-arm64`` console script in a subprocess."""
     script = Path(sys.executable).with_name("validate-arm64")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "validator.cli"]
-    merged = {k: v for k, v in os.environ.items()}
+    merged = dict(os.environ)
     merged.update(env or {})
     return subprocess.run([*command, *args], cwd=cwd, env=merged, capture_output=True,
                           text=True, timeout=timeout, check=False)
