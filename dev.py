@@ -42,7 +42,6 @@ def ensure_venv() -> None:
         venv.create(VENV, with_pip=True)
     print("dev.py: installing validate-arm64 and its test tools into .venv", file=sys.stderr)
     pip = [str(_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
     STAMP.write_text(wanted + "\n")
 
