@@ -578,6 +578,7 @@ def demo(
             run_id=hints.run_id,
             expected_tests=hints.expected_tests,
             min_tests=hints.min_tests,
+            autoscaling=getattr(hints, "autoscaling", False),
             report=report,
             work_dir=report.parent / ".work",
             api_url=emu.base_url,
