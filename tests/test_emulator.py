@@ -66,6 +66,7 @@ REQUIRED_SCENARIOS = {
     "artifact-expired",
     "legacy-ghes",
     "not-default-branch",
+    "autoscaled-fleet",
 }
 
 
@@ -552,48 +553,39 @@ def test_legacy_ghes_refuses_the_unknown_field(clock: VirtualClock) -> None:
         assert runs["total_count"] == 1
 
 
-def _autoscaled(d: dict[str, Any]) -> None:
-    """A scaled-to-zero fleet: one ephemeral runner, registered only while it runs a job."""
-    d["runners"] = [
-        dict(
-            d["runners"][0],
-            id=31,
-            name="embeddenator-arm64-auto-1",
-            ephemeral=True,
-            autoscaled=True,
-        )
-    ]
-    d["cli"]["autoscaling"] = True
-    for wf in d["workflows"]:
-        for job in wf.get("on_dispatch", {}).get("jobs", []):
-            if job["runner"] == "embeddenator-arm64-1":
-                job["runner"] = "embeddenator-arm64-auto-1"
-    d["workflows"][0]["on_dispatch"]["queue_seconds"] = 45
-    d["runs"] = []
-
-
-def test_autoscaled_runner_is_registered_only_while_it_works(clock: VirtualClock) -> None:
-    with Emulator(custom(_autoscaled), clock=clock) as emu:
+def test_autoscaled_runners_are_registered_only_while_they_work(clock: VirtualClock) -> None:
+    """autoscaled-fleet: one ephemeral runner per ARM64 job, listed only while it runs it."""
+    with Emulator("autoscaled-fleet", clock=clock) as emu:
         api = Api(emu)
         assert emu.scenario.cli.autoscaling is True
+        assert all(r.autoscaled and r.ephemeral for r in emu.scenario.runners)
 
         def listed() -> list[str]:
             runners = api.get(f"{REPO}/actions/runners").json()["runners"]
             return [r["name"] for r in runners]
 
         assert listed() == []
-        assert api.get(f"{REPO}/actions/runners/31").status_code == 404
+        assert api.get(f"{REPO}/actions/runners/40").status_code == 404
         run_id = api.new_run()
         clock.advance(44)
         assert (api.run(run_id)["status"], listed()) == ("queued", [])
-        clock.advance(2)
-        assert listed() == ["embeddenator-arm64-auto-1"]
-        assert api.get(f"{REPO}/actions/runners/31").json()["busy"] is True
+        clock.advance(2)  # 46 s: the first runner booted and took the test job
+        assert listed() == ["embeddenator-arm64-k8q2v"]
+        one = api.get(f"{REPO}/actions/runners/40").json()
+        assert (one["busy"], one["status"]) == (True, "online")
+        assert {x["name"] for x in one["labels"]} == {"self-hosted", "Linux", "ARM64"}
+        clock.advance(247)  # 293 s: the test job is over, the first build job runs
+        assert listed() == ["embeddenator-arm64-p3x7m"]
+        assert api.get(f"{REPO}/actions/runners/40").status_code == 404
         clock.advance(5000)
         assert api.run(run_id)["conclusion"] == "success"
         assert listed() == []
-        arm = [j for j in api.jobs(run_id) if "ARM64" in j["labels"]]
-        assert {j["runner_name"] for j in arm} == {"embeddenator-arm64-auto-1"}
+        arm = {j["name"]: j["runner_name"] for j in api.jobs(run_id) if "ARM64" in j["labels"]}
+        assert arm == {
+            "test": "embeddenator-arm64-k8q2v",
+            "build-and-push-arm64 (debian-stable-arm64)": "embeddenator-arm64-p3x7m",
+            "build-and-push-arm64 (ubuntu-stable-arm64)": "embeddenator-arm64-w9d4n",
+        }
 
 
 def test_a_new_run_can_be_listed_late(clock: VirtualClock) -> None:
