@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,10 +71,29 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+_HEARTBEAT = re.compile(r"^run \d+ (queued|in progress) for ")
+
+
 def _progress_printer(quiet: bool) -> Callable[[str], None]:
+    """Progress on stderr: plain lines for logs and cron; on a terminal, the waiting
+    heartbeat rewrites one status line instead of scrolling."""
+    if quiet:
+        return lambda _message: None
+    live = sys.stderr.isatty()
+    state = {"open": False}
+
     def progress(message: str) -> None:
-        if not quiet:
-            typer.echo(f"validate-arm64: {message}", err=True)
+        line = f"validate-arm64: {message}"
+        if live and _HEARTBEAT.match(message):
+            sys.stderr.write(f"\r\x1b[2K{line}")
+            sys.stderr.flush()
+            state["open"] = True
+            return
+        if state["open"]:
+            sys.stderr.write("\n")
+            state["open"] = False
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
     return progress
 
