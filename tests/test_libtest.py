@@ -182,6 +182,15 @@ def test_quiet_output_counts_from_the_summary_and_names_failures() -> None:
     assert any("no per-test lines" in w for w in r.warnings)
 
 
+def test_an_absurd_summary_is_an_error_not_a_million_tests() -> None:
+    text = "running 1 test\ntest result: ok. 99999999999999999999 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n"
+    start = time.perf_counter()
+    r = read(text)
+    assert time.perf_counter() - start < 1.0
+    assert r.error is not None and "claims 99999999999999999999 tests" in r.error
+    assert r.counts.tests == 0
+
+
 def test_text_without_cargo_output_is_an_error_entry() -> None:
     r = read("Compiling foo\nFinished\n", "build.log")
     assert r.error is not None and "no cargo test output" in r.error

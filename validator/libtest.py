@@ -24,6 +24,7 @@ from validator.tally import Outcome, TestRecord, first_line, is_bad, result_file
 log = logging.getLogger(__name__)
 
 _SECTION_LINES = 40  # lines of a failure's output kept to find its message
+_MAX_UNNAMED = 1_000_000  # tests taken on a summary line's word alone (cargo test -q)
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
@@ -309,7 +310,10 @@ def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str
         run.messages.setdefault(run.pending, "its outcome was not printed; the run FAILED")
         notes.append(f"{run.suite}: test {run.pending!r} printed no outcome")
         run.pending = None
-    if not run.outcomes and summary.passed + summary.failed + summary.ignored:
+    claimed = summary.passed + summary.failed + summary.ignored
+    if not run.outcomes and claimed > _MAX_UNNAMED:
+        problems.append(f"{run.suite}: its summary claims {claimed} tests and names none")
+    elif not run.outcomes and claimed:
         _synthesize(run, summary)
         terse.append(run.suite)
     seen = [0, 0, 0]
