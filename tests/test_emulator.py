@@ -990,6 +990,26 @@ def test_advance_per_request_moves_the_clock(clock: VirtualClock) -> None:
         assert clock.now() == START + 30 * 41
 
 
+def test_recorded_requests_carry_clock_time_and_rate_limit_use(
+    api: Api, emu: Emulator, clock: VirtualClock
+) -> None:
+    first = api.get(f"{REPO}/actions/runs/{HEALTHY_RUN}")
+    clock.advance(10)
+    again = api.get(
+        f"{REPO}/actions/runs/{HEALTHY_RUN}", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    clock.advance(5)
+    api.get("/rate_limit")
+    api.get(f"{REPO}/nope")
+    assert again.status_code == 304
+    rec = emu.requests
+    assert [r.status for r in rec] == [200, 304, 200, 404]
+    assert [r.at - START for r in rec] == [0, 10, 15, 15]
+    # A 304 and /rate_limit cost nothing; a 404 costs a point, as on GitHub.
+    assert [r.rate_limit_used for r in rec] == [1, 1, 1, 2]
+    assert [int(x.headers["X-RateLimit-Used"]) for x in (first, again)] == [1, 1]
+
+
 def test_server_and_date_headers_follow_github_and_the_clock(api: Api, clock: VirtualClock) -> None:
     clock.advance(65)
     resp = api.get(REPO)

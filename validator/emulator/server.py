@@ -60,6 +60,8 @@ class RecordedRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]  # lower-case keys; Authorization is redacted
     status: int
+    at: float = 0.0  # the emulator's clock when it answered (epoch seconds)
+    rate_limit_used: int | None = None  # the answer's X-RateLimit-Used, when it had one
 
 
 def _redact(headers: Mapping[str, str]) -> dict[str, str]:
@@ -158,8 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
 
-        def record(status: int) -> None:
+        def record(status: int, answer: Mapping[str, str] | None = None) -> None:
             # Recorded before the answer leaves, so a client that has its answer sees it.
+            used = (answer or {}).get("X-RateLimit-Used", "")
             emu.record(
                 RecordedRequest(
                     origin=self.server.origin,
@@ -168,6 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
                     query=req.query,
                     headers=_redact(headers),
                     status=status,
+                    at=emu.clock.now(),
+                    rate_limit_used=int(used) if used.isdigit() else None,
                 )
             )
 
@@ -184,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             logger.exception("emulator failed on %s %s", self.command, split.path)
             resp = error_response(500, "Emulator error; see its log.")
-        record(resp.status)
+        record(resp.status, resp.headers)
         self._send(resp)
 
     def _no_answer(self, fault: Fault) -> None:
