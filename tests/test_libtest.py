@@ -191,6 +191,22 @@ def test_an_absurd_summary_is_an_error_not_a_million_tests() -> None:
     assert r.counts.tests == 0
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "test x ... ok" + " (a)" * 5000 + " (a",
+        "thread '" + "'" * 100_000 + " panicked at x:",
+        "process didn't exit successfully: " * 2000 + "(" * 50_000,
+    ],
+    ids=["status", "panic", "exit"],
+)
+def test_hostile_lines_cost_linear_time(line: str) -> None:
+    text = f"running 1 test\n---- x stdout ----\n{line}\n{line}\ntest result: ok.\n"
+    start = time.perf_counter()
+    assert isinstance(read(text), ResultFile)
+    assert time.perf_counter() - start < 1.0
+
+
 def test_text_without_cargo_output_is_an_error_entry() -> None:
     r = read("Compiling foo\nFinished\n", "build.log")
     assert r.error is not None and "no cargo test output" in r.error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,23 @@ def test_detect_format_of_real_files(name: str, fmt: str) -> None:
 )
 def test_detect_format_from_content(head: bytes, fmt: str) -> None:
     assert detect_format(head) == fmt
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"<!-- a -->" * 6000 + b"<project>",
+        b"<?pi x?>" * 8000 + b"<project>",
+        b"<!--" + b"-" * 60_000,
+        b"<!DOCTYPE x [" + b"<" * 60_000,
+        b"test x ... ok" + b" (a)" * 16_000 + b" (a",
+    ],
+    ids=["comments", "pis", "dashes", "doctype", "status"],
+)
+def test_detect_format_is_linear_on_hostile_heads(head: bytes) -> None:
+    start = time.perf_counter()
+    assert detect_format(head) == "unknown"
+    assert time.perf_counter() - start < 0.5
 
 
 @settings(max_examples=300, deadline=None)

@@ -24,6 +24,7 @@ from validator.tally import Outcome, TestRecord, first_line, is_bad, result_file
 log = logging.getLogger(__name__)
 
 _SECTION_LINES = 40  # lines of a failure's output kept to find its message
+_LINE_KEPT = 1000  # characters of such a line looked at
 _MAX_UNNAMED = 1_000_000  # tests taken on a summary line's word alone (cargo test -q)
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
@@ -38,7 +39,9 @@ _DOCTESTS = re.compile(r"Doc-tests (\S+)")
 _HASHED = re.compile(r"(.+)-[0-9a-f]{16}(?:\.exe)?")
 _RUNNING_N = re.compile(r"running (\d+) tests?")
 _TEST = re.compile(r"test (.+?) \.\.\. ?(.*)")
-_STATUS = re.compile(r"(ok|FAILED|ignored)(?:, .*| \(.*\)| <[^>]*>)*")
+# "ok", "ok <0.001s>", "FAILED (time limit exceeded)", "ignored, reason"; unambiguous parts,
+# so a hostile line cannot make the match backtrack exponentially.
+_STATUS = re.compile(r"(ok|FAILED|ignored)(?: \([^()]*\)| <[^<>]*>)*(?:, .*)?")
 _RESULT = re.compile(
     r"test result: (ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored; (\d+) measured"
 )
@@ -137,6 +140,7 @@ def _status(text: str) -> Outcome | None:
 
 def _failure_message(lines: list[str]) -> str:
     """The line that says why a test failed, from its captured output."""
+    lines = [line[:_LINE_KEPT] for line in lines]
     for i, line in enumerate(lines):
         text = line.strip()
         if (old := _PANIC_OLD.match(text)) is not None:
@@ -263,7 +267,7 @@ class _Reader:
             self.not_built.append(line.strip())
 
     def _exit_detail(self, line: str) -> None:
-        match = _EXIT.search(line)
+        match = _EXIT.search(line[-_LINE_KEPT:])
         if match is not None and self.runs and self.runs[-1].exit_detail is None:
             self.runs[-1].exit_detail = match.group(1)
 

@@ -34,15 +34,14 @@ HEAD_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
 _TEXT_SUFFIXES = frozenset({"", ".log", ".txt", ".out"})  # searched whole while walking
 
-_JUNIT_ROOT = re.compile(
-    r"""\s*
-    (?:<\?xml[^>]*\?>\s*)?
-    (?:(?:<!--.*?-->|<\?.*?\?>)\s*)*
-    (?:<!DOCTYPE(?:[^\[>]|\[.*?\])*>\s*)?
-    (?:(?:<!--.*?-->|<\?.*?\?>)\s*)*
-    <(?:[\w.-]+:)?testsuites?[\s/>]""",
-    re.VERBOSE | re.DOTALL,
-)
+# The prolog before the root element: each part matches in one way only (a comment cannot
+# run past its "-->"), so a head full of comments that is not JUnit fails in linear time.
+_PROLOG_PART = r"""(?:
+    <!--(?:[^-]|-(?!->))*-->
+    | <\?(?:[^?]|\?(?!>))*\?>
+    | <!DOCTYPE[^\[>]*(?:\[[^\]]*\])?\s*>
+    )\s*"""
+_JUNIT_ROOT = re.compile(rf"\s*(?:{_PROLOG_PART})*<(?:[\w.-]+:)?testsuites?[\s/>]", re.VERBOSE)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
