@@ -197,8 +197,9 @@ def test_an_absurd_summary_is_an_error_not_a_million_tests() -> None:
         "test x ... ok" + " (a)" * 5000 + " (a",
         "thread '" + "'" * 100_000 + " panicked at x:",
         "process didn't exit successfully: " * 2000 + "(" * 50_000,
+        "test a ... " * 200_000,
     ],
-    ids=["status", "panic", "exit"],
+    ids=["status", "panic", "exit", "tests"],
 )
 def test_hostile_lines_cost_linear_time(line: str) -> None:
     text = f"running 1 test\n---- x stdout ----\n{line}\n{line}\ntest result: ok.\n"

@@ -218,7 +218,7 @@ class _Counter:
     def _case_child(self, case: _Case, local: str, attrib: dict[str, str]) -> None:
         case.children.add(local)
         if local in ("failure", "error") and not case.message and case.text is None:
-            message = attrib.get("message", "").strip()
+            message = attrib.get("message", "")[:_TEXT_KEPT].strip()
             kind = attrib.get("type", "").strip()
             if message:
                 case.message = message

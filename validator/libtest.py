@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _SECTION_LINES = 40  # lines of a failure's output kept to find its message
 _LINE_KEPT = 1000  # characters of such a line looked at
+_TESTS_PER_LINE = 4
 _MAX_UNNAMED = 1_000_000  # tests taken on a summary line's word alone (cargo test -q)
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
@@ -227,7 +228,11 @@ class _Reader:
             return
         run = self.current
         rest = line
-        while run is not None and (match := _TEST.match(rest)) is not None:
+        # Parallel tests that print may share a line: "test a ... test b ... ok".
+        for _ in range(_TESTS_PER_LINE):
+            match = _TEST.match(rest)
+            if run is None or match is None:
+                return
             name = match.group(1).removesuffix(_SUFFIX)
             rest = match.group(2)
             outcome = _status(rest)
