@@ -21,6 +21,8 @@ from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.errors import AuthError, GitHubError, UsageError
 from validator.gateway import (
     Gateway,
+    InputRefused,
+    RetriesExhausted,
     _json,
     _Response,
     artifact_from_json,
@@ -285,9 +287,10 @@ def test_runner_list_follows_pagination(tmp_path: Path) -> None:
 
 def test_unknown_repository_says_what_to_check(emu: Emulator) -> None:
     gw, _ = make_gateway(emu, repository="nobody/nothing")
-    with pytest.raises(GitHubError) as info:
+    with pytest.raises(AuthError) as info:  # a configuration problem: exit 2, nothing written
         gw.default_branch()
     assert info.value.status == 404
+    assert info.value.exit_code == 2
     assert "Repository nobody/nothing was not found (404): check --repo" in str(info.value)
 
 
@@ -384,15 +387,16 @@ def test_dispatch_of_workflow_not_on_default_branch_shows_githubs_words() -> Non
 
 
 def test_dispatch_with_unknown_input_shows_githubs_words(emu: Emulator, gw: Gateway) -> None:
-    with pytest.raises(GitHubError) as info:
+    with pytest.raises(InputRefused) as info:
         gw.dispatch("build-push-arm64.yml", ref="main", inputs={"bogus": "1"})
     assert info.value.status == 422
+    assert isinstance(info.value, UsageError) and info.value.exit_code == 2
     assert 'Unexpected inputs provided: ["bogus"]' in str(info.value)
     assert "--input" in str(info.value)
 
 
 def test_dispatch_of_unknown_ref(gw: Gateway) -> None:
-    with pytest.raises(GitHubError, match=r"No ref found for: nope.*Check --ref nope"):
+    with pytest.raises(InputRefused, match=r"No ref found for: nope.*Check --ref nope"):
         gw.dispatch("build-push-arm64.yml", ref="nope", inputs={})
 
 
@@ -503,7 +507,7 @@ def test_link_refused_twice_fails_and_leaves_nothing(
 ) -> None:
     artifact = gw.artifacts(HEALTHY_RUN)[0]
     emu.inject(Fault(origin="blob", path="/artifacts/", status=403, times=2))
-    with pytest.raises(GitHubError, match="also with a fresh link"):
+    with pytest.raises(RetriesExhausted, match=r"refused the signed link .* also a fresh one"):
         gw.download_artifact(artifact, tmp_path / "a.zip")
     assert list(tmp_path.iterdir()) == []
 
@@ -541,13 +545,25 @@ def test_server_errors_that_clear_are_retried_with_backoff(emu: Emulator) -> Non
 def test_persistent_server_errors_give_up_within_the_budget(emu: Emulator) -> None:
     gw, sleeper = make_gateway(emu, retry_budget=20.0)
     emu.inject(Fault(path=r"/actions/runners$", status=502, times=1000))
-    with pytest.raises(GitHubError) as info:
+    with pytest.raises(RetriesExhausted) as info:
         gw.runners()
     assert info.value.status == 502
     assert "GitHub answered 502 while listing self-hosted runners" in str(info.value)
     assert "retry budget of 20 s" in str(info.value)
     assert sum(sleeper.calls) <= 20.0
     assert 3 <= len(sleeper.calls) <= 8  # backed off, never a tight loop
+
+
+def test_one_attempt_takes_at_most_a_third_of_the_budget(emu: Emulator) -> None:
+    """A server that accepts and never answers is given up on within the retry budget."""
+    gw, sleeper = make_gateway(emu, timeout=30, retry_budget=3.0, clock=time.monotonic)
+    emu.inject(Fault(path=r"/actions/runners$", kind="hang", times=100))
+    started = time.monotonic()
+    with pytest.raises(RetriesExhausted, match=r"no answer from .* within 1 s") as info:
+        gw.runners()
+    assert time.monotonic() - started < 3.0
+    assert "retry budget of 3 s" in str(info.value)
+    assert len(sleeper.calls) <= 1
 
 
 def test_reset_connection_is_retried(emu: Emulator, gw: Gateway) -> None:

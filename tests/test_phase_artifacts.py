@@ -11,7 +11,7 @@ import pytest
 from validator.emulator import Emulator, Fault
 from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.evidence import Artifact, Artifacts
-from validator.gateway import Gateway
+from validator.gateway import Gateway, RetriesExhausted
 from validator.phases.artifacts import digest_matches, download_artifacts, folder_name
 from validator.resources import data_path
 
@@ -102,30 +102,47 @@ def test_expired_artifacts_are_recorded_and_not_fetched(tmp_path: Path) -> None:
 def test_digest_mismatch_deletes_the_download(tmp_path: Path) -> None:
     dest = tmp_path / "artifacts"
     with Emulator("healthy", token=TOKEN) as emu:
-        # The blob store hands back other bytes for one artifact.
-        emu.inject(Fault(origin="blob", path=r"/test-results\.zip$", status=200, message="junk"))
-        result, _ = download(emu, HEALTHY_RUN, dest)
+        # The blob store hands back other bytes for one artifact, however often it is asked.
+        emu.inject(
+            Fault(origin="blob", path=r"/test-results\.zip$", status=200, message="junk", times=9)
+        )
+        result, messages = download(emu, HEALTHY_RUN, dest)
+        statuses = blob_requests(emu)
     bad = result.items[0]
     assert bad.name == "test-results"
     assert bad.digest_verified is False
     assert bad.downloaded_bytes == 4
     assert bad.error is not None and bad.error.startswith("digest mismatch: GitHub says sha256:")
+    assert "downloaded 2 times" in bad.error
     assert bad.extracted_to is None
     assert "test-results" not in tree(dest)
     assert all(a.error is None for a in result.items[1:])
     assert not [p for p in dest.iterdir() if p.name.startswith(".")]
+    assert len(statuses) == 2 + 3  # the bad one twice, then the three others
+    assert "artifact 'test-results': digest mismatch, downloading it again" in messages
 
 
-def test_download_that_keeps_failing_is_recorded_and_the_rest_goes_on(tmp_path: Path) -> None:
+def test_digest_mismatch_once_is_downloaded_again(tmp_path: Path) -> None:
     dest = tmp_path / "artifacts"
     with Emulator("healthy", token=TOKEN) as emu:
-        emu.inject(Fault(origin="blob", path=r"/test-results\.zip$", status=503, times=1000))
+        emu.inject(Fault(origin="blob", path=r"/test-results\.zip$", status=200, message="junk"))
         result, _ = download(emu, HEALTHY_RUN, dest)
-    bad = result.items[0]
-    assert bad.error is not None and "the download host answered 503" in bad.error
-    assert bad.downloaded_bytes is None and bad.extracted_to is None
-    assert [a.name for a in result.items if a.extracted_to] == NAMES[1:]
-    assert not [p for p in dest.iterdir() if p.name.startswith(".")]
+    assert all(a.error is None and a.digest_verified for a in result.items)
+    assert "test-results/junit.xml" in tree(dest) or any(
+        name.startswith("test-results/") for name in tree(dest)
+    )
+
+
+def test_download_that_keeps_failing_stops_the_phase_and_leaves_nothing(tmp_path: Path) -> None:
+    dest = tmp_path / "artifacts"
+    with Emulator("healthy", token=TOKEN) as emu:
+        # The last artifact's host keeps failing, after three were extracted.
+        emu.inject(Fault(origin="blob", path=r"/manifest-ubuntu", status=503, times=1000))
+        with pytest.raises(RetriesExhausted) as info:
+            download(emu, HEALTHY_RUN, dest)
+    assert "the download host answered 503" in str(info.value)
+    assert "retry budget" in str(info.value)
+    assert tree(dest) == []  # a partial set of artifacts is not left to be inspected
 
 
 def test_unsafe_archive_is_refused_and_leaves_nothing(tmp_path: Path) -> None:

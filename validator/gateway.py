@@ -47,6 +47,19 @@ _CHUNK = 1 << 16
 _MAX_LOG_BYTES = 64 * 1024 * 1024
 _MAX_ARTIFACT_BYTES = 16 * 1024**3
 _HOSTED_RUNNER = re.compile(r"GitHub Actions \d+|Hosted Agent")
+_TIMEOUT_SHARE = 3  # one attempt may take at most a third of the retry budget: room for retries
+
+
+class RetriesExhausted(GitHubError):
+    """A fault (5xx, no answer, a rate limit) outlasted the retry budget: try again later.
+
+    Unlike a final answer (not found, gone, refused), it says nothing about the repository,
+    so a phase stops rather than recording it as evidence.
+    """
+
+
+class InputRefused(UsageError, GitHubError):
+    """GitHub refused a value the user gave (an --input, the --ref): a usage error, exit 2."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,7 +120,9 @@ class Gateway:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         """``clock`` measures waiting (monotonic); ``wall_clock`` is epoch seconds, to read
-        GitHub's ``x-ratelimit-reset``. ``retry_budget`` bounds the waiting of any one call.
+        GitHub's ``x-ratelimit-reset``. ``retry_budget`` bounds the time any one call may take,
+        answer included: the HTTP ``timeout`` is cut to a third of it, so a server that never
+        answers is given up on within the budget.
         """
         parts = (repository or "").split("/")
         if not _REPOSITORY.fullmatch(repository or "") or {".", ".."} & set(parts):
@@ -118,7 +133,7 @@ class Gateway:
         self.repository = repository
         self.api_url = _checked_api_url(api_url)
         self._token = _checked_token(token)
-        self._timeout = timeout
+        self._timeout = min(timeout, max(1.0, retry_budget / _TIMEOUT_SHARE))
         self._sleep = sleep
         self._clock = clock
         self._wall_clock = wall_clock
@@ -128,7 +143,7 @@ class Gateway:
         self._github = github.Github(
             auth=auth,
             base_url=self.api_url,
-            timeout=max(1, math.ceil(timeout)),  # PyGithub insists on an int
+            timeout=max(1, math.floor(self._timeout)),  # PyGithub insists on an int
             user_agent=f"validate-arm64/{__version__} (PyGithub)",
             retry=None,
             seconds_between_requests=0,
@@ -178,7 +193,12 @@ class Gateway:
         if self._default_branch is not None:
             return self._default_branch
         what = f"reading repository {self.repository}"
-        resp = self._request("GET", self._repo_path, what=what, not_found=self._repo_missing())
+        try:
+            resp = self._request("GET", self._repo_path, what=what, not_found=self._repo_missing())
+        except GitHubError as exc:
+            if exc.status == 404:  # a typo in --repo, or a token that cannot see it: exit 2
+                raise AuthError(str(exc), status=404) from None
+            raise
         branch = _json(resp, what).get("default_branch")
         if not isinstance(branch, str) or not branch:
             raise GitHubError(f"GitHub's answer to {what} names no default branch.")
@@ -585,8 +605,9 @@ class Gateway:
                 failure = exc
             wait = failure.wait if failure.wait > 0 else _backoff(number)
             spent = max(waited, self._clock() - started)
-            if spent + wait > self._retry_budget:
-                raise GitHubError(
+            # The next attempt may itself take up to the timeout: give up unless it fits too.
+            if spent + wait + self._timeout > self._retry_budget:
+                raise RetriesExhausted(
                     f"{failure.problem} while {what}; gave up after {number} attempt"
                     f"{'s' if number > 1 else ''}: waiting {_duration(wait)} more would exceed "
                     f"the retry budget of {_duration(self._retry_budget)}. Try again later.",
@@ -675,15 +696,21 @@ class Gateway:
                 )
             reset()
             blob_status = self._stream(location, what=what, sink=sink, max_bytes=max_bytes)
-            if blob_status in (401, 403) and not refreshed:
+            if blob_status in (401, 403):
+                if refreshed:
+                    raise RetriesExhausted(
+                        f"The download host refused the signed link ({blob_status}) while {what}, "
+                        "also a fresh one. Try again later.",
+                        status=blob_status,
+                    )
                 refreshed = True
                 raise _Transient("the signed download link was refused (expired?)", wait=0.001)
             if blob_status >= 500:
                 raise _Transient(f"the download host answered {blob_status}", wait=0.0)
             if blob_status >= 400:
                 raise GitHubError(
-                    f"The download host answered {blob_status} while {what}, also with a fresh "
-                    "link. Try again later.",
+                    f"The download host answered {blob_status} while {what}: the file is gone. "
+                    "Re-run the workflow.",
                     status=blob_status,
                 )
 
@@ -918,22 +945,33 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def _dispatch_refused(workflow: str, ref: str, status: int, message: str) -> GitHubError:
-    """GitHub's own words on a refused dispatch, and the likely fix."""
+    """GitHub's own words on a refused dispatch, and the likely fix.
+
+    A refused --ref or --input is the user's to fix (exit 2); a workflow that cannot be
+    dispatched is evidence about the workflow.
+    """
     lowered = message.lower()
-    hint = ""
-    if "workflow_dispatch" in lowered:
+    said = f'GitHub refused to dispatch {workflow} on {ref} ({status}): "{message}".'
+    if "disabled" in lowered:
+        hint = " Enable the workflow (Actions → the workflow → Enable workflow)."
+    elif "workflow_dispatch" in lowered:
         hint = (
             " GitHub reads triggers from the workflow file on the default branch: add "
             "`on: workflow_dispatch` there (merge the workflow into the default branch)."
         )
     elif "no ref found" in lowered or "ref" in lowered.split():
-        hint = f" Check --ref {ref}: it must be an existing branch or tag."
+        return InputRefused(
+            f"{said} Check --ref {ref}: it must be an existing branch or tag.", status=status
+        )
     elif "input" in lowered:
-        hint = " Check the --input KEY=VALUE pairs against the workflow's workflow_dispatch inputs."
-    return GitHubError(
-        f'GitHub refused to dispatch {workflow} on {ref} ({status}): "{message}".{hint}',
-        status=status,
-    )
+        return InputRefused(
+            f"{said} Check the --input KEY=VALUE pairs against the workflow's "
+            "workflow_dispatch inputs.",
+            status=status,
+        )
+    else:
+        hint = ""
+    return GitHubError(said + hint, status=status)
 
 
 def _message(resp: _Response) -> str:

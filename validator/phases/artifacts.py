@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from validator.errors import ArchiveError, GitHubError
 from validator.evidence import Artifact, Artifacts, Run
+from validator.phases.health import recordable
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ +-]+")
+DIGEST_ATTEMPTS = 2
 
 
 def download_artifacts(
@@ -28,21 +30,29 @@ def download_artifacts(
     """Download and extract every unexpired artifact of ``run`` into ``dest/<artifact name>/``.
 
     An artifact that cannot be used (expired, refused, digest mismatch, unsafe archive) keeps
-    its reason in ``error`` and leaves nothing behind; the others go on.
+    its reason in ``error`` and leaves nothing behind; the others go on. A fault that outlasts
+    the retry budget, or an interruption, stops the phase and removes what it had extracted:
+    a partial set of artifacts must not be inspected as if it were the run's.
     """
     listed = gw.artifacts(run.id)
     progress(f"run {run.id} has {len(listed)} artifact{'' if len(listed) == 1 else 's'}")
     dest.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     items = []
-    for artifact in listed:
-        folder = folder_name(artifact, used)
-        used.add(folder.casefold())
-        if artifact.expired:
-            progress(f"artifact {artifact.name!r}: {artifact.error}")
-            items.append(artifact)
-            continue
-        items.append(_fetch(gw, artifact, dest, folder, progress))
+    try:
+        for artifact in listed:
+            folder = folder_name(artifact, used)
+            used.add(folder.casefold())
+            if artifact.expired:
+                progress(f"artifact {artifact.name!r}: {artifact.error}")
+                items.append(artifact)
+                continue
+            items.append(_fetch(gw, artifact, dest, folder, progress))
+    except BaseException:
+        for item in items:
+            if item.extracted_to:
+                shutil.rmtree(item.extracted_to, ignore_errors=True)
+        raise
     return Artifacts(items=tuple(items), directory=str(dest))
 
 
@@ -54,19 +64,17 @@ def _fetch(
     with tempfile.TemporaryDirectory(dir=dest, prefix=".download-") as work:
         zip_path = Path(work) / "artifact.zip"
         try:
-            size, sha256 = gw.download_artifact(artifact, zip_path)
+            artifact, sha256 = _download(gw, artifact, zip_path, progress)
         except GitHubError as exc:
-            if exc.status == 401:
+            if not recordable(exc):
                 raise
             return _failed(artifact, str(exc), progress)
-        verified = digest_matches(artifact.digest, sha256)
-        artifact = dataclasses.replace(artifact, downloaded_bytes=size, digest_verified=verified)
-        if verified is False:
+        if artifact.digest_verified is False:
             return _failed(
                 artifact,
                 f"digest mismatch: GitHub says {artifact.digest}, the download is "
-                f"sha256:{sha256}; the file was deleted. Download again; if it persists, re-run "
-                "the workflow.",
+                f"sha256:{sha256} (downloaded {DIGEST_ATTEMPTS} times); the file was deleted. "
+                "Re-run the workflow to upload the artifact again.",
                 progress,
             )
         staging = Path(work) / "extracted"
@@ -83,6 +91,22 @@ def _fetch(
     count = f"{len(files)} file{'' if len(files) == 1 else 's'}"
     progress(f"artifact {artifact.name!r}: {count} extracted to {target}")
     return dataclasses.replace(artifact, extracted_to=str(target))
+
+
+def _download(
+    gw: Gateway, artifact: Artifact, zip_path: Path, progress: Callable[[str], None]
+) -> tuple[Artifact, str]:
+    """Download and check the digest: the artifact with what was seen, and the sha256 hex.
+
+    A mismatch is downloaded once more: bytes damaged on the way differ from a bad upload.
+    """
+    for attempt in range(1, DIGEST_ATTEMPTS + 1):
+        size, sha256 = gw.download_artifact(artifact, zip_path)
+        verified = digest_matches(artifact.digest, sha256)
+        if verified is not False or attempt == DIGEST_ATTEMPTS:
+            break
+        progress(f"artifact {artifact.name!r}: digest mismatch, downloading it again")
+    return dataclasses.replace(artifact, downloaded_bytes=size, digest_verified=verified), sha256
 
 
 def _extract(archive: Path, into: Path) -> list[Path]:

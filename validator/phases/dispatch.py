@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from validator.errors import GitHubError, WaitTimeout
 from validator.evidence import Job, Run, Runner
 from validator.gateway import seconds_between
-from validator.phases.health import runner_matches
+from validator.phases.health import recordable, runner_matches
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
@@ -293,7 +293,7 @@ def _fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], 
     try:
         text = gw.job_log(job.id)
     except GitHubError as exc:
-        if exc.status == 401:
+        if not recordable(exc):
             raise
         progress(f"could not fetch the log of job {job.name!r}: {exc}")
         return job

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from validator.errors import GitHubError
 from validator.evidence import Health, Runner, WorkflowInfo
+from validator.gateway import RetriesExhausted
 from validator.labels import has_labels
 
 if TYPE_CHECKING:
@@ -21,11 +22,20 @@ def runner_matches(runner: Runner, labels: Sequence[str]) -> bool:
     return has_labels(runner.labels, labels)
 
 
+def recordable(exc: GitHubError) -> bool:
+    """Whether an error is GitHub's answer about the repository, to keep as evidence.
+
+    A rejected token and a fault that outlasted the retry budget say nothing about it.
+    """
+    return exc.status != 401 and not isinstance(exc, RetriesExhausted)
+
+
 def check_health(gw: Gateway, *, workflow: str, labels: Sequence[str]) -> Health:
     """Look at the repository's runners and the workflow; record what could not be seen.
 
-    A bad token (401) or an unknown repository stops the phase: nothing else could be seen.
-    A token that may not list runners, or a missing workflow, is recorded and the rest goes on.
+    A bad token (401), an unknown repository, or a fault that outlasted the retry budget
+    stops the phase: what it would have recorded was not seen. A token that may not list
+    runners, or a missing workflow, is GitHub's answer: it is recorded and the rest goes on.
     """
     branch = gw.default_branch()
     runners: tuple[Runner, ...] | None = None
@@ -33,7 +43,7 @@ def check_health(gw: Gateway, *, workflow: str, labels: Sequence[str]) -> Health
     try:
         runners = gw.runners()
     except GitHubError as exc:
-        if exc.status == 401:
+        if not recordable(exc):
             raise
         runners_error = str(exc)
         log.warning("runners not listed: %s", exc)
@@ -42,7 +52,7 @@ def check_health(gw: Gateway, *, workflow: str, labels: Sequence[str]) -> Health
     try:
         info = gw.workflow(workflow)
     except GitHubError as exc:
-        if exc.status == 401:
+        if not recordable(exc):
             raise
         workflow_error = str(exc)
         log.warning("workflow not read: %s", exc)
