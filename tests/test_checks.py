@@ -261,3 +261,13 @@ def test_tests_that_disappeared_since_the_previous_validation_are_named():
         "1 tests disappeared since 2026-01-01T03:00:00Z (0 added): `suite::removed_one`.")
     same = replace(before, test_names=results().files[0].test_names)
     assert status(replace(go(), previous=same), "TST004") == "passed"
+
+
+def test_ephemeral_runner_gone_before_its_labels_were_read_still_counts():
+    gone = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
+    ev = replace(go(), run=replace(go().run, jobs=(gone,)))
+    assert status(ev, "RUN003") == "passed"
+    hosted = job("test", labels=("linux", "ARM64"), runner_name="someone", runner_labels=None)
+    ev = replace(go(), run=replace(go().run, jobs=(hosted,)),
+                 settings=replace(go().settings, arm64_jobs=("test",)))
+    assert status(ev, "RUN003") == "inconclusive"  # not self-hosted: the labels prove nothing

@@ -33,25 +33,6 @@ EXPECTED = {
     "not-default-branch": (1, "NO-GO", {"WF001"}, set()),
     "autoscaled-fleet": (0, "GO", set(), set()),
 }
-# Scenarios whose expected verdict the tool does not reach yet, and why.
-KNOWN_GAPS = {
-    "autoscaled-fleet": (
-        "the dispatch phase reads the runner list again only after the run completed, when "
-        "the ephemeral runners that ran the ARM64 jobs are gone: RUN003 cannot see their "
-        "labels and the verdict is INCONCLUSIVE (exit 3)"
-    ),
-}
-
-
-def _scenarios() -> list[object]:
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))
-        if n in KNOWN_GAPS
-        else n
-        for n in sorted(EXPECTED)
-    ]
-
-
 class MarkdownSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
     file_extension = "md"
@@ -62,7 +43,7 @@ def test_every_scenario_is_covered():
     assert sorted(listed) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("scenario", _scenarios())
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
 def test_scenario_end_to_end(scenario, tmp_path, snapshot):
     code, verdict, failing, unchecked = EXPECTED[scenario]
     report = tmp_path / "ARM64_TEST_RESULTS.md"

@@ -238,10 +238,15 @@ def _arm64_jobs(ev: Evidence, jobs: tuple[Job, ...]) -> list[Job]:
 
 
 def ran_on_arm64(ev: Evidence, job: Job) -> bool | None:
-    """Whether ``job`` ran on a runner with the required labels (None: runner unknown)."""
-    if job.runner_labels is None:
-        return None
-    return has_labels(job.runner_labels, ev.settings.labels)
+    """Whether ``job`` ran on a runner with the required labels (None: cannot be told)."""
+    if job.runner_labels is not None:
+        return has_labels(job.runner_labels, ev.settings.labels)
+    # An ephemeral runner may be gone before its labels can be read. GitHub gives a job
+    # only to a runner with every label the job asked for, so a self-hosted job that asked
+    # for all required labels and was picked up ran on such a runner.
+    if job.runner_name and has_labels(job.labels, ("self-hosted", *ev.settings.labels)):
+        return True
+    return None
 
 
 def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
