@@ -110,14 +110,18 @@ def main() -> int:
         "on the same files in the same run).\n\n"
         + table(rows)
         + "\n\n"
-        + (NOTES.read_text() if NOTES.exists() else ""),
+        + notes(),
         encoding="utf-8",
     )
     print(f"\nwrote {REPORT.relative_to(ROOT)}; {len(missed)} targets missed")
     return 0
 
 
-NOTES = ROOT / "benchmarks" / "NOTES.md"
+def notes() -> str:
+    """The benchmarks' own notes (causes of missed targets, what was tried), in order."""
+    found = sorted((ROOT / "benchmarks").glob("NOTES*.md"))
+    return "\n".join(p.read_text(encoding="utf-8").rstrip() + "\n" for p in found)
+
 
 if __name__ == "__main__":
     sys.exit(main())
