@@ -233,6 +233,7 @@ class Proxy:
         self._json_edits: list[tuple[re.Pattern[str], Callable[[Any], None]]] = []
         self._blobs: list[tuple[re.Pattern[str], bytes]] = []
         self._cut: list[list[Any]] = []  # [pattern, answers left to cut]
+        self._fail: list[list[Any]] = []  # [pattern, method, status, answers left to replace]
         self._session = requests.Session()
         proxy = self
 
@@ -279,6 +280,17 @@ class Proxy:
     def cut_short(self, path: str, *, times: int = 10_000) -> None:
         """Send the blob's full Content-Length but only half of its bytes, then hang up."""
         self._cut.append([re.compile(path), times])
+
+    def fail_after_forwarding(self, path: str, *, method: str, status: int, times: int) -> None:
+        """Let the emulator act on the request, then answer ``status`` instead of its answer."""
+        self._fail.append([re.compile(path), method, status, times])
+
+    def _take_fail(self, method: str, path: str) -> int | None:
+        for entry in self._fail:
+            if entry[0].search(path) and entry[1] == method and entry[3] > 0:
+                entry[3] -= 1
+                return int(entry[2])
+        return None
 
     def _take_cut(self, path: str) -> bool:
         for entry in self._cut:
@@ -327,7 +339,10 @@ class Proxy:
         if blob and resp.status_code == 200:
             data = next((d for p, d in self._blobs if p.search(bare[9:])), data)
             cut = self._take_cut(bare[9:])
-        handler.send_response(resp.status_code)
+        status = resp.status_code
+        if not blob and (failed := self._take_fail(handler.command, bare)) is not None:
+            status, data, out = failed, b'{"message": "Server Error"}', {}
+        handler.send_response(status)
         for k, v in out.items():
             handler.send_header(k, v)
         handler.send_header("Content-Length", str(len(data)))
@@ -453,6 +468,20 @@ def test_server_that_never_answers_is_given_up_within_the_budget(
     assert set(seen) == {0} and len(seen) <= 3
     assert outcome.seconds < 3 + 5  # the budget, plus start-up and the phases before
     assert_kept(root, previous)
+
+
+@pytest.mark.parametrize("fault", ["reset-before", "502-after"])
+def test_dispatch_answered_by_a_fault_starts_exactly_one_run(root: Path, fault: str) -> None:
+    """A dispatch POST is not idempotent: a run it started despite the fault is taken."""
+    with emulator() as emu, Proxy(emu) as proxy:
+        if fault == "reset-before":  # never reached GitHub: dispatched again
+            emu.inject(Fault(path=r"/dispatches$", method="POST", kind="reset"))
+        else:  # GitHub started the run, then the answer was lost
+            proxy.fail_after_forwarding(r"/dispatches$", method="POST", status=502, times=1)
+        outcome = validate(proxy, root)
+        dispatched = statuses(emu, r"/dispatches$", method="POST")
+    assert_fail_closed(outcome, code=0, verdict="GO")
+    assert dispatched == ([0, 200] if fault == "reset-before" else [200])
 
 
 # --- rate limits -------------------------------------------------------------------------------

@@ -240,11 +240,20 @@ class Gateway:
             workflow=workflow, ref=ref, seen=frozenset(self._dispatch_run_ids(workflow, ref))
         )
 
-    def dispatch(self, workflow: str, *, ref: str, inputs: Mapping[str, str]) -> int | None:
+    def dispatch(
+        self,
+        workflow: str,
+        *,
+        ref: str,
+        inputs: Mapping[str, str],
+        mark: DispatchMark | None = None,
+    ) -> int | None:
         """Dispatch ``workflow`` on ``ref``; the new run's id, or None if GitHub does not say.
 
         Asks for the run details (GitHub, 2026-02); a server that rejects that field (older
         GitHub Enterprise Server answers 400/422 naming it) is asked once more without it.
+        A dispatch answered by a fault (5xx, reset, no answer) may still have started a run:
+        with ``mark``, a run that appeared since is taken rather than dispatching twice.
         """
         what = f"dispatching {workflow} on {ref} in {self.repository}"
         url = f"{self._workflow_path(workflow)}/dispatches"
@@ -258,6 +267,8 @@ class Gateway:
             ),
             "refused": lambda status, message: _dispatch_refused(workflow, ref, status, message),
         }
+        if mark is not None:
+            options["recover"] = lambda: self._dispatched_meanwhile(mark)
         try:
             resp = self._request("POST", url, body=body, **options)
         except GitHubError as exc:
@@ -272,6 +283,14 @@ class Gateway:
         if not isinstance(run_id, int) or isinstance(run_id, bool):
             return None
         return run_id
+
+    def _dispatched_meanwhile(self, mark: DispatchMark) -> _Response | None:
+        """The answer a failed dispatch would have given, if its run can be seen already."""
+        found = self.find_dispatched_run(mark)
+        if found is None:
+            return None
+        log.warning("run %d appeared although its dispatch failed: not dispatching again", found)
+        return _Response(status=200, headers={}, text=json.dumps({"workflow_run_id": found}))
 
     def find_dispatched_run(self, mark: DispatchMark) -> int | None:
         """The run a dispatch created, when the server did not return its id.
@@ -510,10 +529,17 @@ class Gateway:
         not_found: str | None = None,
         gone: str | None = None,
         refused: Callable[[int, str], GitHubError] | None = None,
+        recover: Callable[[], _Response | None] | None = None,
     ) -> _Response:
-        """One API call with retries; any status below 400 is returned (2xx, 302, 304)."""
+        """One API call with retries; any status below 400 is returned (2xx, 302, 304).
+
+        ``recover``, before each retry, may find that the failed attempt took effect anyway
+        and give the answer to use instead of sending the request again.
+        """
 
         def attempt(number: int) -> _Response:
+            if number > 1 and recover is not None and (answer := recover()) is not None:
+                return answer
             resp = self._send(verb, url, params=params, headers=headers, body=body, what=what)
             if resp.status < 400:
                 return resp

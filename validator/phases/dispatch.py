@@ -111,7 +111,7 @@ class _Stop:
 def _dispatch(gw: Gateway, w: _Waiting, *, ref: str, inputs: Mapping[str, str]) -> int:
     """Dispatch and return the new run's id, finding it by elimination if GitHub did not say."""
     mark = gw.mark_runs(w.workflow, ref=ref)
-    run_id = gw.dispatch(w.workflow, ref=ref, inputs=inputs)
+    run_id = gw.dispatch(w.workflow, ref=ref, inputs=inputs, mark=mark)
     if run_id is not None:
         w.progress(f"dispatched {w.workflow} on {ref}: run {run_id}")
         return run_id
