@@ -14,6 +14,7 @@ from typing import Literal
 
 from validator.evidence import Evidence, Job, PhaseRecord, Run
 from validator.labels import has_labels
+from validator.units import duration
 
 Status = Literal["passed", "failed", "inconclusive", "skipped", "waived"]
 
@@ -91,16 +92,7 @@ def _n(count: int, noun: str) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    return "unknown" if seconds is None else duration(seconds)
 
 
 # --- prerequisite 1: the workflow ------------------------------------------------------------

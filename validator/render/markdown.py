@@ -12,6 +12,7 @@ from validator.evidence import Evidence, Job
 from validator.labels import has_labels
 from validator.report import Report
 from validator.resources import data_path
+from validator.units import duration
 
 TEMPLATE = "ARM64_TEST_RESULTS.md.j2"
 
@@ -36,18 +37,9 @@ VERDICT_MARK = {"GO": "🟢 GO", "NO-GO": "🔴 NO-GO", "INCONCLUSIVE": "🟡 IN
 NOT_CHECKED = "not checked"
 
 
-def duration(seconds: float | None) -> str:
+def duration_or_not_checked(seconds: float | None) -> str:
     """``754.2`` → ``12m34s``; ``None`` → ``not checked``."""
-    if seconds is None:
-        return NOT_CHECKED
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    return NOT_CHECKED if seconds is None else duration(seconds)
 
 
 def cell(value: object) -> str:
@@ -76,7 +68,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["duration"] = duration
+    env.filters["duration"] = duration_or_not_checked
     env.filters["cell"] = cell
     env.filters["fence"] = fence
     return env
