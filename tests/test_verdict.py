@@ -93,3 +93,27 @@ def test_autoscaling_relaxes_only_the_runner_check():
     report = judge(ev)
     assert "RUN001" not in report.blocking
     assert "RUN003" in report.blocking
+
+
+PARTS = ("health", "run", "artifacts", "binaries", "tests")
+
+
+@given(
+    st.sets(st.sampled_from(PARTS), min_size=1),
+    st.dictionaries(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
+                    st.sampled_from(("error", "not-run", "failed"))),
+)
+def test_missing_or_broken_evidence_is_never_go(missing, phase_states):
+    ev = replace(go(), **dict.fromkeys(missing))
+    for name, state in phase_states.items():
+        ev = with_phase(ev, name, state, "injected")
+    assert judge(ev).verdict != "GO"
+
+
+@given(st.sets(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
+               min_size=1))
+def test_a_phase_that_errored_is_never_go_even_with_its_evidence_present(broken):
+    ev = go()
+    for name in broken:
+        ev = with_phase(ev, name, "error", "connection reset")
+    assert judge(ev).verdict != "GO"
