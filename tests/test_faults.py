@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import requests
@@ -95,8 +95,24 @@ def emulator(
     return Emulator(scenario, clock=VirtualClock(start), **options)
 
 
+class Api(Protocol):
+    """Where the CLI is pointed: the emulator, a proxy in front of it, or a dead port."""
+
+    @property
+    def repository(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    repository: str
+    base_url: str
+
+
 def validate(
-    api: Emulator | Proxy,
+    api: Api,
     root: Path,
     *args: str,
     queue_timeout: str = "30s",
@@ -467,6 +483,23 @@ def test_server_that_never_answers_is_given_up_within_the_budget(
     assert "retry budget of 3 s. Try again later." in outcome.done.stderr
     assert set(seen) == {0} and len(seen) <= 3
     assert outcome.seconds < 3 + 5  # the budget, plus start-up and the phases before
+    assert_kept(root, previous)
+
+
+def test_api_that_refuses_connections_is_inconclusive_and_keeps_the_report(
+    root: Path, previous: dict[str, bytes]
+) -> None:
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = Endpoint(repository="tzervas/embeddenator", base_url=f"http://127.0.0.1:{port}")
+    outcome = validate(dead, root, retry_budget="2s")
+    assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
+    assert f"could not connect to http://127.0.0.1:{port} (connection refused or reset)" in (
+        outcome.done.stderr
+    )
+    assert "Try again later." in outcome.done.stderr
+    assert outcome.seconds < 2 * 2 + 3  # two calls (health, dispatch), each within its budget
     assert_kept(root, previous)
 
 

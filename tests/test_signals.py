@@ -20,8 +20,6 @@ from test_faults import (
     POLL,
     REPORT,
     SENTINEL,
-    Emulator,
-    Fault,
     Outcome,
     assert_kept,
     assert_no_leak,
@@ -34,6 +32,8 @@ from test_faults import (
     scenario_with,
     statuses,
 )
+
+from validator.emulator import Emulator, Fault
 
 __all__ = ["go_report", "previous", "root"]  # fixtures shared with test_faults
 
