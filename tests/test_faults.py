@@ -700,6 +700,24 @@ def test_run_that_never_appears_after_a_dispatch_is_given_up(
     assert_kept(root, previous)
 
 
+def test_dispatched_run_that_github_never_shows_is_given_up(
+    root: Path, previous: dict[str, bytes]
+) -> None:
+    with emulator() as emu:
+        emu.inject(Fault(path=RUN, status=404, message="Not Found", times=10_000))
+        outcome = validate(emu, root, queue_timeout="1s")
+        polls = statuses(emu, RUN)
+    assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
+    assert re.search(
+        rf"GitHub gave run \d+ of {WORKFLOW} for the dispatch but answered 404 for it during "
+        r"\ds: it may have been deleted\. .* pass --run-id N",
+        outcome.done.stderr,
+    ), outcome
+    assert 2 <= len(polls) <= 15
+    assert outcome.seconds < 8
+    assert_kept(root, previous)
+
+
 def test_run_that_stays_queued_past_the_deadline_is_not_go(root: Path) -> None:
     never_picked = scenario_with(lambda plan: dataclasses.replace(plan, queue_seconds=None))
     with emulator(never_picked) as emu:
@@ -759,7 +777,9 @@ def test_rerun_attempt_2_is_what_the_report_shows(root: Path) -> None:
         proxy.edit_json(r"/actions/runs/\d+/jobs$", jobs_of_both_attempts)
         outcome = validate(proxy, root)
     assert_fail_closed(outcome, code=0, verdict="GO")
-    assert outcome.evidence["evidence"]["run"]["attempt"] == 2
+    run = outcome.evidence["evidence"]["run"]
+    assert run["attempt"] == 2
+    assert run["jobs"] and all(job["conclusion"] == "success" for job in run["jobs"])
     report = (root / REPORT).read_text(encoding="utf-8")
     assert "(attempt 2)" in report
     assert "attempt 2" in outcome.check("RUN002")["detail"]

@@ -149,8 +149,13 @@ def _wait(
         except GitHubError as exc:
             if not (just_dispatched and exc.status == 404):
                 raise
-            if w.clock() - started > NOT_VISIBLE_GRACE:
-                raise
+            hidden = w.clock() - started
+            if hidden > min(NOT_VISIBLE_GRACE, w.queue_timeout):
+                raise WaitTimeout(
+                    f"GitHub gave run {run_id} of {w.workflow} for the dispatch but answered "
+                    f"404 for it during {duration(hidden)}: it may have been deleted. Look at "
+                    "the repository's Actions tab, and pass --run-id N to attach to a run."
+                ) from None
             w.sleep(max(MIN_SLEEP, w.poll_interval))
             continue
         now = w.clock()
