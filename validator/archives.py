@@ -114,8 +114,13 @@ def sniff(head: bytes) -> Format | None:
     return None
 
 
+_UNSUPPORTED_MAGICS = tuple(UNSUPPORTED)
+
+
 def unsupported(head: bytes) -> str | None:
     """What ``head`` is, when it is an archive or compression we cannot open."""
+    if not head.startswith(_UNSUPPORTED_MAGICS):  # one C call for the common case
+        return None
     return next((what for magic, what in UNSUPPORTED.items() if head.startswith(magic)), None)
 
 

@@ -142,15 +142,16 @@ def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterat
             yield _not_read(shown, not_read(special_kind(info.st_mode)))
             return
         head = _read_head(fd, min(info.st_size, HEAD_BYTES))
-        os.lseek(fd, 0, os.SEEK_SET)
-        if sniff(head) is not None:
+        if head[: len(ELF_MAGIC)] == ELF_MAGIC:
+            os.lseek(fd, 0, os.SEEK_SET)
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as raw:
+                yield inspect_elf(cast(BinaryIO, raw), path=shown, size=info.st_size)
+        elif sniff(head) is not None:
+            os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "rb", closefd=False) as stream:
                 yield from _scan_archive(stream, shown, limits)
         elif (what := unsupported(head)) is not None:
             yield Problem(message=f"{shown}: is {what}, which this tool cannot look inside")
-        elif head[: len(ELF_MAGIC)] == ELF_MAGIC:
-            with os.fdopen(fd, "rb", buffering=0, closefd=False) as raw:
-                yield inspect_elf(cast(BinaryIO, raw), path=shown, size=info.st_size)
         else:
             yield _not_elf(shown, info.st_size)
     except OSError as exc:
