@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from hypothesis import strategies as st
 from junitparser import JUnitXml, TestSuite
 
 from validator.evidence import ResultFile
-from validator.junit import MAX_DEPTH, read_junit
-from validator.tally import MESSAGE_LIMIT
+from validator.junit import MAX_DEPTH, MAX_TESTCASES, read_junit, read_junit_chunks
+from validator.tally import MESSAGE_LIMIT, NAME_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 JUNIT_REF = ROOT.parent / "shared" / "reference" / "junit"
@@ -453,6 +454,126 @@ def test_external_dtd_is_never_fetched() -> None:
         assert r.error is not None and "DTD" in r.error
         with pytest.raises(TimeoutError):
             listener.accept()
+
+
+def test_external_entity_url_is_never_fetched() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        xml = (
+            f'<?xml version="1.0"?><!DOCTYPE testsuite [<!ENTITY x SYSTEM "http://127.0.0.1:{port}/x">]>'
+            '<testsuite><testcase name="&x;"/></testsuite>'
+        )
+        r = _quick(xml.encode())
+        assert r.error is not None and "DTD" in r.error
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_xinclude_is_not_processed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-77aa", encoding="utf-8")
+    xml = (
+        '<testsuite xmlns:xi="http://www.w3.org/2001/XInclude"><testcase name="a">'
+        f'<failure><xi:include href="file://{secret}" parse="text"/></failure>'
+        "</testcase></testsuite>"
+    )
+    r = _quick(xml.encode())
+    assert r.error is None and r.counts.failed == 1
+    assert "TOPSECRET" not in repr(r)
+
+
+def test_huge_attributes_are_read_quickly_and_kept_bounded() -> None:
+    huge = "n" * 4_000_000
+    xml = (
+        f'<testsuite name="{huge}" tests="{"9" * 1_000_000}">'
+        f'<testcase classname="{huge}" name="{huge}"><failure message="{huge}" type="{huge}"/>'
+        "</testcase></testsuite>"
+    )
+    r = _quick(xml.encode())
+    assert r.error is None and r.counts.tests == 1 and r.counts.failed == 1
+    assert len(repr(r)) < 10_000
+    (name,) = r.test_names
+    assert name.startswith("nnnn") and len(name) == NAME_LIMIT
+    assert r.failures[0].name == name and len(r.failures[0].message) == MESSAGE_LIMIT
+    assert r.warnings and "tests=99999999999999999999 but has 1 testcase" in r.warnings[0]
+
+
+def test_long_names_that_differ_only_at_the_end_stay_distinct() -> None:
+    stem = "t" * 5000
+    xml = f'<testsuite><testcase name="{stem}a"/><testcase name="{stem}b"/></testsuite>'
+    r = read_junit(xml.encode(), path="t.xml")
+    assert r.counts.tests == 2 and len(set(r.test_names)) == 2
+
+
+def test_many_result_children_cost_little_and_keep_their_meaning() -> None:
+    many = "<failure/>" * 300_000
+    r = _quick(f'<testsuite><testcase name="a">{many}</testcase></testsuite>'.encode())
+    assert (r.counts.tests, r.counts.failed) == (1, 1)
+    # A <skipped/> after any number of failures still makes the test skipped.
+    r = _quick(f'<testsuite><testcase name="a">{many}<skipped/></testcase></testsuite>'.encode())
+    assert (r.counts.tests, r.counts.skipped, r.counts.failed) == (1, 1, 0)
+
+
+def test_the_message_comes_from_the_first_failure_that_has_one() -> None:
+    xml = (
+        '<testsuite><testcase name="a"><failure/><failure></failure>'
+        '<error message="db down"/><failure message="later"/></testcase></testsuite>'
+    )
+    r = read_junit(xml.encode(), path="t.xml")
+    assert [(f.outcome, f.message) for f in r.failures] == [("failed", "db down")]
+
+
+def test_huge_output_is_streamed_not_kept() -> None:
+    import tracemalloc
+
+    line = b"x" * 1023 + b"\n"
+
+    def chunks() -> Iterator[bytes]:
+        yield b'<testsuite><testcase name="a"><system-out><![CDATA['
+        for _ in range(64):
+            yield line * 1024  # 1 MiB at a time, 64 MiB in all
+        yield b"]]></system-out><failure>" + line * 4096 + b"</failure></testcase></testsuite>"
+
+    tracemalloc.start()
+    try:
+        r = read_junit_chunks(chunks(), path="big-output.xml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.error is None and r.counts.failed == 1
+    assert peak < 16 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<testsuite><testcase name="\xff\xfe"/></testsuite>',
+        b'<testsuite><testcase name="a\x01"/></testsuite>',
+        b'<?xml version="1.0" encoding="utf-8"?><testsuite>\xc3\x28</testsuite>',
+    ],
+    ids=["invalid-utf8-attribute", "control-character", "invalid-utf8-text"],
+)
+def test_invalid_bytes_inside_a_document_are_an_error_entry(data: bytes) -> None:
+    r = _quick(data)
+    assert r.error is not None and "not well-formed" in r.error
+    assert r.counts.tests == 0
+
+
+@pytest.mark.slow
+def test_more_testcases_than_the_limit_are_refused() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"<testsuite>"
+        block = b'<testcase name="a"/>' * 100_000
+        for _ in range(MAX_TESTCASES // 100_000 + 1):
+            yield block
+        yield b"</testsuite>"
+
+    r = read_junit_chunks(chunks(), path="many.xml")
+    assert r.error == f"more than {MAX_TESTCASES} testcases; split the report"
+    assert r.counts.tests == 0
 
 
 def test_deep_nesting_is_refused_quickly() -> None:
