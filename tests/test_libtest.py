@@ -208,6 +208,37 @@ def test_hostile_lines_cost_linear_time(line: str) -> None:
     assert time.perf_counter() - start < 1.0
 
 
+def test_huge_names_are_kept_bounded_and_distinct() -> None:
+    stem = "m" * 2_000_000
+    binary = "b" * 1_000_000
+    text = (
+        f"     Running unittests src/lib.rs (target/debug/deps/{binary}-0123456789abcdef)\n"
+        "running 3 tests\n"
+        f"test {stem}a ... ok\ntest {stem}b ... FAILED\ntest {stem}c ... \n"
+        f"failures:\n\n---- {stem}b stdout ----\nthread 't' panicked at x.rs:1:1:\nboom\n\n"
+        "test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n"
+    )
+    start = time.perf_counter()
+    r = read(text)
+    assert time.perf_counter() - start < 2.0
+    assert six(r) == (3, 1, 2, 0, 0, 0)
+    assert len(set(r.test_names)) == 3
+    assert all(len(name) <= 1000 for name in r.test_names)
+    assert all(len(s.name) <= 1000 for s in r.suites)
+    assert len(repr(r)) < 20_000
+    assert "boom (at x.rs:1:1)" in {f.message for f in r.failures}
+
+
+def test_invalid_bytes_in_a_log_are_replaced_not_fatal() -> None:
+    data = (
+        b"running 2 tests\ntest caf\xe9 ... ok\ntest \xff\xfe\x00x ... ok\n"
+        b"test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n"
+    )
+    r = read(decode_text(data))
+    assert r.error is None and six(r) == (2, 2, 0, 0, 0, 0)
+    assert any("caf\ufffd" in name for name in r.test_names)
+
+
 def test_text_without_cargo_output_is_an_error_entry() -> None:
     r = read("Compiling foo\nFinished\n", "build.log")
     assert r.error is not None and "no cargo test output" in r.error

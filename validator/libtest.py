@@ -19,7 +19,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from validator.evidence import ResultFile
-from validator.tally import Outcome, TestRecord, first_line, is_bad, result_file, worst
+from validator.tally import (
+    Outcome,
+    TestRecord,
+    bounded_name,
+    first_line,
+    is_bad,
+    result_file,
+    worst,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +35,8 @@ _SECTION_LINES = 40  # lines of a failure's output kept to find its message
 _LINE_KEPT = 1000  # characters of such a line looked at
 _TESTS_PER_LINE = 4
 _MAX_UNNAMED = 1_000_000  # tests taken on a summary line's word alone (cargo test -q)
+_SUITE_LIMIT = 200  # characters of a test binary's name kept (longer ones get a digest)
+_NAME_LIMIT = 500  # the same for a test's name
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
@@ -173,7 +183,7 @@ class _Reader:
             suite = _header(text)
             if suite is not None:
                 self._close()
-                self.current = _Run(suite=suite)
+                self.current = _Run(suite=bounded_name(suite, _SUITE_LIMIT))
                 return
         if line.startswith("running "):
             self._running(line)
@@ -233,7 +243,7 @@ class _Reader:
             match = _TEST.match(rest)
             if run is None or match is None:
                 return
-            name = match.group(1).removesuffix(_SUFFIX)
+            name = bounded_name(match.group(1).removesuffix(_SUFFIX), _NAME_LIMIT)
             rest = match.group(2)
             outcome = _status(rest)
             if outcome is not None:
@@ -279,7 +289,7 @@ class _Reader:
     def _start_section(self, name: str) -> None:
         run = self.current
         if run is not None:
-            name = name.removesuffix(_SUFFIX)
+            name = bounded_name(name.removesuffix(_SUFFIX), _NAME_LIMIT)
             run.sections.append(name)
             self.section = (run, name, [])
 

@@ -7,6 +7,7 @@ turns the final outcome of every test into a :class:`~validator.evidence.ResultF
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ Outcome = Literal["skipped", "passed", "flaky", "failed", "error"]
 _RANK: dict[Outcome, int] = {"skipped": 0, "passed": 1, "flaky": 2, "failed": 3, "error": 4}
 
 MESSAGE_LIMIT = 300
+NAME_LIMIT = 1000
 FAILURES_LISTED = 500
 WARNINGS_LISTED = 25
 
@@ -43,6 +45,18 @@ def first_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = _ASSIGNED.sub(r"\1[redacted]", _TOKEN.sub("[redacted]", line))
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def bounded_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """``name``, or when longer than ``limit`` its start and a digest of the whole.
+
+    Distinct names stay distinct (and stable from one run to the next), yet a hostile name
+    of megabytes never reaches the evidence, a warning or the report.
+    """
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", errors="replace")).hexdigest()[:12]
+    return f"{name[: max(limit - 14, 1)]}…#{digest}"
 
 
 @dataclass(kw_only=True, slots=True)
@@ -99,17 +113,20 @@ def result_file(
     failed_total = 0
     for rec in records:
         by_suite.setdefault(rec.suite, []).append(rec.outcome)
-        names.add(rec.name)
+        name = bounded_name(rec.name)
+        names.add(name)
         if rec.outcome in ("failed", "error"):
             failed_total += 1
             if len(failures) < FAILURES_LISTED:
                 failures.append(
-                    FailedTest(name=rec.name, outcome=rec.outcome, message=first_line(rec.message))
+                    FailedTest(name=name, outcome=rec.outcome, message=first_line(rec.message))
                 )
     notes = list(warnings)
     if failed_total > len(failures):
         notes.append(f"{failed_total - len(failures)} more failed tests are not listed")
-    suite_counts = tuple(SuiteCounts(name=s, counts=counts_of(o)) for s, o in by_suite.items())
+    suite_counts = tuple(
+        SuiteCounts(name=bounded_name(s), counts=counts_of(o)) for s, o in by_suite.items()
+    )
     total = TestCounts()
     for suite in suite_counts:
         total += suite.counts
