@@ -686,7 +686,8 @@ def test_damaged_archives_never_raise(
     assert all(isinstance(e, BinaryInfo | ImageInfo | Problem) for e in events)
     if not changes and keep is None:
         assert problems(events) == []
-        assert any(isinstance(e, BinaryInfo) and e.kind == "elf" for e in events)
+        # The samples hold the first bytes of a binary: cut short, but its header is read.
+        assert any(isinstance(e, BinaryInfo) and e.machine == "EM_AARCH64" for e in events)
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,6 +23,7 @@ EXPECTED = {
     "hello-aarch64.o": ("elf", True, 64, "little", "EM_AARCH64", "ET_REL", None, None),
     "hello-aarch64.ko": ("elf", True, 64, "little", "EM_AARCH64", "ET_REL", None, None),
     "libhello-aarch64.so": ("elf", True, 64, "little", "EM_AARCH64", "ET_DYN", None, None),
+    "hello-aarch64.debug": ("elf", True, 64, "little", "EM_AARCH64", "ET_DYN", None, None),
     "hello-x86_64": (
         "elf",
         False,
@@ -294,6 +295,122 @@ def test_interpreter_without_nul_and_oversized_are_errors() -> None:
     )
 
 
+def first_segment_past(data: bytes, size: int, order: str = "<") -> tuple[int, str, int]:
+    """(number, name, end) of the first segment whose bytes reach past ``size`` (64-bit)."""
+    phoff = struct.unpack_from(order + "Q", data, 32)[0]
+    phnum = struct.unpack_from(order + "H", data, 56)[0]
+    names = {1: "PT_LOAD", 2: "PT_DYNAMIC", 4: "PT_NOTE", 0x6474E550: "PT_GNU_EH_FRAME"}
+    for number in range(phnum):
+        kind, _, offset, _, _, filesz, _, _ = struct.unpack_from(
+            order + "IIQQQQQQ", data, phoff + number * 56
+        )
+        if filesz and offset + filesz > size:
+            return number, names.get(kind, f"type 0x{kind:x}"), offset + filesz
+    raise AssertionError("every segment fits")
+
+
+@pytest.mark.parametrize(
+    ("name", "cut", "order"),
+    [("hello-aarch64-be", 40_000, ">"), ("hello-aarch64-static", 300_000, "<")],
+)
+def test_a_binary_cut_short_is_truncated_by_its_segments(name: str, cut: int, order: str) -> None:
+    """A partial download keeps its headers; the segments' file ranges give it away."""
+    data = fixture(name)
+    number, segment, end = first_segment_past(data, cut, order)
+    info = inspect_bytes(data[:cut])
+    assert (info.kind, info.aarch64, info.machine) == ("error", False, "EM_AARCH64")
+    assert info.reason == (
+        f"truncated: segment {number} ({segment}) ends at byte {end} but the file has {cut} bytes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "table_at", "entry"),
+    [("hello-aarch64", 40, 64), ("hello-aarch64.o", 40, 64), ("hello-armhf", 32, 40)],
+)
+def test_a_binary_missing_its_last_bytes_is_truncated_by_its_section_headers(
+    name: str, table_at: int, entry: int
+) -> None:
+    data = fixture(name)
+    fmt = "<Q" if table_at == 40 else "<I"
+    shoff = struct.unpack_from(fmt, data, table_at)[0]
+    shnum = struct.unpack_from("<H", data, table_at + (20 if table_at == 40 else 16))[0]
+    assert shoff + shnum * entry == len(data)  # the table is the last thing in these files
+    info = inspect_bytes(data[:-1])
+    assert (info.kind, info.aarch64) == ("error", False)
+    assert info.reason == (
+        f"truncated: section headers end at byte {len(data)} but the file has {len(data) - 1} bytes"
+    )
+
+
+E_SHOFF, E_SHENTSIZE, E_SHNUM = 40, 58, 60  # in Elf64_Ehdr
+
+
+def section_zero_size(data: bytearray, value: int) -> None:
+    """Set sh_size of section 0, where extended numbering keeps the real count."""
+    struct.pack_into("<Q", data, struct.unpack_from("<Q", data, E_SHOFF)[0] + 32, value)
+
+
+def test_section_header_table_must_lie_inside_the_file() -> None:
+    data = fixture("hello-aarch64")
+    shoff = struct.unpack_from("<Q", data, E_SHOFF)[0]
+    cases = {
+        (E_SHENTSIZE, "<H", 40): "damaged: e_shentsize is 40, not 64 for a 64-bit ELF",
+        (E_SHOFF, "<Q", len(data) + 100): (
+            f"damaged: the section headers start at byte {len(data) + 100}, "
+            f"past the end of the file ({len(data)} bytes)"
+        ),
+        (E_SHOFF, "<Q", (1 << 64) - 1): (
+            f"damaged: the section headers start at byte {(1 << 64) - 1}, "
+            f"past the end of the file ({len(data)} bytes)"
+        ),
+        (E_SHNUM, "<H", 0xFF00): (
+            f"truncated: section headers end at byte {shoff + 0xFF00 * 64} "
+            f"but the file has {len(data)} bytes"
+        ),
+    }
+    for (offset, fmt, value), reason in cases.items():
+        info = inspect_bytes(patched("hello-aarch64", offset, fmt, value))
+        assert (info.kind, info.aarch64, info.reason) == ("error", False, reason)
+
+
+def test_no_section_headers_or_extended_numbering_pass() -> None:
+    stripped = bytearray(fixture("hello-aarch64"))
+    struct.pack_into("<Q", stripped, E_SHOFF, 0)
+    struct.pack_into("<HH", stripped, E_SHNUM, 0, 0)  # e_shnum, e_shstrndx
+    assert inspect_bytes(bytes(stripped)).aarch64  # like sstrip: loaders need no sections
+
+    extended = bytearray(fixture("hello-aarch64"))
+    count = struct.unpack_from("<H", extended, E_SHNUM)[0]
+    struct.pack_into("<H", extended, E_SHNUM, 0)
+    section_zero_size(extended, count)
+    assert inspect_bytes(bytes(extended)).aarch64
+    forward = inspect_elf(ForwardOnly(bytes(extended)), path="x", size=len(extended))  # type: ignore[arg-type]
+    assert forward.aarch64
+
+    section_zero_size(extended, 1 << 40)
+    shoff = struct.unpack_from("<Q", extended, E_SHOFF)[0]
+    assert inspect_bytes(bytes(extended)).reason == (
+        f"truncated: section headers end at byte {shoff + (1 << 40) * 64} "
+        f"but the file has {len(extended)} bytes"
+    )
+
+
+def test_an_empty_interpreter_requests_no_loader() -> None:
+    """Debug-info files keep PT_INTERP without bytes; patchelf'd libraries keep just a NUL."""
+    info = inspect_bytes(fixture("hello-aarch64.debug"))
+    assert (info.kind, info.aarch64, info.interpreter, info.reason) == ("elf", True, None, None)
+    data = bytearray(fixture("hello-aarch64"))
+    struct.pack_into("<Q", data, interp_phdr(data) + 32, 1)  # p_filesz: the first byte only
+    data[interp_offset(data)] = 0
+    info = inspect_bytes(bytes(data))
+    assert (info.kind, info.aarch64, info.interpreter, info.reason) == ("elf", True, None, None)
+    data[interp_offset(bytes(fixture("hello-aarch64")))] = ord("/")  # one byte, not a NUL
+    assert (
+        inspect_bytes(bytes(data)).reason == "damaged: the interpreter path is not NUL-terminated"
+    )
+
+
 @pytest.mark.parametrize(
     "loader", ["/lib/ld-musl-aarch64.so.1", "/system/bin/linker64", "/usr/lib/linker64"]
 )
@@ -309,7 +426,7 @@ def test_other_aarch64_loaders_pass(loader: str) -> None:
 def test_foreign_loader_in_aarch64_binary_fails_with_escaped_name() -> None:
     data = bytearray(fixture("hello-aarch64"))
     at = interp_offset(data)
-    data[at : at + 27] = b"/lib/ld-linux\n-x86.so\x1b[0m\0"
+    data[at : at + 27] = b"/lib/ld-linux\n-x86.so\x1b[0m".ljust(27, b"\0")
     info = inspect_bytes(bytes(data))
     assert info.kind == "elf"
     assert not info.aarch64

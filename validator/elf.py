@@ -3,6 +3,8 @@
 Only the ELF header, the program-header table and the PT_INTERP string are read, never the
 whole file. Every offset and count is checked against the file size before pyelftools decodes
 anything, so hostile input ends as a ``BinaryInfo`` of kind "error", never as an exception.
+Every segment's bytes and the section-header table must lie inside the file too: a binary cut
+short (a partial download) loses its end first, and must not pass.
 Names, extensions and permissions are never consulted: the bytes decide.
 """
 
@@ -32,6 +34,8 @@ SKIP_CHUNK = 1 << 16
 
 HEADER_SIZE = {32: 52, 64: 64}
 PHDR_SIZE = {32: 32, 64: 56}
+SHDR_SIZE = {32: 40, 64: 64}
+SH_SIZE_AT = {32: 20, 64: 32}  # where sh_size sits in Elf32_Shdr / Elf64_Shdr
 
 # Program interpreters that load AArch64 (LP64, little-endian) programs, by file name: glibc,
 # musl and Android's bionic. Any absolute path may hold them (Nix and Guix store paths do).
@@ -51,6 +55,17 @@ MACHINE_NAMES = {
     "EM_IA_64": "Itanium",
 }
 PT_INTERP = 3
+SEGMENT_NAMES = {
+    1: "PT_LOAD",
+    2: "PT_DYNAMIC",
+    3: "PT_INTERP",
+    4: "PT_NOTE",
+    6: "PT_PHDR",
+    7: "PT_TLS",
+    0x6474E550: "PT_GNU_EH_FRAME",
+    0x6474E552: "PT_GNU_RELRO",
+    0x6474E553: "PT_GNU_PROPERTY",
+}
 # Where p_type, p_offset and p_filesz sit in Elf32_Phdr / Elf64_Phdr (struct formats).
 _PHDR_FORMAT = {32: "IIIIIIII", 64: "IIQQQQQQ"}
 _PHDR_FIELDS = {32: (0, 1, 4), 64: (0, 2, 5)}
@@ -99,6 +114,10 @@ class _Window:
         self._size = size
         self._pos = 0
         self.head = self._read_exactly(min(max(size, 0), HEAD_BYTES))
+
+    def reachable(self, offset: int) -> bool:
+        """Whether ``read(offset, ...)`` can work without going back in a forward-only stream."""
+        return offset >= self._pos or self._stream.seekable()
 
     def read(self, offset: int, length: int) -> bytes:
         """Bytes ``offset`` to ``offset + length``; the caller has checked they lie in the file."""
@@ -197,9 +216,19 @@ def _judge(window: _Window, *, path: str, size: int) -> BinaryInfo:
         size=size,
     )
     try:
-        interpreters = _interpreters(window, header, little=little, elf_class=elf_class, size=size)
+        segments = _segments(window, header, little=little, elf_class=elf_class, size=size)
+        # An empty PT_INTERP requests no loader: `objcopy --only-keep-debug` leaves one with no
+        # bytes in debug-info files, patchelf (auditwheel) one holding just a NUL in libraries.
+        found = [
+            _interpreter(window, offset, length, size=size)
+            for kind, offset, length in segments
+            if kind == PT_INTERP and length
+        ]
+        interpreters = [path for path in found if path]
+        _check_segments(segments, size)
         if elf_type in ("ET_EXEC", "ET_DYN") and header.e_phnum == 0:
             raise _Damaged(f"damaged: an {elf_type} file without program headers cannot be loaded")
+        _check_sections(window, header, little=little, elf_class=elf_class, size=size)
     except _Damaged as exc:
         # What the header said is kept: "a damaged AArch64 file" is worth knowing.
         return dataclasses.replace(info, kind="error", reason=str(exc))
@@ -224,10 +253,10 @@ def _why_not_aarch64(info: BinaryInfo, interpreters: list[str]) -> str | None:
     return None
 
 
-def _interpreters(
+def _segments(
     window: _Window, header: Any, *, little: bool, elf_class: int, size: int
-) -> list[str]:
-    """The PT_INTERP strings, after checking the program-header table lies inside the file."""
+) -> list[tuple[int, int, int]]:
+    """(p_type, p_offset, p_filesz) of each program header, once the table is in the file."""
     phnum, phentsize, phoff = header.e_phnum, header.e_phentsize, header.e_phoff
     if phnum == 0:
         return []
@@ -256,14 +285,57 @@ def _interpreters(
     fmt = ("<" if little else ">") + _PHDR_FORMAT[elf_class]
     type_at, offset_at, size_at = _PHDR_FIELDS[elf_class]
     return [
-        _interpreter(window, entry[offset_at], entry[size_at], size=size)
+        (entry[type_at], entry[offset_at], entry[size_at])
         for entry in struct.iter_unpack(fmt, table)
-        if entry[type_at] == PT_INTERP
     ]
 
 
+def _check_segments(segments: list[tuple[int, int, int]], size: int) -> None:
+    """Every segment's bytes must lie inside the file (a cut file loses its end first)."""
+    for number, (kind, offset, length) in enumerate(segments):
+        if length and offset + length > size:
+            name = SEGMENT_NAMES.get(kind, f"type 0x{kind:x}")
+            raise _Damaged(
+                f"truncated: segment {number} ({name}) ends at byte {offset + length} "
+                f"but the file has {size} bytes"
+            )
+
+
+def _check_sections(
+    window: _Window, header: Any, *, little: bool, elf_class: int, size: int
+) -> None:
+    """The section-header table, when there is one, must lie inside the file.
+
+    It is not read: loaders do not need it. Only with extended numbering (e_shnum 0 and the
+    count in section 0's sh_size) is that one field read, when the stream can reach it.
+    """
+    shoff, shnum, shentsize = header.e_shoff, header.e_shnum, header.e_shentsize
+    if shoff == 0:
+        return  # no section headers (stripped to the bone, or never written)
+    if shentsize != SHDR_SIZE[elf_class]:
+        raise _Damaged(
+            f"damaged: e_shentsize is {shentsize}, not {SHDR_SIZE[elf_class]} "
+            f"for a {elf_class}-bit ELF"
+        )
+    if shoff >= size:
+        raise _Damaged(
+            f"damaged: the section headers start at byte {shoff}, "
+            f"past the end of the file ({size} bytes)"
+        )
+    count = shnum
+    if count == 0 and shoff + shentsize <= size and window.reachable(shoff):
+        width = 8 if elf_class == 64 else 4
+        raw = window.read(shoff + SH_SIZE_AT[elf_class], width)
+        count = int.from_bytes(raw, "little" if little else "big")
+    end = shoff + max(count, 1) * shentsize
+    if end > size:
+        raise _Damaged(
+            f"truncated: section headers end at byte {end} but the file has {size} bytes"
+        )
+
+
 def _interpreter(window: _Window, offset: int, length: int, *, size: int) -> str:
-    if not 1 < length <= MAX_INTERP:
+    if length > MAX_INTERP:
         raise _Damaged(f"damaged: the PT_INTERP segment is {length} bytes long")
     if offset + length > size:
         raise _Damaged(
