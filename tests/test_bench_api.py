@@ -115,11 +115,6 @@ def test_the_whole_run_spends_under_30_points_and_the_evidence_says_so(ours: Any
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dispatch phase backs off to 60 s between unchanged polls "
-    "(BACKOFF 1.5, MAX_POLL_FACTOR 6 of --poll-interval 10 s), although a 304 costs no point",
-)
 def test_completion_is_noticed_within_10_seconds(tmp_path: Path) -> None:
     # Runs that end at different moments of the polling cycle: the worst one counts.
     delays = bench.sweep(TEN_MINUTES, tmp_path, count=4)

@@ -18,11 +18,9 @@ from hypothesis import strategies as st
 
 from validator.emulator import Emulator, Fault, RecordedRequest
 from validator.emulator.scenario import parse_scenario, scenarios_dir
-from validator.errors import AuthError, GitHubError, UsageError
+from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
 from validator.gateway import (
     Gateway,
-    InputRefused,
-    RetriesExhausted,
     _json,
     _Response,
     artifact_from_json,

@@ -10,8 +10,9 @@ import pytest
 
 from validator.emulator import Emulator, Fault
 from validator.emulator.scenario import parse_scenario, scenarios_dir
+from validator.errors import RetriesExhausted
 from validator.evidence import Artifact, Artifacts
-from validator.gateway import Gateway, RetriesExhausted
+from validator.gateway import Gateway
 from validator.phases.artifacts import digest_matches, download_artifacts, folder_name
 from validator.resources import data_path
 

@@ -32,6 +32,18 @@ class GitHubError(GatherError):
         self.status = status
 
 
+class RetriesExhausted(GitHubError):
+    """A fault (5xx, no answer, a rate limit) outlasted the retry budget: try again later.
+
+    Unlike a final answer (not found, gone, refused), it says nothing about the repository,
+    so a phase stops rather than recording it as evidence.
+    """
+
+
+class InputRefused(UsageError, GitHubError):
+    """GitHub refused a value the user gave (an --input, the --ref): a usage error, exit 2."""
+
+
 class AuthError(GitHubError):
     """The token is missing, bad, or lacks a permission: a configuration problem, exit 2."""
 

@@ -30,7 +30,7 @@ import github
 import requests
 
 from validator import __version__
-from validator.errors import AuthError, GitHubError, UsageError
+from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
 from validator.evidence import Artifact, Cost, Job, Run, Runner, Step, WorkflowInfo
 
 log = logging.getLogger(__name__)
@@ -48,18 +48,6 @@ _MAX_LOG_BYTES = 64 * 1024 * 1024
 _MAX_ARTIFACT_BYTES = 16 * 1024**3
 _HOSTED_RUNNER = re.compile(r"GitHub Actions \d+|Hosted Agent")
 _TIMEOUT_SHARE = 3  # one attempt may take at most a third of the retry budget: room for retries
-
-
-class RetriesExhausted(GitHubError):
-    """A fault (5xx, no answer, a rate limit) outlasted the retry budget: try again later.
-
-    Unlike a final answer (not found, gone, refused), it says nothing about the repository,
-    so a phase stops rather than recording it as evidence.
-    """
-
-
-class InputRefused(UsageError, GitHubError):
-    """GitHub refused a value the user gave (an --input, the --ref): a usage error, exit 2."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -269,7 +269,7 @@ def _attempt(
     except OSError as exc:
         state, error = "error", f"{type(exc).__name__}: {exc.strerror or exc}"
     except Exception as exc:  # fail closed: a defect is recorded as an error, never GO
-        log.exception("phase %s crashed", phase)
+        log.debug("phase %s crashed", phase, exc_info=True)
         state = "error"
         error = f"internal error ({type(exc).__name__}); rerun with --verbose and report it"
     return PhaseRecord(name=phase, state=state, error=error)
@@ -279,8 +279,15 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
     """Run the selected phases in pipeline order and freeze what they saw into Evidence."""
     g = _Gathered(ref=config.ref, artifacts_dir=config.artifacts_dir)
     gw = make_gateway(config, hooks) if config.needs_github else None
+    broken: str | None = None
     for phase in config.phases:
         if phase == "report":
+            continue
+        if broken is not None:
+            # After a fault nothing later can reach a verdict, and a dispatch would spend
+            # runner time for a report that will not be written.
+            reason = f"the {broken} phase could not gather its evidence"
+            g.records.append(PhaseRecord(name=phase, state="not-run", error=reason))
             continue
         started = hooks.clock()
         hooks.progress(f"{phase}: started")
@@ -289,6 +296,8 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
         g.phase_seconds[phase] = seconds
         g.records.append(replace(record, seconds=seconds))
         hooks.progress(f"{phase}: {record.state}" + (f" ({record.error})" if record.error else ""))
+        if record.state == "error":
+            broken = phase
     if "report" in config.phases:
         g.records.append(PhaseRecord(name="report", state="ok"))
     cost = Cost(phase_seconds=dict(g.phase_seconds))

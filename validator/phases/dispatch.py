@@ -142,10 +142,9 @@ def _wait(
     running_since: float | None = None
     last_status: str | None = None
     last_beat = started
-    interval = w.poll_interval
     while True:
         try:
-            run, changed = gw.run(run_id)
+            run, _changed = gw.run(run_id)
         except GitHubError as exc:
             if not (just_dispatched and exc.status == 404):
                 raise
@@ -175,9 +174,9 @@ def _wait(
         if now - last_beat >= HEARTBEAT_SECONDS:
             w.progress(_heartbeat(w, run, spent))
             last_beat = now
-        grown = min(interval * BACKOFF, w.poll_interval * MAX_POLL_FACTOR)
-        interval = w.poll_interval if changed else grown
-        w.sleep(max(MIN_SLEEP, min(interval, limit - spent)))
+        # An unchanged poll is a conditional request answered 304, which costs no rate-limit
+        # point: polling at the same pace keeps completion noticed within one interval.
+        w.sleep(max(MIN_SLEEP, min(w.poll_interval, limit - spent)))
 
 
 def _words(status: str) -> str:

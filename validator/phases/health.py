@@ -6,9 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from validator.errors import GitHubError
+from validator.errors import GitHubError, RetriesExhausted
 from validator.evidence import Health, Runner, WorkflowInfo
-from validator.gateway import RetriesExhausted
 from validator.labels import has_labels
 
 if TYPE_CHECKING:
