@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from validator import results
 from validator.errors import UsageError
 from validator.evidence import ResultFile, TestScan
+from validator.libtest import read_libtest
 from validator.results import (
     detect_format,
     libtest_from_log,
@@ -155,6 +156,28 @@ def test_powershell_utf16_log_is_read(tmp_path: Path) -> None:
     path.write_bytes(text.encode("utf-16"))
     r = read_result_file(path, display="out.txt")
     assert (r.format, r.counts.tests, r.error) == ("libtest", 24, None)
+
+
+CARGO_LOGS = sorted(p.name for p in RESULTS.glob("cargo-test-*.log"))
+
+
+@pytest.mark.parametrize("name", CARGO_LOGS)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "crlf", "cr-progress"])
+def test_a_log_read_line_by_line_off_disk_reads_like_the_whole_text(
+    tmp_path: Path, name: str, encoding: str
+) -> None:
+    text = (RESULTS / name).read_text(encoding="utf-8")
+    if encoding == "crlf":
+        text, encoding = text.replace("\n", "\r\n"), "utf-8"
+    elif encoding == "cr-progress":
+        text, encoding = text.replace("\n", "\rprogress 40%\rprogress 100%\n", 5), "utf-8"
+    data = text.encode(encoding) + b"trailing line without a newline \xff"
+    path = tmp_path / "job.log"
+    path.write_bytes(data)
+    streamed = read_result_file(path, display="job.log")
+    assert streamed == read_libtest(results.decode_text(data), path="job.log")
+    assert streamed.format == "libtest"
+    assert streamed.counts.tests > 0 or streamed.error
 
 
 def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:

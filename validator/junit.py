@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, SubElement
 
@@ -29,7 +29,14 @@ from junitparser import Error, Failure, Skipped
 from junitparser.xunit2 import TestCase as JUnitCase
 
 from validator.evidence import ResultFile
-from validator.tally import Outcome, TestRecord, bounded_name, result_file, worst
+from validator.tally import (
+    Outcome,
+    TestRecord,
+    bounded_name,
+    collector_paused,
+    result_file,
+    worst,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +75,10 @@ class _Case:
     elem: Element  # the testcase with its result children only, for junitparser
     skipped: bool
     status_outcome: Outcome | None
-    tags: set[str] = field(default_factory=set)
+    tags: set[str] | None = None  # tags of the result children kept (most testcases: none)
     has_message: bool = False  # a failure or error child already says why
     collecting: Element | None = None  # the failure or error whose text is being read
-    text: list[str] = field(default_factory=list)
+    text: list[str] | None = None
     text_len: int = 0
 
 
@@ -188,7 +195,7 @@ class _Counter:
 
     def data(self, text: str) -> None:
         case = self.case
-        if case is not None and case.text_len < _TEXT_KEPT:
+        if case is not None and case.text is not None and case.text_len < _TEXT_KEPT:
             case.text.append(text[: _TEXT_KEPT - case.text_len])
             case.text_len += len(text)
 
@@ -244,9 +251,12 @@ class _Counter:
         if local not in _RESULT_TAGS:
             return
         bad = local in _BAD
-        if local in case.tags and (not bad or case.has_message or len(case.elem) >= _RESULTS_KEPT):
+        if case.tags is None:
+            case.tags = {local}
+        elif local not in case.tags:
+            case.tags.add(local)
+        elif not bad or case.has_message or len(case.elem) >= _RESULTS_KEPT:
             return
-        case.tags.add(local)
         child = SubElement(case.elem, local, attrib)
         if bad and not case.has_message:
             if attrib.get("message", "")[:_TEXT_KEPT].strip():
@@ -257,11 +267,11 @@ class _Counter:
                 self.expat.CharacterDataHandler = self.data
 
     def _end_text(self, case: _Case, child: Element) -> None:
-        child.text = "".join(case.text)
+        child.text = "".join(case.text or ())
         if child.text or child.get("type", "").strip():
             case.has_message = True
         case.collecting = None
-        case.text = []
+        case.text = None
         self.expat.CharacterDataHandler = None
 
     def _close_case(self, case: _Case) -> None:
@@ -325,9 +335,10 @@ def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
     expat.CharacterDataHandler = None
     expat.DefaultHandlerExpand = None  # with no DTD, expat itself rejects unknown entities
     try:
-        for chunk in chunks:
-            parser.feed(chunk)
-        parser.close()
+        with collector_paused():
+            for chunk in chunks:
+                parser.feed(chunk)
+            parser.close()
     except _Refused as exc:
         return _error(path, str(exc))
     except DefusedXmlException:
@@ -343,7 +354,8 @@ def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
     if counter.root is None:
         return _error(path, "not JUnit XML: no root element")
     log.debug("%s: %d testcase elements", path, counter.cases_seen)
-    return counter.result(path)
+    with collector_paused():
+        return counter.result(path)
 
 
 def _error(path: str, message: str) -> ResultFile:

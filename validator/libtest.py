@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from validator.evidence import ResultFile
@@ -23,6 +23,7 @@ from validator.tally import (
     Outcome,
     TestRecord,
     bounded_name,
+    collector_paused,
     first_line,
     is_bad,
     result_file,
@@ -386,6 +387,17 @@ def _some(suites: list[str]) -> str:
 
 def _suite_records(suite: str, suite_runs: list[_Run]) -> list[TestRecord]:
     """One record per test of a suite, over every run of it."""
+    if len(suite_runs) == 1:  # the common case: each outcome is final as it stands
+        run = suite_runs[0]
+        return [
+            TestRecord(
+                suite=suite,
+                name=f"{suite}::{name}",
+                outcome=outcome,
+                message=run.messages.get(name, "") if outcome in ("failed", "error") else "",
+            )
+            for name, outcome in run.outcomes.items()
+        ]
     history: dict[str, list[Outcome]] = {}
     messages: dict[str, str] = {}
     for run in suite_runs:
@@ -421,6 +433,8 @@ def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[Te
                 run.messages[run.pending] = f"the test binary died{why} while this test ran"
             (notes if completed else problems).append(_crashed(run))
         records += _suite_records(suite, suite_runs)
+        for run in suite_runs:  # done with: a log of a million tests need not hold them twice
+            run.outcomes, run.messages = {}, {}
     if terse:
         notes.insert(
             0,
@@ -440,8 +454,18 @@ def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[Te
 
 def read_libtest(text: str, *, path: str) -> ResultFile:
     """Count the tests in ``cargo test`` output; an unusable text gives an error entry."""
+    return read_libtest_lines(_lines(text), path=path)
+
+
+def read_libtest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
+    """Like :func:`read_libtest`, from its lines (without their ``\\n``), e.g. off a file."""
+    with collector_paused():
+        return _read_lines(lines, path=path)
+
+
+def _read_lines(lines: Iterable[str], *, path: str) -> ResultFile:
     reader = _Reader()
-    for raw in _lines(text):
+    for raw in lines:
         reader.feed(clean_line(raw))
     runs = reader.finish()
     notes: list[str] = []

@@ -9,6 +9,7 @@ to be JUnit and so is read (and reported if it cannot be).
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from validator.libtest import (
     has_libtest_output,
     looks_like_libtest,
     read_libtest,
+    read_libtest_lines,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,17 @@ def libtest_from_log(text: str, *, path: str) -> ResultFile | None:
     return read_libtest(text, path=path)
 
 
+def _text_lines(handle: BinaryIO, head: bytes) -> Iterator[str]:
+    """The lines of a log file without their ``\\n``, decoded as :func:`decode_text` would."""
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+    text = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="\n")
+    try:
+        for line in text:
+            yield line[:-1] if line.endswith("\n") else line
+    finally:
+        text.detach()  # the caller owns and closes the file
+
+
 def _chunks(handle: BinaryIO, first: bytes) -> Iterator[bytes]:
     yield first
     while chunk := handle.read(_CHUNK):
@@ -117,9 +130,12 @@ def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
             return read_junit_chunks(_chunks(handle, head), path=display)
         if fmt == "unknown" and _is_binary(head):
             return None if walking else _error(display, fmt, "not JUnit XML or cargo test output")
-        text = decode_text(head + handle.read())
+        handle.seek(0)
+        if fmt == "libtest":  # read line by line: a 100 MB log is never held whole
+            return read_libtest_lines(_text_lines(handle, head), path=display)
+        text = decode_text(handle.read(MAX_RESULT_BYTES))
     # A cargo log that stopped at a compile error holds no test, yet it is what the user named.
-    if fmt == "libtest" or has_libtest_output(text) or (not walking and cargo_build_failed(text)):
+    if has_libtest_output(text) or (not walking and cargo_build_failed(text)):
         return read_libtest(text, path=display)
     return None if walking else _error(display, "unknown", "not JUnit XML or cargo test output")
 

@@ -7,9 +7,11 @@ turns the final outcome of every test into a :class:`~validator.evidence.ResultF
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +47,23 @@ def first_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = _ASSIGNED.sub(r"\1[redacted]", _TOKEN.sub("[redacted]", line))
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a reader builds its records.
+
+    The records hold no reference cycles, yet the collector would rescan all of them again
+    and again as they pile up: on 200,000 testcases that is a tenth of the reading time.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def bounded_name(name: str, limit: int = NAME_LIMIT) -> str:
