@@ -54,6 +54,23 @@ def tar_with(infos: Iterable[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buffer.getvalue()
 
 
+def gnu_sparse_tar(name: str, data: bytes, real_size: int) -> bytes:
+    """A tar whose one member is GNU sparse: ``data`` stored, then a hole up to ``real_size``.
+
+    tarfile cannot write sparse members; this is the old-GNU header GNU tar writes for
+    ``tar --sparse`` (type 'S', the map at byte 386, the real size at 483), made by hand.
+    """
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o755, 1767322800
+    header = bytearray(info.tobuf(format=tarfile.GNU_FORMAT))
+    header[156:157] = b"S"
+    header[386:410] = b"%011o\0%011o\0" % (0, len(data))  # one extent: the data at offset 0
+    header[483:495] = b"%011o\0" % real_size
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + data + bytes(-len(data) % 512) + bytes(1024)
+
+
 def zip_bytes(files: Mapping[str, bytes], *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=method) as archive:
@@ -519,6 +536,11 @@ REFUSED_TARS = {
         [member("bin/tool"), member("bin/tool")],
         "member 'bin/tool' appears twice (duplicate name)",
     ),
+    "link-then-through-it": (
+        [special("lib", tarfile.SYMTYPE, "/etc"), member("lib/passwd")],
+        "member 'lib' is a symbolic link to /etc",
+    ),
+    "file-without-a-name": ([member("./")], "member './' is a file without a name"),
 }
 
 
@@ -550,6 +572,7 @@ REFUSED_ZIPS = {
     ),
     "device": ([(unix_zip_info("d", stat.S_IFCHR | 0o600), b"")], "is a character device"),
     "duplicate": ([(zinfo("a/b"), b"1"), (zinfo("a/b"), b"2")], "appears twice"),
+    "empty-name": ([(zinfo("ok"), b"x"), (zinfo(""), b"x")], "member '' is a file without a name"),
 }
 
 
@@ -584,6 +607,33 @@ def test_zip_that_lies_about_its_sizes_is_caught_on_real_bytes(tmp_path: Path) -
         safe_extract(archive, tmp_path / "dest")
     assert "liar.zip" in str(caught.value)
     assert tree(tmp_path) == {"liar.zip", "dest"}
+
+
+def test_sparse_tar_member_is_judged_by_its_stored_bytes(tmp_path: Path) -> None:
+    small = write(tmp_path, "small.tar", gnu_sparse_tar("bin/tool", ARM[:4096], 200_000))
+    [written] = safe_extract(small, tmp_path / "ok")
+    assert written.stat().st_size == 200_000
+    assert written.read_bytes()[:4096] == ARM[:4096]
+    bomb = write(tmp_path, "bomb.tar", gnu_sparse_tar("bin/tool", ARM[:4096], 64 << 20))
+    assert bomb.stat().st_size < 8192
+    with pytest.raises(ArchiveError) as caught:
+        safe_extract(bomb, tmp_path / "dest")
+    assert str(caught.value) == (
+        f"{bomb}: member 'bin/tool' is sparse: declares 67108864 bytes from 4096 stored, "
+        "more than 200:1 (limit max_ratio); nothing extracted"
+    )
+    assert tree(tmp_path / "dest") == set()
+    # Walking reads the first bytes only: the binary is judged, the hole never written.
+    assert elves(walk_bytes(bomb.read_bytes(), "s.tar")) == {"s.tar!bin/tool": True}
+
+
+def test_zip_member_with_an_empty_name_is_walked() -> None:
+    events = walk_bytes(zip_with([(zinfo(""), ARM), (zinfo("ok"), b"x")]), "z.zip")
+    assert [(e.path, e.kind) for e in events if isinstance(e, BinaryInfo)] == [
+        ("z.zip!", "elf"),
+        ("z.zip!ok", "not-elf"),
+    ]
+    assert problems(events) == []
 
 
 def test_tar_gz_bomb_is_refused(tmp_path: Path) -> None:

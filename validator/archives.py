@@ -427,7 +427,9 @@ def _zip_special(info: zipfile.ZipInfo) -> str | None:
 
 
 def _zip_is_dir(info: zipfile.ZipInfo) -> bool:
-    return info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(info.external_attr >> 16))
+    # Not info.is_dir(): it raises IndexError on a member with an empty name.
+    unix_dir = info.create_system == 3 and stat.S_ISDIR(info.external_attr >> 16)
+    return info.filename.endswith("/") or unix_dir
 
 
 def special_kind(mode: int, target: str | None = None) -> str:
@@ -449,10 +451,11 @@ def not_read(kind: str) -> str:
 
 
 def _declared_bomb(info: zipfile.ZipInfo, limits: Limits) -> bool:
-    return (
-        info.file_size > limits.ratio_floor
-        and info.file_size > max(info.compress_size, 1) * limits.max_ratio
-    )
+    return _declared_ratio_too_high(info.file_size, info.compress_size, limits)
+
+
+def _declared_ratio_too_high(size: int, stored: int, limits: Limits) -> bool:
+    return size > limits.ratio_floor and size > max(stored, 1) * limits.max_ratio
 
 
 @contextlib.contextmanager
@@ -676,6 +679,19 @@ def _tar_entries(archive: Path, stream: BinaryIO, budget: _Budget) -> Iterator[_
             budget.member(info.name)
             if not (info.isreg() or info.isdir()):
                 raise _refuse(archive, info.name, f"is a {_tar_special(info)}")
+            if info.issparse():
+                # A sparse member's holes are written out as zeros: a few stored bytes can
+                # declare gigabytes, which the compression ratio alone never shows.
+                # typeshed says bytes; tarfile keeps (offset, length) pairs of the stored data
+                extents: list[tuple[int, int]] = getattr(info, "sparse", None) or []
+                stored = sum(length for _, length in extents)
+                if _declared_ratio_too_high(info.size, stored, budget.limits):
+                    raise _refuse(
+                        archive,
+                        info.name,
+                        f"is sparse: declares {info.size} bytes from {stored} stored, "
+                        f"more than {budget.limits.max_ratio}:1 (limit max_ratio)",
+                    )
 
             @contextlib.contextmanager
             def opener(info: tarfile.TarInfo = info) -> Iterator[BinaryIO]:
@@ -702,6 +718,8 @@ def _extract(
     for entry in _closing(entries):
         relative = _safe_relative(archive, entry.name)
         if relative is None:
+            if not entry.is_dir:
+                raise _refuse(archive, entry.name, "is a file without a name")
             continue  # the archive's root folder itself
         if relative in seen and not entry.is_dir:
             raise _refuse(archive, entry.name, "appears twice (duplicate name)")
