@@ -115,10 +115,6 @@ class _Window:
         self._pos = 0
         self.head = self._read_exactly(min(max(size, 0), HEAD_BYTES))
 
-    def reachable(self, offset: int) -> bool:
-        """Whether ``read(offset, ...)`` can work without going back in a forward-only stream."""
-        return offset >= self._pos or self._stream.seekable()
-
     def read(self, offset: int, length: int) -> bytes:
         """Bytes ``offset`` to ``offset + length``; the caller has checked they lie in the file."""
         end = offset + length
@@ -307,7 +303,8 @@ def _check_sections(
     """The section-header table, when there is one, must lie inside the file.
 
     It is not read: loaders do not need it. Only with extended numbering (e_shnum 0 and the
-    count in section 0's sh_size) is that one field read, when the stream can reach it.
+    count in section 0's sh_size) is that one field read; a stream that cannot go back to it
+    makes the file an error rather than a file judged on a count it could not read.
     """
     shoff, shnum, shentsize = header.e_shoff, header.e_shnum, header.e_shentsize
     if shoff == 0:
@@ -323,7 +320,7 @@ def _check_sections(
             f"past the end of the file ({size} bytes)"
         )
     count = shnum
-    if count == 0 and shoff + shentsize <= size and window.reachable(shoff):
+    if count == 0 and shoff + shentsize <= size:
         width = 8 if elf_class == 64 else 4
         raw = window.read(shoff + SH_SIZE_AT[elf_class], width)
         count = int.from_bytes(raw, "little" if little else "big")
