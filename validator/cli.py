@@ -104,6 +104,15 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
+def _json(document: object) -> str:
+    """Indented for a person at a terminal; one compact line (C-encoded, fast) for pipes."""
+    import json
+
+    if sys.stdout.isatty():
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(document, ensure_ascii=False)
+
+
 def _token() -> str | None:
     for name in ("GITHUB_TOKEN", "GH_TOKEN"):
         value = os.environ.get(name, "").strip()
@@ -475,9 +484,7 @@ def inspect_binaries(
 
     scan = scan_binaries(paths)
     if as_json:
-        import json
-
-        typer.echo(json.dumps(scan.contract_json(), indent=2, ensure_ascii=False))
+        typer.echo(_json(scan.contract_json()))
     else:
         typer.echo(binaries_table(scan))
     raise typer.Exit(0 if scan.ok else 1)
@@ -510,13 +517,11 @@ def count_tests(
     count_ok = (expected is None or total == expected) and (minimum is None or total >= minimum)
     ok = scan.ok and count_ok
     if as_json:
-        import json
-
         document = scan.contract_json()
         document["ok"] = ok
         document["expected"] = expected
         document["min"] = minimum
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        typer.echo(_json(document))
     else:
         typer.echo(tests_table(scan))
         if expected is not None and total != expected:
