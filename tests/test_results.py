@@ -264,6 +264,17 @@ def test_explicit_folder_ignores_what_is_not_a_result(tmp_path: Path) -> None:
     assert [Path(f.path).name for f in scan.files] == ["cargo.log", "job.dat", "late.txt"]
 
 
+def test_a_symlink_loop_is_not_followed(tmp_path: Path) -> None:
+    top = tmp_path / "artifacts"
+    copy("pytest-pass.xml", top / "r" / "junit.xml")
+    (top / "r" / "loop").symlink_to(top, target_is_directory=True)
+    (top / "r" / "self.xml").symlink_to(top / "r" / "self.xml")
+    start = time.perf_counter()
+    scan = scan_results([top], explicit=False)
+    assert time.perf_counter() - start < 2.0
+    assert [Path(f.path).relative_to(top).as_posix() for f in scan.files] == ["r/junit.xml"]
+
+
 def test_a_file_reached_twice_is_read_once(tmp_path: Path) -> None:
     top = _artifacts(tmp_path)
     junit = top / "b-tests" / "junit" / "TEST-sample.xml"
