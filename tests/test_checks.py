@@ -271,3 +271,10 @@ def test_ephemeral_runner_gone_before_its_labels_were_read_still_counts():
     ev = replace(go(), run=replace(go().run, jobs=(hosted,)),
                  settings=replace(go().settings, arm64_jobs=("test",)))
     assert status(ev, "RUN003") == "inconclusive"  # not self-hosted: the labels prove nothing
+
+
+def test_a_nightly_without_a_completed_run_fails_the_run_not_the_workflow():
+    ev = replace(with_phase(go(), "dispatch", "failed", "No completed run of build-push-arm64.yml"),
+                 run=None, settings=replace(go().settings, run_source="latest"))
+    assert status(ev, "WF001") == "passed"
+    assert status(ev, "RUN002") == "failed"

@@ -165,3 +165,13 @@ def test_inspect_binaries_fails_on_a_damaged_file_beside_a_good_one(cli, tmp_pat
     done = cli("inspect-binaries", str(tmp_path))
     assert done.returncode == 1, done.stdout
     assert "DAMAGED" in done.stdout
+
+
+def test_a_non_empty_download_folder_is_refused_before_anything_runs(cli, tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "old.bin").write_bytes(b"x")
+    done = cli("--all-phases", "--repo", "o/r", "--artifacts-dir", str(folder),
+               env={"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"validate-arm64: error: --artifacts-dir {folder}: not empty.")

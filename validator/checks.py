@@ -118,7 +118,8 @@ def workflow_is_dispatchable(ev: Evidence) -> Finding:
             f"Enable it (Actions → {wf.name} → Enable workflow) and run again.",
         )
     dispatch = ev.phase("dispatch")
-    if dispatch is not None and dispatch.state == "failed":
+    dispatching = ev.settings.run_source == "dispatch"
+    if dispatching and dispatch is not None and dispatch.state == "failed":
         return failed(
             f"Workflow `{wf.path}` is active, but GitHub refused the dispatch: {dispatch.error}",
             "Give the workflow an `on: workflow_dispatch:` trigger on the default branch and "

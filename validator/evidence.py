@@ -379,6 +379,7 @@ class Settings:
     expected_tests: int | None = None
     min_tests: int | None = None
     arm64_jobs: tuple[str, ...] = ()  # job-name patterns that must run on ARM64
+    run_source: Literal["dispatch", "run-id", "latest"] = "dispatch"
     run_budget_seconds: float | None = None
     queue_timeout_seconds: float | None = None
     run_timeout_seconds: float | None = None

@@ -77,6 +77,9 @@ def settings_of(config: Config, *, ref: str | None = None) -> Settings:
         expected_tests=config.expected_tests,
         min_tests=config.min_tests,
         arm64_jobs=config.arm64_jobs,
+        run_source="run-id"
+        if config.run_id is not None
+        else ("latest" if config.use_latest_run else "dispatch"),
         run_budget_seconds=config.run_budget,
         queue_timeout_seconds=config.queue_timeout,
         run_timeout_seconds=config.run_timeout,
