@@ -156,8 +156,13 @@ class Config:
                 "--artifacts-dir is needed when the artifacts phase does not run: point it at "
                 "the folder that holds the downloaded artifacts."
             )
-        downloads = "artifacts" in self.phases and self.artifacts_dir is not None
-        if downloads and self.artifacts_dir.is_dir() and any(self.artifacts_dir.iterdir()):
+        folder = self.artifacts_dir
+        if (
+            "artifacts" in self.phases
+            and folder is not None
+            and folder.is_dir()
+            and any(folder.iterdir())
+        ):
             raise UsageError(
                 f"--artifacts-dir {self.artifacts_dir}: not empty. Downloaded artifacts must "
                 "not mix with other files: give an empty or new folder."
