@@ -171,7 +171,8 @@ def test_a_non_empty_download_folder_is_refused_before_anything_runs(cli, tmp_pa
     folder = tmp_path / "downloads"
     folder.mkdir()
     (folder / "old.bin").write_bytes(b"x")
-    done = cli("--all-phases", "--repo", "o/r", "--artifacts-dir", str(folder),
+    done = cli("--all-phases", "--repo", "o/r", "--artifacts-dir", str(folder), cwd=tmp_path,
                env={"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"})
+    assert not (tmp_path / "docs").exists()
     assert done.returncode == 2
     assert done.stderr.startswith(f"validate-arm64: error: --artifacts-dir {folder}: not empty.")
