@@ -474,7 +474,10 @@ def _to_actions(report: Report, config: Config) -> None:
 def inspect_binaries(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Files, folders, zip/tar archives, docker/OCI image archives."),
+        typer.Argument(
+            metavar="PATH",
+            help="Files, folders, zip/tar archives, docker/OCI image archives.",
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
 ) -> None:
@@ -545,7 +548,9 @@ def gate(
     ] = "26h",
     sha: Annotated[
         str | None,
-        typer.Option("--sha", help="Refuse evidence gathered for another commit."),
+        typer.Option(
+            "--sha", metavar="COMMIT", help="Refuse evidence gathered for another commit."
+        ),
     ] = None,
 ) -> None:
     """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other)."""
@@ -567,7 +572,7 @@ def gate(
 @app.command("demo")
 def demo(
     scenario: Annotated[
-        str, typer.Option("--scenario", help="Emulator scenario (see --list).")
+        str, typer.Option("--scenario", metavar="NAME", help="Emulator scenario (see --list).")
     ] = "healthy",
     report: Annotated[
         Path, typer.Option("--report", metavar="PATH", help="Where to write the demo report.")
@@ -621,9 +626,13 @@ def demo(
 
 @app.command("emulator")
 def emulator(
-    scenario: Annotated[str, typer.Option("--scenario", help="Scenario to serve.")] = "healthy",
-    host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 0,
+    scenario: Annotated[
+        str, typer.Option("--scenario", metavar="NAME", help="Scenario to serve (see demo --list).")
+    ] = "healthy",
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address to bind.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="N", help="Port (0: any free port).")] = 0,
     advance: Annotated[
         float,
         typer.Option(
