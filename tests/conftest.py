@@ -12,10 +12,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-# `pytest --hypothesis-profile=fuzz tests/fuzz` runs the readers' fuzz harness for longer.
-settings.register_profile("default", max_examples=100, deadline=None)
+# Property tests and the fuzz harness are derandomized so that CI is repeatable: every run
+# tries the same examples. `--hypothesis-profile=fuzz` searches longer (CI runs it on
+# tests/fuzz under a time bound); `--hypothesis-profile=explore` searches with a fresh seed.
+settings.register_profile("default", max_examples=100, deadline=None, derandomize=True)
 settings.register_profile(
-    "fuzz", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "fuzz",
+    max_examples=3000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("default")
 
