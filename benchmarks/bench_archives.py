@@ -9,6 +9,7 @@ content that does not compress. Generated from a fixed seed, cached under ``benc
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -34,7 +35,7 @@ from bench_binaries import (
     remove,
     small_content,
 )
-from common import Row, peak_rss_mb
+from common import Row, peak_rss_mb, row
 
 SEED = 20260102
 LAYOUT = 1  # bump when the generator changes, so cached archives are rebuilt
@@ -206,28 +207,7 @@ def answers(document: dict[str, object], prefix: str) -> dict[str, tuple[str, bo
     return {f["path"].removeprefix(prefix): (f["kind"], f["aarch64"]) for f in files}
 
 
-def _row(
-    measure: str,
-    value: float,
-    baseline_name: str,
-    baseline: float | None,
-    *,
-    unit: str = "s",
-    target: str = "— (informative)",
-    met: bool | None = None,
-    note: str = "",
-) -> Row:
-    return Row(
-        benchmark="archives",
-        measure=measure,
-        ours=value,
-        baseline_name=baseline_name,
-        baseline=baseline,
-        unit=unit,
-        target=target,
-        met=met,
-        note=note,
-    )
+_row = functools.partial(row, "archives")
 
 
 def run(*, quick: bool, work: Path) -> list[Row]:

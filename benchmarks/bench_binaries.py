@@ -9,6 +9,7 @@ and binary files. It is generated from a fixed seed and cached under ``benchmark
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -22,7 +23,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, TOOL, Row, env_without_token, median_seconds, peak_rss_mb
+from common import ROOT, TOOL, Row, env_without_token, median_seconds, peak_rss_mb, row
 
 FIXTURES = ROOT / "fixtures" / "binaries"
 SEED = 20260101
@@ -344,28 +345,7 @@ def pool_experiment(files: Sequence[Path], repeat: int) -> dict[str, float]:
 # --- the benchmark ----------------------------------------------------------------------------
 
 
-def _row(
-    measure: str,
-    value: float,
-    baseline_name: str,
-    baseline: float | None,
-    *,
-    unit: str = "s",
-    target: str = "— (informative)",
-    met: bool | None = None,
-    note: str = "",
-) -> Row:
-    return Row(
-        benchmark="binaries",
-        measure=measure,
-        ours=value,
-        baseline_name=baseline_name,
-        baseline=baseline,
-        unit=unit,
-        target=target,
-        met=met,
-        note=note,
-    )
+_row = functools.partial(row, "binaries")
 
 
 def run(*, quick: bool, work: Path) -> list[Row]:

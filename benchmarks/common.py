@@ -37,6 +37,32 @@ class Row:
         return self.ours / self.baseline
 
 
+def row(
+    benchmark: str,
+    measure: str,
+    value: float,
+    baseline_name: str,
+    baseline: float | None,
+    *,
+    unit: str = "s",
+    target: str = "— (informative)",
+    met: bool | None = None,
+    note: str = "",
+) -> Row:
+    """A Row from positional essentials; informative (no target) unless told otherwise."""
+    return Row(
+        benchmark=benchmark,
+        measure=measure,
+        ours=value,
+        baseline_name=baseline_name,
+        baseline=baseline,
+        unit=unit,
+        target=target,
+        met=met,
+        note=note,
+    )
+
+
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``repeat`` calls."""
     times = []
