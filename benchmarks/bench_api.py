@@ -22,7 +22,7 @@ from typing import Any
 import requests
 from common import Row
 
-from validator.config import PHASES, Config
+from validator.config import emulator_config
 from validator.emulator import Emulator, RecordedRequest, Scenario, VirtualClock
 from validator.emulator.api import RATE_LIMIT
 from validator.emulator.scenario import parse_scenario, scenarios_dir
@@ -170,24 +170,14 @@ def run_ours(scenario: Scenario, work: Path) -> Observed:
     clock = VirtualClock()
     started = time.perf_counter()
     with Emulator(scenario, clock=clock) as emu:
-        hints = emu.scenario.cli
-        config = Config(
-            phases=PHASES,
-            repository=emu.repository,
-            workflow=hints.workflow,
-            ref=hints.ref,
-            inputs=dict(hints.inputs),
-            expected_tests=hints.expected_tests,
-            min_tests=hints.min_tests,
+        config = emulator_config(
+            emu,
+            report=folder / "ARM64_TEST_RESULTS.md",
             # A run this long needs both raised, as a user would: neither is about API cost.
             run_timeout=length + 30 * 60,
             run_budget=length + 15 * 60,
-            report=folder / "ARM64_TEST_RESULTS.md",
-            work_dir=folder / ".work",
-            api_url=emu.base_url,
-            emulator_scenario=scenario.name,
-        ).validate()
-        hooks = Hooks(clock=clock.now, sleep=clock.sleep, gateway_options={"wall_clock": clock.now})
+        )
+        hooks = Hooks.virtual(clock)
         evidence = gather(config, hooks)
         recorded = tuple(emu.requests)
     wall = time.perf_counter() - started

@@ -587,6 +587,7 @@ def demo(
     The emulator's clock is virtual, so a 10-minute run takes a moment. The report says
     plainly that it comes from the emulator.
     """
+    from validator.config import emulator_config
     from validator.emulator import Emulator, VirtualClock, scenario_names
     from validator.pipeline import Hooks
 
@@ -598,28 +599,8 @@ def demo(
         raise UsageError(f"--scenario {scenario!r}: unknown. Choose from {', '.join(names)}.")
     clock = VirtualClock()
     with Emulator(scenario, clock=clock) as emu:
-        hints = emu.scenario.cli
-        config = Config(
-            phases=PHASES,
-            repository=emu.repository,
-            workflow=hints.workflow,
-            ref=hints.ref,
-            inputs=dict(hints.inputs),
-            run_id=hints.run_id,
-            expected_tests=hints.expected_tests,
-            min_tests=hints.min_tests,
-            autoscaling=getattr(hints, "autoscaling", False),
-            report=report,
-            work_dir=report.parent / ".work",
-            api_url=emu.base_url,
-            emulator_scenario=scenario,
-        ).validate()
-        hooks = Hooks(
-            progress=_progress_printer(quiet),
-            clock=clock.now,
-            sleep=clock.sleep,
-            gateway_options={"wall_clock": clock.now},
-        )
+        config = emulator_config(emu, report=report)
+        hooks = Hooks.virtual(clock, _progress_printer(quiet))
         code = _validate(config, hooks)
     raise typer.Exit(code)
 

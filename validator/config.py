@@ -12,6 +12,7 @@ from validator.errors import UsageError
 from validator.labels import DEFAULT_LABELS, parse_labels
 
 if TYPE_CHECKING:
+    from validator.emulator import Emulator
     from validator.verdict import Waiver
 
 PHASES: tuple[str, ...] = ("health", "dispatch", "artifacts", "binaries", "tests", "report")
@@ -431,3 +432,24 @@ def describe(config: Config) -> str:
         f"token = {'set (hidden)' if config.token else 'not set'}  # GITHUB_TOKEN, GH_TOKEN"
     )
     return "\n".join(lines)
+
+
+def emulator_config(emu: Emulator, *, report: Path, **overrides: object) -> Config:
+    """Every phase against a running emulator, with the scenario's own hints (as ``demo``)."""
+    hints = emu.scenario.cli
+    settings: dict[str, object] = {
+        "phases": PHASES,
+        "repository": emu.repository,
+        "workflow": hints.workflow,
+        "ref": hints.ref,
+        "inputs": dict(hints.inputs),
+        "run_id": hints.run_id,
+        "expected_tests": hints.expected_tests,
+        "min_tests": hints.min_tests,
+        "autoscaling": hints.autoscaling,
+        "report": report,
+        "work_dir": report.parent / ".work",
+        "api_url": emu.base_url,
+        "emulator_scenario": emu.scenario.name,
+    }
+    return Config(**(settings | overrides)).validate()  # type: ignore[arg-type]

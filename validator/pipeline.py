@@ -30,6 +30,7 @@ from validator.evidence import (
 from validator.labels import has_labels
 
 if TYPE_CHECKING:
+    from validator.emulator import VirtualClock
     from validator.gateway import Gateway
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,18 @@ class Hooks:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], dt.datetime] = _utcnow
     gateway_options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def virtual(
+        cls, clock: VirtualClock, progress: Callable[[str], None] = lambda _message: None
+    ) -> Hooks:
+        """Waiting on an emulator's clock: every sleep moves it, and rate limits follow it."""
+        return cls(
+            progress=progress,
+            clock=clock.now,
+            sleep=clock.sleep,
+            gateway_options={"wall_clock": clock.now},
+        )
 
 
 @dataclass
