@@ -63,7 +63,7 @@ def test_offline_phases_write_an_inconclusive_report(cli, artifacts, tmp_path):
                "--report", str(report), "--quiet")
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert lines[-2] == ("verdict: INCONCLUSIVE for TASK-005 "
+    assert lines[-1] == ("verdict: INCONCLUSIVE for TASK-005 "
                          "(0 blocking checks failed, 6 not checked)")
     assert "PASS  ELF002" in done.stdout and "PASS  TST003" in done.stdout
     text = report.read_text(encoding="utf-8")

@@ -450,7 +450,7 @@ def test_server_errors_beyond_the_budget_are_inconclusive_and_keep_the_report(
     ), outcome
     assert 2 <= len(seen) <= 4  # backed off, never a tight loop
     assert_kept(root, previous)
-    assert "kept the previous" in outcome.done.stdout
+    assert "kept the previous" in outcome.done.stderr
 
 
 def test_connection_reset_is_retried_and_goes(root: Path) -> None:

@@ -47,7 +47,7 @@ def test_nightly_on_unchanged_evidence_leaves_the_report_byte_identical(serve, t
     assert dispatches == []  # a nightly spends no runner time
     second = validate(emu, report, "--use-latest-run", "--expected-tests", "24")
     assert second.returncode == 0
-    assert "(unchanged)" in second.stdout
+    assert "(unchanged)" in second.stderr
     assert report.read_bytes() == before
     history = report.with_name("ARM64_TEST_RESULTS.history.jsonl").read_text().splitlines()
     assert len(history) == 1

@@ -443,14 +443,14 @@ def _validate(config: Config, hooks: Hooks) -> int:
         report = judge(
             evidence, waivers=config.waivers, warn_only=config.warn_only, history=past[-9:]
         )
-        typer.echo(summary(report))
         if "report" in config.phases:
             published = publish(
                 report, report_path=config.report, evidence_path=config.evidence_path
             )
-            typer.echo(published.note)
+            _err(f"validate-arm64: {published.note}")
         if os.environ.get("GITHUB_ACTIONS") == "true":
             _to_actions(report, config)
+        typer.echo(summary(report))  # last, so that the verdict is stdout's last line
     return exit_code(report.verdict)
 
 
