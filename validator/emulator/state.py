@@ -137,62 +137,28 @@ def _steps_at(spec: JobSpec, start: float, x: float, cancelled: bool) -> tuple[S
     at = start
     for number, step in enumerate(spec.steps, start=1):
         end = at + step.seconds
+        state: tuple[str, str | None, float | None, float | None]
         if end <= x:
-            views.append(
-                StepView(
-                    number=number,
-                    name=step.name,
-                    status="completed",
-                    conclusion=step.conclusion,
-                    started=at,
-                    completed=end,
-                )
-            )
+            state = ("completed", step.conclusion, at, end)
         elif at <= x:
-            if cancelled:
-                views.append(
-                    StepView(
-                        number=number,
-                        name=step.name,
-                        status="completed",
-                        conclusion="cancelled",
-                        started=at,
-                        completed=x,
-                    )
-                )
-            else:
-                views.append(
-                    StepView(
-                        number=number,
-                        name=step.name,
-                        status="in_progress",
-                        conclusion=None,
-                        started=at,
-                        completed=None,
-                    )
-                )
+            state = (
+                ("completed", "cancelled", at, x) if cancelled else ("in_progress", None, at, None)
+            )
         elif cancelled:
-            views.append(
-                StepView(
-                    number=number,
-                    name=step.name,
-                    status="completed",
-                    conclusion="skipped",
-                    started=None,
-                    completed=None,
-                )
-            )
+            state = ("completed", "skipped", None, None)
         else:
-            views.append(
-                StepView(
-                    number=number,
-                    name=step.name,
-                    status="queued",
-                    conclusion=None,
-                    started=None,
-                    completed=None,
-                )
+            state = ("queued", None, None, None)
+        status, conclusion, started, completed = state
+        views.append(
+            StepView(
+                number=number,
+                name=step.name,
+                status=status,
+                conclusion=conclusion,
+                started=started,
+                completed=completed,
             )
+        )
         at = end
     return tuple(views)
 
