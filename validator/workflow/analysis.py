@@ -148,9 +148,9 @@ def analyse(
     workflow = read_workflow(text)
     judge = _Judge(workflow, inputs, tuple(labels), event)
     results: list[JobResult] = []
-    findings: list[Finding] = list(_input_findings(workflow, inputs)) if event == (
-        "workflow_dispatch"
-    ) else []
+    findings: list[Finding] = (
+        list(_input_findings(workflow, inputs)) if event == ("workflow_dispatch") else []
+    )
     for job in workflow.jobs:
         named = any(
             fnmatch.fnmatchcase(job.id, p) or fnmatch.fnmatchcase(job.name, p) for p in arm64_jobs
@@ -206,9 +206,11 @@ def _input_findings(workflow: Workflow, given: Mapping[str, str]) -> Iterator[Fi
             continue
         allowed = _allowed(spec)
         wrong_number = spec.type == "number" and not _is_number(value)
-        if (allowed and value not in allowed and not (
-            spec.type == "boolean" and value.lower() in allowed
-        )) or wrong_number:
+        if (
+            allowed
+            and value not in allowed
+            and not (spec.type == "boolean" and value.lower() in allowed)
+        ) or wrong_number:
             expected = ", ".join(allowed) if allowed else "a number"
             yield finding(
                 "WFL004",
@@ -340,9 +342,9 @@ class _Judge:
         except CannotTell as exc:
             return [Unknown(f"the matrix is known only at run time: {exc}")]
 
-    def runs_on(self, job: Job, inputs: Mapping[str, Value], leg: Value | Unknown) -> tuple[
-        str, ...
-    ]:
+    def runs_on(
+        self, job: Job, inputs: Mapping[str, Value], leg: Value | Unknown
+    ) -> tuple[str, ...]:
         return resolve_runs_on(job.runs_on, self.evaluator(inputs, leg))
 
     def on_arm64(self, job: Job, inputs: Mapping[str, Value], *, leg: Value | Unknown) -> bool:
@@ -378,9 +380,7 @@ class _Judge:
         is remembered, so "no such inputs" is claimed only when every try was told.
         """
         names, loose = _input_references(nodes)
-        specs = [
-            spec for spec in self.workflow.inputs if loose or spec.name.lower() in names
-        ]
+        specs = [spec for spec in self.workflow.inputs if loose or spec.name.lower() in names]
         choices = {spec.name: self.candidates(spec, nodes) for spec in specs}
         unknown = ""
         tries = 0
@@ -452,7 +452,11 @@ class _Judge:
         runs_on = tuple(labels for _, labels in told)
         if moved:
             result = JobResult(
-                id=job.id, name=job.name, line=job.line, status="moved", runs_on=runs_on,
+                id=job.id,
+                name=job.name,
+                line=job.line,
+                status="moved",
+                runs_on=runs_on,
                 reason=f"asks for {', '.join(moved[0][0])} with these inputs",
             )
             return result, [self._wfl001(job, moved), *self._arm64_job_findings(job)]
@@ -464,7 +468,11 @@ class _Judge:
         if unknown:
             return self._cannot_tell(job, unknown, runs_on), [self._wfl010(job, unknown)]
         result = JobResult(
-            id=job.id, name=job.name, line=job.line, status="other", runs_on=runs_on,
+            id=job.id,
+            name=job.name,
+            line=job.line,
+            status="other",
+            runs_on=runs_on,
             reason="never asks for the required labels",
         )
         if named:
@@ -475,7 +483,11 @@ class _Judge:
         self, job: Job, reason: str, runs_on: tuple[tuple[str, ...], ...] = ()
     ) -> JobResult:
         return JobResult(
-            id=job.id, name=job.name, line=job.line, status="cannot-tell", runs_on=runs_on,
+            id=job.id,
+            name=job.name,
+            line=job.line,
+            status="cannot-tell",
+            runs_on=runs_on,
             reason=reason,
         )
 
@@ -490,13 +502,9 @@ class _Judge:
             job=job.id,
         )
 
-    def _wfl001(
-        self, job: Job, moved: list[tuple[tuple[str, ...], dict[str, Value]]]
-    ) -> Finding:
+    def _wfl001(self, job: Job, moved: list[tuple[tuple[str, ...], dict[str, Value]]]) -> Finding:
         labels, change = moved[0]
-        given = " ".join(
-            f"{name}={to_string(self.given.get(name))}" for name in change
-        )
+        given = " ".join(f"{name}={to_string(self.given.get(name))}" for name in change)
         where = ", ".join(labels) if labels else "other labels"
         return finding(
             "WFL001",

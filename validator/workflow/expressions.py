@@ -68,9 +68,7 @@ class Token:
     value: Value = None
 
 
-_NUMBER = re.compile(
-    r"[-+]?(0x[0-9a-fA-F]+|0o[0-7]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|Infinity)"
-)
+_NUMBER = re.compile(r"[-+]?(0x[0-9a-fA-F]+|0o[0-7]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|Infinity)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _PUNCT = ("==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ".", ",", "!", "<", ">", "*")
 
@@ -490,8 +488,10 @@ class Evaluator:
             if isinstance(target, Partial):
                 raise CannotTell(f"{target.unknown.reason} ({index})")
             return None
-        if isinstance(target, list) and isinstance(index, float | int) and not isinstance(
-            index, bool
+        if (
+            isinstance(target, list)
+            and isinstance(index, float | int)
+            and not isinstance(index, bool)
         ):
             position = float(index)
             if position.is_integer() and 0 <= position < len(target):
@@ -661,9 +661,16 @@ def evaluate_template(text: str, evaluator: Evaluator) -> Value:
 
 
 def evaluate_condition(text: str | bool | float | None, evaluator: Evaluator) -> bool:
-    """An ``if:`` value: a bare expression, or ``${{ }}`` text (non-empty text is true)."""
-    if text is None or isinstance(text, bool | float | int):
-        return truthy(float(text) if isinstance(text, int) and not isinstance(text, bool) else text)
+    """An ``if:`` value: a bare expression, or ``${{ }}`` text (non-empty text is true).
+
+    No condition (``None``) is true, as a job or step without ``if:`` runs.
+    """
+    if text is None:
+        return True
+    if isinstance(text, bool):
+        return text
+    if isinstance(text, int | float):
+        return truthy(float(text))
     stripped = text.strip()
     if not has_expression(stripped):
         return truthy(evaluator.evaluate(parse(stripped)))

@@ -117,8 +117,10 @@ class _Builder:
         mapping = YMap(_line(node))
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise WorkflowError(f"line {_line(key_node)}: YAML merge keys (<<) are not "
-                                    "supported by GitHub Actions")
+                raise WorkflowError(
+                    f"line {_line(key_node)}: YAML merge keys (<<) are not "
+                    "supported by GitHub Actions"
+                )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise WorkflowError(f"line {_line(key_node)}: a mapping key must be a scalar")
             key = str(key_node.value)

@@ -165,10 +165,7 @@ def _job(job_id: str, value: YValue, line: int) -> Job:
         matrix_line=strategy.line_of("matrix"),
         uses=_text(body.get("uses")),
         continue_on_error=body.get("continue-on-error", False),
-        steps=tuple(
-            _step(index, item, steps.item_lines[index])
-            for index, item in enumerate(steps)
-        )
+        steps=tuple(_step(index, item, steps.item_lines[index]) for index, item in enumerate(steps))
         if isinstance(steps, YList)
         else (),
     )

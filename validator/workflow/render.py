@@ -56,9 +56,10 @@ def lint_text(analysis: WorkflowAnalysis) -> str:
 
 
 def _outcome(analysis: WorkflowAnalysis) -> str:
+    warnings = sum(f.severity == "warning" for f in analysis.findings)
     counts = (
         f"{len(analysis.blocking)} blocking, {len(analysis.usage_errors)} usage, "
-        f"{sum(f.severity == 'warning' for f in analysis.findings)} warnings"
+        f"{warnings} warning{'' if warnings == 1 else 's'}"
     )
     code = analysis.exit_code()
     if code == 2:

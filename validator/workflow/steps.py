@@ -22,8 +22,19 @@ _PIPEFAIL = re.compile(r"pipefail")
 
 #: File name endings that never hold a binary: logs, reports, metadata.
 NOT_BINARY = (
-    ".log", ".txt", ".json", ".md", ".markdown", ".xml", ".html", ".htm", ".csv",
-    ".yml", ".yaml", ".sarif", ".sha256",
+    ".log",
+    ".txt",
+    ".json",
+    ".md",
+    ".markdown",
+    ".xml",
+    ".html",
+    ".htm",
+    ".csv",
+    ".yml",
+    ".yaml",
+    ".sarif",
+    ".sha256",
 )
 
 
