@@ -122,6 +122,11 @@ def test_text_that_is_not_a_workflow_is_a_usage_error(text: str, message: str) -
     assert isinstance(caught.value, UsageError)
 
 
+def test_no_labels_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="at least one runner label"):
+        lint_workflow(EMBEDDENATOR / "ci-arm64.yml", {}, ())
+
+
 def test_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read the workflow"):
         lint_workflow(tmp_path / "missing.yml", {}, LABELS)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 import itertools
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from validator.errors import UsageError
 from validator.labels import has_labels
 from validator.workflow.contexts import HAPPY_PATH, build_contexts, dispatch_inputs, from_yaml
 from validator.workflow.expressions import (
@@ -32,7 +32,6 @@ from validator.workflow.expressions import (
     evaluate_template,
     has_expression,
     parse,
-    parse_number,
     split_template,
     to_string,
     truthy,
@@ -40,6 +39,7 @@ from validator.workflow.expressions import (
 )
 from validator.workflow.expressions import Literal as Lit
 from validator.workflow.findings import Finding, finding
+from validator.workflow.inputs import input_findings
 from validator.workflow.loading import YList, YMap, YValue
 from validator.workflow.matrix import expand_matrix
 from validator.workflow.model import InputSpec, Job, Step, Workflow, read_workflow
@@ -145,11 +145,13 @@ def analyse(
     ``arm64_jobs`` are job id or name globs that must run on ARM64 whatever the file says.
     Raises ``WorkflowError`` when the text is not a workflow.
     """
+    if not labels:
+        raise UsageError("--labels: give at least one runner label, e.g. self-hosted,linux,ARM64")
     workflow = read_workflow(text)
     judge = _Judge(workflow, inputs, tuple(labels), event)
     results: list[JobResult] = []
     findings: list[Finding] = (
-        list(_input_findings(workflow, inputs)) if event == ("workflow_dispatch") else []
+        list(input_findings(workflow, inputs)) if event == ("workflow_dispatch") else []
     )
     for job in workflow.jobs:
         named = any(
@@ -168,71 +170,6 @@ def analyse(
         jobs=tuple(results),
         findings=tuple(findings),
     )
-
-
-# ---------------------------------------------------------------- inputs
-
-
-def _allowed(spec: InputSpec) -> tuple[str, ...]:
-    if spec.type == "choice":
-        return spec.options
-    if spec.type == "boolean":
-        return ("true", "false")
-    return ()
-
-
-def _input_findings(workflow: Workflow, given: Mapping[str, str]) -> Iterator[Finding]:
-    if not workflow.dispatchable:
-        yield finding(
-            "WFL002",
-            message="the workflow has no workflow_dispatch trigger: it cannot be dispatched "
-            f"(triggers: {', '.join(workflow.triggers) or 'none'})",
-            remedy="add `workflow_dispatch:` under `on:` (on the default branch), or validate "
-            "an existing run with --run-id / --use-latest-run",
-            line=workflow.on_line,
-        )
-        return
-    declared = ", ".join(spec.name for spec in workflow.inputs) or "none"
-    for name, value in given.items():
-        spec = workflow.input(name)
-        if spec is None:
-            yield finding(
-                "WFL003",
-                message=f"--input {name}={value}: the workflow declares no input {name!r} "
-                f"(declared: {declared})",
-                remedy=f"drop --input {name}, or declare it under workflow_dispatch.inputs",
-                line=workflow.dispatch_line,
-            )
-            continue
-        allowed = _allowed(spec)
-        wrong_number = spec.type == "number" and not _is_number(value)
-        if (
-            allowed
-            and value not in allowed
-            and not (spec.type == "boolean" and value.lower() in allowed)
-        ) or wrong_number:
-            expected = ", ".join(allowed) if allowed else "a number"
-            yield finding(
-                "WFL004",
-                message=f"--input {name}={value}: not a value the {spec.type} input allows "
-                f"(allowed: {expected})",
-                remedy=f"pass one of: {expected}",
-                line=spec.line,
-            )
-    for spec in workflow.inputs:
-        if spec.required and spec.default in (None, "") and spec.name not in given:
-            allowed = _allowed(spec)
-            hint = f" (one of: {', '.join(allowed)})" if allowed else ""
-            yield finding(
-                "WFL005",
-                message=f"the required input {spec.name!r} has no default and is not given",
-                remedy=f"pass --input {spec.name}=VALUE{hint}",
-                line=spec.line,
-            )
-
-
-def _is_number(text: str) -> bool:
-    return not math.isnan(parse_number(text))
 
 
 # ---------------------------------------------------------------- jobs
