@@ -58,13 +58,14 @@ def test_go_run_then_gate_passes_and_a_no_go_makes_it_fail(serve, tmp_path):
     assert validate(serve("healthy"), report, "--expected-tests", "24").returncode == 0
     evidence = report.with_suffix(".json")
     sha = json.loads(evidence.read_text())["head_sha"]
-    gate = run_cli("gate", "--evidence", str(evidence), "--sha", sha[:7])
+    # The emulator's clock starts on 2026-01-02: its runs are old by the wall clock.
+    gate = run_cli("gate", "--evidence", str(evidence), "--sha", sha[:7], "--max-age", "3650d")
     assert gate.returncode == 0, gate.stderr
     assert gate.stdout.startswith("GO: tzervas/embeddenator at ")
 
     failing = validate(serve("tests-failing"), report, "--expected-tests", "24")
     assert failing.returncode == 1
-    gate = run_cli("gate", "--evidence", str(evidence))
+    gate = run_cli("gate", "--evidence", str(evidence), "--max-age", "3650d")
     assert gate.returncode == 1
     assert gate.stderr.startswith("NO-GO: failing checks ")
     assert "TST002" in gate.stderr

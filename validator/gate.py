@@ -1,9 +1,16 @@
-"""The release gate: is there fresh GO evidence for this commit? A pure judgement of the JSON."""
+"""The release gate: is there fresh GO evidence for this commit? A pure judgement of the JSON.
+
+Evidence passes only when it is about a real GitHub run (never the built-in emulator), of the
+repository being released, of the commit named (at least 7 hex characters, never a prefix of
+nothing), and when the run it judged completed recently enough: the age is measured from the
+run's completion, not from when the report was written, and a time in the future is refused.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,14 +27,43 @@ class GateResult:
     line: str
 
 
-def _age(generated_at: str, now: dt.datetime) -> dt.timedelta | None:
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+# Clocks of the validating machine and the gate's may disagree a little; more is not skew.
+_SKEW = dt.timedelta(minutes=5)
+
+
+def _stamp(text: object) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
     try:
-        stamp = dt.datetime.fromisoformat(generated_at.replace("Z", "+00:00"))
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if stamp.tzinfo is None:
+    return stamp if stamp.tzinfo is not None else None
+
+
+def _section(document: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``document[keys[0]][keys[1]]...``, or {} where any level is missing or not an object."""
+    found: Any = document
+    for key in keys:
+        found = found.get(key) if isinstance(found, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def check_sha(sha: str | None) -> str | None:
+    """``--sha`` lower-cased, or a UsageError: an empty or short prefix would match any commit."""
+    if sha is None:
         return None
-    return now - stamp
+    if not _SHA.fullmatch(sha):
+        raise UsageError(
+            f"--sha {sha!r}: give at least 7 hexadecimal characters of the commit "
+            '(e.g. --sha "$GITHUB_SHA").'
+        )
+    return sha.lower()
+
+
+def _same_repository(a: object, b: str) -> bool:
+    return isinstance(a, str) and a.casefold() == b.casefold()
 
 
 def _human(delta: dt.timedelta) -> str:
@@ -58,6 +94,7 @@ def judge_gate(
     now: dt.datetime,
     max_age: float | None,
     sha: str | None,
+    repository: str | None = None,
 ) -> GateResult:
     """Exit 0 only for GO evidence of a known schema, fresh, and (with ``sha``) of that commit."""
     schema = document.get("schema")
@@ -67,31 +104,72 @@ def judge_gate(
             line=f"{source}: unknown evidence schema {schema!r} (this gate reads {SCHEMA}); "
             "regenerate it with this version of validate-arm64.",
         )
-    generated = document.get("generated_at")
-    age = _age(generated, now) if isinstance(generated, str) else None
-    if age is None:
-        return GateResult(code=2, line=f"{source}: generated_at {generated!r} is not a UTC time.")
-    if max_age is not None and age.total_seconds() > max_age:
-        limit = _human(dt.timedelta(seconds=max_age))
+    try:
+        sha = check_sha(sha)
+    except UsageError as exc:
+        return GateResult(code=2, line=str(exc))
+    settings = _section(document, "evidence", "settings")
+    if settings.get("emulator_scenario"):
+        return GateResult(
+            code=2,
+            line=f"{source}: evidence from the built-in emulator (scenario "
+            f"{settings['emulator_scenario']!r}), not from GitHub: it proves nothing about a "
+            "release. Run validate-arm64 --all-phases against the repository.",
+        )
+    if repository is not None and not _same_repository(document.get("repository"), repository):
+        return GateResult(
+            code=2,
+            line=f"{source}: evidence is for {document.get('repository') or 'no repository'}, "
+            f"not {repository}. Pass the evidence of this repository (or --repo).",
+        )
+    generated_at = document.get("generated_at")
+    generated = _stamp(generated_at)
+    if generated is None:
+        return GateResult(
+            code=2, line=f"{source}: generated_at {generated_at!r} is not a UTC time."
+        )
+    run = _section(document, "evidence", "run")
+    completed_at = run.get("updated_at") if run.get("status") == "completed" else None
+    completed = _stamp(completed_at)
+    for what, stamp, text in (
+        ("generated", generated, generated_at),
+        ("its run completed", completed, completed_at),
+    ):
+        if stamp is not None and stamp - now > _SKEW:
+            return GateResult(
+                code=2,
+                line=f"{source}: {what} {text}, which is in the future (now "
+                f"{now:%Y-%m-%dT%H:%M:%SZ}). Check the clocks, then regenerate the evidence.",
+            )
+    verdict = document.get("verdict")
+    if verdict == "GO" and completed is None:
         return GateResult(
             code=3,
-            line=f"{source}: evidence is stale: generated {generated}, {_human(age)} ago, "
+            line=f"{source}: GO evidence that does not say when its run completed; "
+            "regenerate it with this version of validate-arm64.",
+        )
+    age = now - (completed or generated)
+    if max_age is not None and age.total_seconds() > max_age:
+        limit = _human(dt.timedelta(seconds=max_age))
+        when = f"run completed {completed_at}" if completed else f"generated {generated_at}"
+        return GateResult(
+            code=3,
+            line=f"{source}: evidence is stale: {when}, {_human(age)} ago, "
             f"older than --max-age {limit}. Run validate-arm64 again.",
         )
     head = document.get("head_sha")
-    if sha is not None and not (isinstance(head, str) and head.startswith(sha.lower())):
+    if sha is not None and not (isinstance(head, str) and head.lower().startswith(sha)):
         return GateResult(
             code=3,
             line=f"{source}: evidence is for commit {str(head)[:12] if head else 'unknown'}, "
             f"not {sha[:12]}. Validate that commit first.",
         )
-    verdict = document.get("verdict")
     checks = document.get("checks") or []
     if verdict == "GO":
         return GateResult(
             code=0,
             line=f"GO: {document.get('repository')} at {str(head)[:12]}, "
-            f"evidence {_human(age)} old.",
+            f"run completed {_human(age)} ago.",
         )
     failing = [
         str(c.get("id"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from validator.history import (
     read_history,
     record,
 )
+from validator.redact import redact
 from validator.render.document import render_json
 from validator.render.markdown import render_markdown
 from validator.report import Report
@@ -65,8 +67,10 @@ def with_history(evidence: Evidence, report_path: Path) -> tuple[Evidence, tuple
     return replace(evidence, previous=previous_of(past)), past
 
 
-def publish(report: Report, *, report_path: Path, evidence_path: Path) -> Published:
-    """Write report and evidence atomically.
+def publish(
+    report: Report, *, report_path: Path, evidence_path: Path, secrets: Sequence[str | None] = ()
+) -> Published:
+    """Write report and evidence atomically, with ``secrets`` and token-shaped text redacted.
 
     When a phase could not gather its evidence and a previous report exists, the previous
     files are kept: a fault must not replace a real verdict with a lesser one.
@@ -82,8 +86,8 @@ def publish(report: Report, *, report_path: Path, evidence_path: Path) -> Publis
                 f"gathered ({'; '.join(broken)})"
             ),
         )
-    markdown = keep_notes(render_markdown(report), report_path)
-    document = render_json(report)
+    markdown = keep_notes(redact(render_markdown(report), secrets), report_path)
+    document = redact(render_json(report), secrets)
     json.loads(document)  # never write evidence that gate could not read back
     write_atomic(evidence_path, document)
     unchanged = report_path.exists() and report_path.read_text(encoding="utf-8") == markdown

@@ -13,6 +13,7 @@ from validator.errors import GitHubError, WaitTimeout
 from validator.evidence import Job, Run, Runner
 from validator.gateway import seconds_between
 from validator.phases.health import recordable, runner_matches
+from validator.redact import redact
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
@@ -303,6 +304,7 @@ def _fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], 
         return job
     logs_dir.mkdir(parents=True, exist_ok=True)
     path = logs_dir / f"{job.id}-{_slug(job.name)}.log"
+    text = redact(text)  # a job may print a token: none reaches a file, a report or evidence
     path.write_text(text, encoding="utf-8")
     progress(f"saved the log of job {job.name!r} ({len(text):,} characters) to {path}")
     excerpt = log_tail(text) if job.conclusion in FAILED else None
