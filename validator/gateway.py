@@ -32,6 +32,7 @@ import requests
 from validator import __version__
 from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
 from validator.evidence import Artifact, Cost, Job, Run, Runner, Step, WorkflowInfo
+from validator.units import duration
 
 log = logging.getLogger(__name__)
 
@@ -623,11 +624,11 @@ class Gateway:
             if spent + wait + self._timeout > self._retry_budget:
                 raise RetriesExhausted(
                     f"{failure.problem} while {what}; gave up after {number} attempt"
-                    f"{'s' if number > 1 else ''}: waiting {_duration(wait)} more would exceed "
-                    f"the retry budget of {_duration(self._retry_budget)}. Try again later.",
+                    f"{'s' if number > 1 else ''}: waiting {duration(wait)} more would exceed "
+                    f"the retry budget of {duration(self._retry_budget)}. Try again later.",
                     status=failure.status,
                 ) from None
-            log.warning("%s while %s; retrying in %s", failure.problem, what, _duration(wait))
+            log.warning("%s while %s; retrying in %s", failure.problem, what, duration(wait))
             self._sleep(wait)
             waited += wait
 
@@ -1052,15 +1053,6 @@ def _backoff(number: int) -> float:
     """Exponential backoff with jitter: about 1, 2, 4 ... s, capped; never zero."""
     ceiling = min(_BACKOFF_CAP, 2.0 ** (number - 1))
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _transport_problem(exc: Exception, where: str, timeout: float) -> str:
