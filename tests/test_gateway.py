@@ -21,8 +21,6 @@ from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
 from validator.gateway import (
     Gateway,
-    _json,
-    _Response,
     artifact_from_json,
     job_from_json,
     rate_limit_wait,
@@ -32,6 +30,7 @@ from validator.gateway import (
     step_from_json,
     workflow_from_json,
 )
+from validator.gateway.decode import json_object
 from validator.resources import data_path
 
 TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
@@ -238,7 +237,7 @@ def test_any_object_gives_evidence_or_our_error(raw: dict[str, Any], index: int)
 @given(body=st.text() | JSON.map(json.dumps), status=st.integers(100, 599))
 def test_any_body_gives_an_object_or_our_error(body: str, status: int) -> None:
     try:
-        data = _json(_Response(status=status, headers={}, text=body), "reading")
+        data = json_object(body, status=status, what="reading")
     except GitHubError as exc:
         assert "not a JSON object" in str(exc)
     else:
