@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from validator.config import parse_repository
 from validator.emulator import Emulator, Fault, RecordedRequest
 from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
@@ -167,6 +168,14 @@ def test_a_job_without_an_id_is_our_error() -> None:
 
 @pytest.mark.parametrize("repository", ["", "owner", "a/b/c", "owner/na me", "../x"])
 def test_repository_must_be_owner_slash_name(repository: str) -> None:
+    # Config validates the repository once; the gateway takes it as given.
+    with pytest.raises(UsageError, match="OWNER/NAME"):
+        parse_repository(repository)
+
+
+@pytest.mark.parametrize("repository", ["owner/..", "owner/."])
+def test_repository_name_cannot_climb_out_of_its_api_path(repository: str) -> None:
+    parse_repository(repository)  # Config's rule lets these through: the gateway refuses them
     with pytest.raises(UsageError, match="OWNER/NAME"):
         Gateway(repository=repository, token=None, api_url="http://127.0.0.1:9")
 

@@ -6,7 +6,7 @@
 - :mod:`.repository`, :mod:`.runs`, :mod:`.artifacts`: the endpoints, one module per family;
 - :mod:`.downloads`: where a streamed download goes; :mod:`.decode`: JSON into evidence (pure);
 - :mod:`.messages`: what a user reads when GitHub says no;
-- :mod:`.inputs`: the checks of repository, API URL and token;
+- :mod:`.inputs`: the checks of repository, API URL and token that Config does not make;
 - :mod:`.client`: the :class:`Gateway` the phases call.
 """
 

@@ -1,33 +1,34 @@
-"""The checks of the gateway's inputs: repository, API URL and token, before any request."""
+"""The checks of the gateway's inputs that Config does not make (yet), in one place.
+
+Config validates the repository's ``OWNER/NAME`` form, finds the token and trims it, and
+strips the API URL; the gateway takes those as given. Three holes remain, each of which
+would send a request somewhere it must not go, so the gateway refuses them before any.
+"""
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 from validator.errors import UsageError
 
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
-
-def checked_inputs(*, repository: str, api_url: str, token: str | None) -> tuple[str, str | None]:
-    """The API URL and the token to use; a usage error (never showing the token) if any is bad."""
-    parts = (repository or "").split("/")
-    if not _REPOSITORY.fullmatch(repository or "") or {".", ".."} & set(parts):
+def check_inputs(*, repository: str, api_url: str, token: str | None) -> None:
+    """Refuse, as a usage error, what Config lets through and no request may carry."""
+    # A NAME of "." or ".." passes Config's rule; in a URL path it climbs out of
+    # /repos/OWNER/ to another endpoint.
+    if {".", ".."} & set(repository.split("/")):
         raise UsageError(
             f"Repository {repository!r} is not in OWNER/NAME form: pass --repo OWNER/NAME "
             "or set GITHUB_REPOSITORY."
         )
-    url = urllib.parse.urlsplit(api_url or "")
-    if url.scheme not in ("http", "https") or not url.hostname:
+    parts = urllib.parse.urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"API URL {api_url!r} is not an http(s) URL: pass --api-url such as "
             "https://api.github.com or https://HOST/api/v3 (GitHub Enterprise Server)."
         )
-    token = token.strip() if token is not None else None
-    if token and any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in token):
-        raise UsageError(
+    if token is not None and any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in token):
+        raise UsageError(  # never the token itself
             "The GitHub token contains spaces or control characters: set GITHUB_TOKEN to the "
             "token alone."
         )
-    return api_url.rstrip("/"), token or None
