@@ -32,6 +32,7 @@ from validator.gateway import (
     workflow_from_json,
 )
 from validator.gateway.decode import json_object
+from validator.gateway.downloads import FileSink
 from validator.resources import data_path
 
 TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
@@ -183,6 +184,11 @@ def test_repository_name_cannot_climb_out_of_its_api_path(repository: str) -> No
 def test_api_url_must_be_http() -> None:
     with pytest.raises(UsageError, match="--api-url"):
         Gateway(repository="o/r", token=None, api_url="ftp://example.com")
+
+
+def test_api_url_must_name_a_host() -> None:
+    with pytest.raises(UsageError, match="--api-url"):
+        Gateway(repository="o/r", token=None, api_url="https:///repos")
 
 
 def test_token_with_control_characters_is_refused_without_showing_it() -> None:
@@ -515,6 +521,25 @@ def test_link_refused_twice_fails_and_leaves_nothing(
     emu.inject(Fault(origin="blob", path="/artifacts/", status=403, times=2))
     with pytest.raises(RetriesExhausted, match=r"refused the signed link .* also a fresh one"):
         gw.download_artifact(artifact, tmp_path / "a.zip")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_restarted_download_is_written_and_hashed_once(tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "a.zip"
+    with FileSink(dest) as sink:
+        sink.write(b"first half of a broken answer")
+        sink.restart()
+        sink.write(b"PK")
+        sink.write(b"\x03\x04")
+    assert dest.read_bytes() == b"PK\x03\x04"
+    assert (sink.written, sink.sha256) == (4, hashlib.sha256(b"PK\x03\x04").hexdigest())
+    assert [p.name for p in dest.parent.iterdir()] == ["a.zip"]
+
+
+def test_a_download_that_fails_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(GitHubError), FileSink(tmp_path / "a.zip") as sink:
+        sink.write(b"PK")
+        raise GitHubError("the connection broke")
     assert list(tmp_path.iterdir()) == []
 
 
