@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import github  # noqa: TID251  # the emulator must satisfy the real client
+import github  # the emulator must satisfy the real client
 import pytest
 import requests
 from hypothesis import given, settings

@@ -445,7 +445,7 @@ def test_server_errors_beyond_the_budget_are_inconclusive_and_keep_the_report(
     assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
     assert re.search(
         r"dispatch: error \(GitHub answered 503 while reading run \d+ of tzervas/embeddenator; "
-        r"gave up after \d attempts: .* retry budget of 3 s\. Try again later\.\)",
+        r"gave up after \d attempts: .* retry budget of 3s\. Try again later\.\)",
         outcome.done.stderr,
     ), outcome
     assert 2 <= len(seen) <= 4  # backed off, never a tight loop
@@ -480,7 +480,7 @@ def test_server_that_never_answers_is_given_up_within_the_budget(
         seen = statuses(emu, RUN)
     assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
     assert "no answer from http://127.0.0.1:" in outcome.done.stderr
-    assert "retry budget of 3 s. Try again later." in outcome.done.stderr
+    assert "retry budget of 3s. Try again later." in outcome.done.stderr
     assert set(seen) == {0} and len(seen) <= 3
     assert outcome.seconds < 3 + 5  # the budget, plus start-up and the phases before
     assert_kept(root, previous)
@@ -544,7 +544,7 @@ def test_primary_rate_limit_beyond_the_budget_stops_at_once(
     assert "GitHub's primary rate limit was hit (403: API rate limit exceeded" in (
         outcome.done.stderr
     )
-    assert "would exceed the retry budget of 10 s. Try again later." in outcome.done.stderr
+    assert "would exceed the retry budget of 10s. Try again later." in outcome.done.stderr
     assert seen == [403]  # health asked once and gave up; no later phase asked again
     assert outcome.seconds < 5
     assert_kept(root, previous)

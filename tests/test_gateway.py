@@ -16,13 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from validator.config import parse_repository
 from validator.emulator import Emulator, Fault, RecordedRequest
 from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
 from validator.gateway import (
     Gateway,
-    _json,
-    _Response,
     artifact_from_json,
     job_from_json,
     rate_limit_wait,
@@ -32,6 +31,8 @@ from validator.gateway import (
     step_from_json,
     workflow_from_json,
 )
+from validator.gateway.decode import json_object
+from validator.gateway.downloads import FileSink
 from validator.resources import data_path
 
 TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
@@ -168,6 +169,14 @@ def test_a_job_without_an_id_is_our_error() -> None:
 
 @pytest.mark.parametrize("repository", ["", "owner", "a/b/c", "owner/na me", "../x"])
 def test_repository_must_be_owner_slash_name(repository: str) -> None:
+    # Config validates the repository once; the gateway takes it as given.
+    with pytest.raises(UsageError, match="OWNER/NAME"):
+        parse_repository(repository)
+
+
+@pytest.mark.parametrize("repository", ["owner/..", "owner/."])
+def test_repository_name_cannot_climb_out_of_its_api_path(repository: str) -> None:
+    parse_repository(repository)  # Config's rule lets these through: the gateway refuses them
     with pytest.raises(UsageError, match="OWNER/NAME"):
         Gateway(repository=repository, token=None, api_url="http://127.0.0.1:9")
 
@@ -175,6 +184,11 @@ def test_repository_must_be_owner_slash_name(repository: str) -> None:
 def test_api_url_must_be_http() -> None:
     with pytest.raises(UsageError, match="--api-url"):
         Gateway(repository="o/r", token=None, api_url="ftp://example.com")
+
+
+def test_api_url_must_name_a_host() -> None:
+    with pytest.raises(UsageError, match="--api-url"):
+        Gateway(repository="o/r", token=None, api_url="https:///repos")
 
 
 def test_token_with_control_characters_is_refused_without_showing_it() -> None:
@@ -238,7 +252,7 @@ def test_any_object_gives_evidence_or_our_error(raw: dict[str, Any], index: int)
 @given(body=st.text() | JSON.map(json.dumps), status=st.integers(100, 599))
 def test_any_body_gives_an_object_or_our_error(body: str, status: int) -> None:
     try:
-        data = _json(_Response(status=status, headers={}, text=body), "reading")
+        data = json_object(body, status=status, what="reading")
     except GitHubError as exc:
         assert "not a JSON object" in str(exc)
     else:
@@ -510,6 +524,25 @@ def test_link_refused_twice_fails_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_restarted_download_is_written_and_hashed_once(tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "a.zip"
+    with FileSink(dest) as sink:
+        sink.write(b"first half of a broken answer")
+        sink.restart()
+        sink.write(b"PK")
+        sink.write(b"\x03\x04")
+    assert dest.read_bytes() == b"PK\x03\x04"
+    assert (sink.written, sink.sha256) == (4, hashlib.sha256(b"PK\x03\x04").hexdigest())
+    assert [p.name for p in dest.parent.iterdir()] == ["a.zip"]
+
+
+def test_a_download_that_fails_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(GitHubError), FileSink(tmp_path / "a.zip") as sink:
+        sink.write(b"PK")
+        raise GitHubError("the connection broke")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_expired_artifacts_say_when(tmp_path: Path) -> None:
     with Emulator("artifact-expired", token=TOKEN) as emu:
         gw, _ = make_gateway(emu)
@@ -547,7 +580,7 @@ def test_persistent_server_errors_give_up_within_the_budget(emu: Emulator) -> No
         gw.runners()
     assert info.value.status == 502
     assert "GitHub answered 502 while listing self-hosted runners" in str(info.value)
-    assert "retry budget of 20 s" in str(info.value)
+    assert "retry budget of 20s" in str(info.value)
     assert sum(sleeper.calls) <= 20.0
     assert 3 <= len(sleeper.calls) <= 8  # backed off, never a tight loop
 
@@ -560,7 +593,7 @@ def test_one_attempt_takes_at_most_a_third_of_the_budget(emu: Emulator) -> None:
     with pytest.raises(RetriesExhausted, match=r"no answer from .* within 1 s") as info:
         gw.runners()
     assert time.monotonic() - started < 3.0
-    assert "retry budget of 3 s" in str(info.value)
+    assert "retry budget of 3s" in str(info.value)
     assert len(sleeper.calls) <= 1
 
 

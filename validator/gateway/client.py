@@ -1,0 +1,147 @@
+"""The Gateway: one object with every GitHub call the phases make."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from validator.config import DEFAULT_API_URL
+from validator.evidence import Artifact, Cost, Job, Run, Runner, WorkflowInfo
+from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
+from validator.gateway.inputs import check_inputs
+from validator.gateway.repository import Repo, RepositoryApi
+from validator.gateway.runs import DispatchMark, RunsApi
+from validator.gateway.transport import Transport
+
+
+class Gateway:
+    """Everything the phases need from GitHub, as evidence dataclasses and plain values.
+
+    Raises only our errors (:mod:`validator.errors`), each naming what failed and what to do.
+    """
+
+    def __init__(
+        self,
+        *,
+        repository: str,
+        token: str | None,
+        api_url: str = DEFAULT_API_URL,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        retry_budget: float = 120.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``repository``, ``token`` and ``api_url`` as :class:`~validator.config.Config`
+        validated them (:mod:`.inputs` checks what it does not). ``clock`` measures waiting
+        (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
+        ``retry_budget`` bounds the time any one call may take, answer included.
+        """
+        check_inputs(repository=repository, api_url=api_url, token=token)
+        repo = Repo(repository)
+        self._api = Transport(
+            api_url=api_url,
+            token=token,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            retry_budget=retry_budget,
+        )
+        self.repository = repository
+        self.api_url = self._api.api_url
+        self._repository = RepositoryApi(self._api, repo)
+        self._runs = RunsApi(self._api, repo)
+        self._artifacts = ArtifactsApi(self._api, repo)
+
+    def close(self) -> None:
+        """Release connections."""
+        self._api.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def cost(self) -> Cost:
+        """API requests made, rate-limit points spent (304s are free), bytes downloaded."""
+        return self._api.cost()
+
+    def cost_record(self, *, phase_seconds: Mapping[str, float] | None = None) -> Cost:
+        """:attr:`cost`, with the phases' durations added."""
+        return self._api.cost(phase_seconds=phase_seconds)
+
+    # --- repository, runners, workflow ------------------------------------------------------
+
+    def default_branch(self) -> str:
+        """The repository's default branch (the only one a dispatch reads triggers from)."""
+        return self._repository.default_branch()
+
+    def runners(self) -> tuple[Runner, ...]:
+        """The self-hosted runners registered on the repository."""
+        return self._repository.runners()
+
+    def workflow(self, id_or_file: str) -> WorkflowInfo:
+        """The workflow by file name (``build-push-arm64.yml``) or numeric id."""
+        return self._repository.workflow(id_or_file)
+
+    # --- dispatch and runs ------------------------------------------------------------------
+
+    def mark_runs(self, workflow: str, *, ref: str) -> DispatchMark:
+        """Note the existing dispatch runs of ``workflow`` on ``ref``, before dispatching."""
+        return self._runs.mark_runs(workflow, ref=ref)
+
+    def dispatch(
+        self,
+        workflow: str,
+        *,
+        ref: str,
+        inputs: Mapping[str, str],
+        mark: DispatchMark | None = None,
+    ) -> int | None:
+        """Dispatch ``workflow`` on ``ref``; the new run's id, or None if GitHub does not say.
+
+        With ``mark``, a dispatch answered by a fault does not dispatch twice
+        (see :meth:`RunsApi.dispatch <validator.gateway.runs.RunsApi.dispatch>`).
+        """
+        return self._runs.dispatch(workflow, ref=ref, inputs=inputs, mark=mark)
+
+    def find_dispatched_run(self, mark: DispatchMark) -> int | None:
+        """The run a dispatch created, when the server did not return its id."""
+        return self._runs.find_dispatched_run(mark)
+
+    def latest_completed_run(self, workflow: str, ref: str) -> int | None:
+        """The id of the newest completed run of ``workflow`` on ``ref``, if any."""
+        return self._runs.latest_completed_run(workflow, ref)
+
+    def run(self, run_id: int) -> tuple[Run, bool]:
+        """The run now, and whether it changed since the last call (304s cost no points)."""
+        return self._runs.run(run_id)
+
+    def jobs(self, run_id: int, attempt: int | None = None) -> tuple[Job, ...]:
+        """The jobs of the run's ``attempt`` (default: the latest), with steps and runners."""
+        return self._runs.jobs(run_id, attempt)
+
+    def cancel(self, run_id: int) -> bool:
+        """Ask GitHub to cancel the run; False if it can no longer be cancelled (409)."""
+        return self._runs.cancel(run_id)
+
+    # --- logs and artifacts -----------------------------------------------------------------
+
+    def job_log(self, job_id: int, *, max_bytes: int = MAX_LOG_BYTES) -> str:
+        """The plain-text log of a job (fetched from its signed URL without credentials)."""
+        return self._artifacts.job_log(job_id, max_bytes=max_bytes)
+
+    def artifacts(self, run_id: int) -> tuple[Artifact, ...]:
+        """The artifacts of the run; expired ones carry an error saying when they expired."""
+        return self._artifacts.artifacts(run_id)
+
+    def download_artifact(
+        self, artifact: Artifact, dest: Path, *, max_bytes: int = MAX_ARTIFACT_BYTES
+    ) -> tuple[int, str]:
+        """Stream the artifact's zip to ``dest``: (bytes written, sha256 hex); ``dest`` is
+        whole or absent."""
+        return self._artifacts.download_artifact(artifact, dest, max_bytes=max_bytes)

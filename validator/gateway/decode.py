@@ -1,0 +1,217 @@
+"""GitHub's JSON answers turned into evidence: pure functions, no I/O.
+
+Any value in, evidence or our ``GitHubError`` out: a field of the wrong type is read as
+missing, and only an identifier we cannot do without (an ``id``) is an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from validator.errors import GitHubError
+from validator.evidence import Artifact, Job, Run, Runner, Step, WorkflowInfo
+
+_HOSTED_RUNNER = re.compile(r"GitHub Actions \d+|Hosted Agent")
+_WAITING = frozenset({"queued", "waiting", "requested", "pending"})
+
+
+def json_object(text: str, *, status: int, what: str) -> dict[str, Any]:
+    """The JSON object of an answer, or our error if the answer is anything else."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise GitHubError(
+            f"GitHub's answer while {what} is not a JSON object (status {status}): "
+            "check --api-url points at the REST API."
+        )
+    return data
+
+
+def error_message(text: str) -> str:
+    """GitHub's ``message`` field of an error answer, or an empty string."""
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return str(data["message"])
+    return ""
+
+
+def list_field(body: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    """The objects of a list answer's ``key`` (``runners``, ``jobs`` ...); others are skipped."""
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise GitHubError(f"GitHub's answer while {what} has no {key!r} list.")
+    return [item for item in items if isinstance(item, dict)]
+
+
+def int_field(raw: Mapping[str, Any], key: str, what: str) -> int:
+    """A required integer field (an id): our error if it is missing or not an integer."""
+    value = raw.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise GitHubError(f"GitHub's answer while {what} has no valid {key!r}.")
+    return value
+
+
+def runner_from_json(raw: Mapping[str, Any], what: str) -> Runner:
+    """A runner from GitHub's ``runner`` object."""
+    labels = raw.get("labels")
+    names = tuple(
+        str(label["name"])
+        for label in (labels if isinstance(labels, list) else [])
+        if isinstance(label, dict) and isinstance(label.get("name"), str)
+    )
+    return Runner(
+        id=int_field(raw, "id", what),
+        name=_str(raw, "name") or "",
+        os=_str(raw, "os") or "",
+        status=_str(raw, "status") or "unknown",
+        busy=raw.get("busy") is True,
+        labels=names,
+    )
+
+
+def workflow_from_json(raw: Mapping[str, Any], what: str) -> WorkflowInfo:
+    """A workflow from GitHub's ``workflow`` object."""
+    return WorkflowInfo(
+        id=int_field(raw, "id", what),
+        name=_str(raw, "name") or "",
+        path=_str(raw, "path") or "",
+        state=_str(raw, "state") or "unknown",
+        html_url=_str(raw, "html_url") or "",
+    )
+
+
+def run_from_json(raw: Mapping[str, Any], what: str) -> Run:
+    """A run from GitHub's ``workflow-run`` object (``dispatched`` is the caller's to set)."""
+    status = _str(raw, "status") or "unknown"
+    created = _str(raw, "created_at")
+    started = _str(raw, "run_started_at")
+    updated = _str(raw, "updated_at")
+    attempt = raw.get("run_attempt")
+    return Run(
+        id=int_field(raw, "id", what),
+        attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 1,
+        html_url=_str(raw, "html_url") or "",
+        status=status,
+        conclusion=_str(raw, "conclusion"),
+        event=_str(raw, "event") or "",
+        head_branch=_str(raw, "head_branch"),
+        head_sha=_str(raw, "head_sha"),
+        created_at=created,
+        run_started_at=started,
+        updated_at=updated,
+        dispatched=False,
+        queued_seconds=None if status in _WAITING else seconds_between(created, started),
+        run_seconds=seconds_between(started, updated) if status == "completed" else None,
+    )
+
+
+def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
+    """A job from GitHub's ``job`` object; ``runner_labels`` only for GitHub-hosted runners.
+
+    A GitHub-hosted runner carries the labels the job asked for (``ubuntu-latest``). For a
+    self-hosted runner they are unknown here: the phase looks them up in the runner list.
+    """
+    labels = _strings(raw, "labels")
+    created = _str(raw, "created_at")
+    started = _str(raw, "started_at")
+    completed = _str(raw, "completed_at")
+    steps = raw.get("steps")
+    return Job(
+        id=int_field(raw, "id", what),
+        name=_str(raw, "name") or "",
+        status=_str(raw, "status") or "unknown",
+        conclusion=_str(raw, "conclusion"),
+        labels=labels,
+        runner_name=_str(raw, "runner_name") or None,
+        runner_labels=labels if is_hosted_runner(raw) else None,
+        created_at=created,
+        started_at=started,
+        completed_at=completed,
+        queued_seconds=seconds_between(created, started),
+        seconds=seconds_between(started, completed),
+        html_url=_str(raw, "html_url") or "",
+        steps=tuple(
+            step_from_json(s, what)
+            for s in (steps if isinstance(steps, list) else [])
+            if isinstance(s, dict)
+        ),
+    )
+
+
+def is_hosted_runner(raw: Mapping[str, Any]) -> bool:
+    """Whether a job ran on a GitHub-hosted runner (never for a job that asked for self-hosted)."""
+    if any(label.casefold() == "self-hosted" for label in _strings(raw, "labels")):
+        return False
+    name = _str(raw, "runner_name") or ""
+    return (
+        bool(_HOSTED_RUNNER.fullmatch(name)) or _str(raw, "runner_group_name") == "GitHub Actions"
+    )
+
+
+def step_from_json(raw: Mapping[str, Any], what: str) -> Step:
+    """A step of a job."""
+    started = _str(raw, "started_at")
+    completed = _str(raw, "completed_at")
+    return Step(
+        number=int_field(raw, "number", what),
+        name=_str(raw, "name") or "",
+        status=_str(raw, "status") or "unknown",
+        conclusion=_str(raw, "conclusion"),
+        started_at=started,
+        completed_at=completed,
+        seconds=seconds_between(started, completed),
+    )
+
+
+def artifact_from_json(raw: Mapping[str, Any], what: str) -> Artifact:
+    """An artifact from GitHub's ``artifact`` object; an expired one says since when."""
+    expired = raw.get("expired") is True
+    size = raw.get("size_in_bytes")
+    error = None
+    if expired:
+        when = (_str(raw, "expires_at") or "an unknown date")[:10]
+        error = f"expired on {when}: re-run the workflow or raise retention-days"
+    return Artifact(
+        id=int_field(raw, "id", what),
+        name=_str(raw, "name") or "",
+        size_in_bytes=size if isinstance(size, int) and not isinstance(size, bool) else 0,
+        expired=expired,
+        digest=_str(raw, "digest") or None,
+        error=error,
+    )
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    """Seconds from one GitHub timestamp to another; None if either is missing or malformed."""
+    a, b = _parse_time(start), _parse_time(end)
+    if a is None or b is None:
+        return None
+    return round((b - a).total_seconds(), 3)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _str(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _strings(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()

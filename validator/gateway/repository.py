@@ -1,0 +1,80 @@
+"""The repository, its self-hosted runners and a workflow: what the health phase reads."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+
+from validator.errors import AuthError, GitHubError
+from validator.evidence import Runner, WorkflowInfo
+from validator.gateway.decode import runner_from_json, workflow_from_json
+from validator.gateway.messages import Wording, permission, repository_missing, workflow_missing
+from validator.gateway.transport import Transport
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A repository's ``OWNER/NAME`` (as Config validated it) and its API paths."""
+
+    name: str
+
+    @property
+    def path(self) -> str:
+        """``/repos/OWNER/NAME``."""
+        return "/repos/" + "/".join(urllib.parse.quote(p) for p in self.name.split("/"))
+
+    def workflow_path(self, workflow: str) -> str:
+        """The API path of a workflow, by file name or id."""
+        return f"{self.path}/actions/workflows/{urllib.parse.quote(str(workflow), safe='')}"
+
+
+class RepositoryApi:
+    """Reads the repository itself, its self-hosted runners, and a workflow."""
+
+    def __init__(self, api: Transport, repo: Repo) -> None:
+        self._api = api
+        self._repo = repo
+        self._default_branch: str | None = None
+
+    def default_branch(self) -> str:
+        """The repository's default branch (the only one a dispatch reads triggers from)."""
+        if self._default_branch is not None:
+            return self._default_branch
+        what = f"reading repository {self._repo.name}"
+        wording = Wording(not_found=repository_missing(self._repo.name))
+        try:
+            resp = self._api.request("GET", self._repo.path, what=what, wording=wording)
+        except GitHubError as exc:
+            if exc.status == 404:  # a typo in --repo, or a token that cannot see it: exit 2
+                raise AuthError(str(exc), status=404) from None
+            raise
+        branch = resp.json(what).get("default_branch")
+        if not isinstance(branch, str) or not branch:
+            raise GitHubError(f"GitHub's answer to {what} names no default branch.")
+        self._default_branch = branch
+        return branch
+
+    def runners(self) -> tuple[Runner, ...]:
+        """The self-hosted runners registered on the repository."""
+        what = f"listing self-hosted runners of {self._repo.name}"
+        wording = Wording(
+            not_found=repository_missing(self._repo.name),
+            forbidden=permission(
+                "listing self-hosted runners", "Administration: read", self._repo.name
+            ),
+        )
+        items = self._api.pages(
+            f"{self._repo.path}/actions/runners", key="runners", what=what, wording=wording
+        )
+        return tuple(runner_from_json(raw, what) for raw in items)
+
+    def workflow(self, id_or_file: str) -> WorkflowInfo:
+        """The workflow by file name (``build-push-arm64.yml``) or numeric id."""
+        what = f"reading workflow {id_or_file} of {self._repo.name}"
+        resp = self._api.request(
+            "GET",
+            self._repo.workflow_path(id_or_file),
+            what=what,
+            wording=Wording(not_found=workflow_missing(id_or_file, self._repo.name)),
+        )
+        return workflow_from_json(resp.json(what), what)

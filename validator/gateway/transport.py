@@ -1,0 +1,330 @@
+"""HTTP to GitHub: session, auth, retries, rate limits, redirects, the cost meter, blobs.
+
+The only module that imports PyGithub and requests. Requests go through PyGithub's
+``Requester`` (auth, connection reuse, base-URL handling) rather than its lazy objects: a lazy
+object fetches a missing field behind our back, which would make retries, waiting and
+rate-limit accounting impossible to bound. PyGithub's own retry and throttling are switched
+off; :class:`~validator.gateway.retries.Retrier` is the only retry loop. Signed blob URLs are
+fetched by a session that never sends credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import github
+import requests
+
+from validator import __version__
+from validator.errors import GitHubError, RetriesExhausted
+from validator.evidence import Cost
+from validator.gateway.decode import error_message, json_object, list_field
+from validator.gateway.downloads import Sink
+from validator.gateway.messages import Wording, error_for, one_line
+from validator.gateway.retries import Retrier, Transient, transient_for
+
+log = logging.getLogger(__name__)
+
+_PER_PAGE = 100
+_MAX_PAGES = 50  # 5,000 items: far beyond any real runner, job or artifact list
+_CHUNK = 1 << 16
+_TIMEOUT_SHARE = 3  # one attempt may take at most a third of the retry budget: room for retries
+_REDIRECTS = (301, 302, 303, 307, 308)
+_NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Response:
+    """One answer of the API: status, headers (lower-case names) and body text."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+    def json(self, what: str) -> dict[str, Any]:
+        """The body as a JSON object, or our error."""
+        return json_object(self.text, status=self.status, what=what)
+
+
+class Transport:
+    """Authenticated, retried, metered calls to one GitHub API, and anonymous blob downloads."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token: str | None,
+        timeout: float,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+        retry_budget: float,
+    ) -> None:
+        """``api_url`` and ``token`` as checked (see :mod:`.inputs`). ``clock`` measures waiting
+        (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
+        The HTTP ``timeout`` is cut to a third of the retry budget, so a server that never
+        answers is given up on within the budget.
+        """
+        self.api_url = api_url
+        self._token = token
+        self.timeout = min(timeout, max(1.0, retry_budget / _TIMEOUT_SHARE))
+        self._wall_clock = wall_clock
+        self._retrier = Retrier(budget=retry_budget, timeout=self.timeout, sleep=sleep, clock=clock)
+        self._github = github.Github(
+            auth=github.Auth.Token(self._token) if self._token else None,
+            base_url=self.api_url,
+            timeout=max(1, math.floor(self.timeout)),  # PyGithub insists on an int
+            user_agent=f"validate-arm64/{__version__} (PyGithub)",
+            retry=None,
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+        )
+        self._requester = self._github.requester
+        self._blobs = _AnonymousSession()
+        self._requests = 0
+        self._points = 0
+        self._remaining: int | None = None
+        self._bytes = 0
+
+    def close(self) -> None:
+        """Release connections."""
+        self._github.close()
+        self._blobs.close()
+
+    def cost(self, *, phase_seconds: Mapping[str, float] | None = None) -> Cost:
+        """API requests made, rate-limit points spent (304s are free), bytes downloaded."""
+        return Cost(
+            requests=self._requests,
+            rate_limit_points=self._points,
+            rate_limit_remaining=self._remaining,
+            bytes_downloaded=self._bytes,
+            phase_seconds=dict(phase_seconds or {}),
+        )
+
+    def request(
+        self,
+        verb: str,
+        url: str,
+        *,
+        what: str,
+        wording: Wording,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        recover: Callable[[], Response | None] | None = None,
+    ) -> Response:
+        """One API call with retries; any status below 400 is returned (2xx, 302, 304).
+
+        ``recover``, before each retry, may find that the failed attempt took effect anyway
+        and give the answer to use instead of sending the request again.
+        """
+
+        def attempt(number: int) -> Response:
+            if number > 1 and recover is not None and (answer := recover()) is not None:
+                return answer
+            resp = self._send(verb, url, params=params, headers=headers, body=body, what=what)
+            if resp.status >= 400:
+                raise self._failure(resp, number, what=what, wording=wording)
+            return resp
+
+        return self._retrier.run(what, attempt)
+
+    def pages(
+        self,
+        url: str,
+        *,
+        key: str,
+        what: str,
+        wording: Wording,
+        params: Mapping[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list, following GitHub's ``Link: rel="next"``."""
+        query: dict[str, Any] | None = {**(params or {}), "per_page": _PER_PAGE}
+        next_url: str | None = url
+        for _ in range(_MAX_PAGES):
+            assert next_url is not None
+            resp = self.request("GET", next_url, params=query, what=what, wording=wording)
+            yield from list_field(resp.json(what), key, what)
+            next_url = _next_link(resp.headers.get("link", ""))
+            if next_url is None:
+                return
+            self._check_same_origin(next_url, what)
+            query = None  # the next link carries its own query
+        raise GitHubError(f"GitHub returned more than {_MAX_PAGES} pages while {what}; stopped.")
+
+    def fetch_blob(
+        self, url: str, *, what: str, gone: str, sink: Sink, max_bytes: int, inline_ok: bool
+    ) -> None:
+        """Ask the API for a signed URL (302, not followed) and stream it without credentials.
+
+        A signed URL lives about a minute: if the blob store refuses it, ask once more.
+        With ``inline_ok``, an answer that is the content itself (200) is taken too.
+        """
+        refreshed = False
+
+        def attempt(number: int) -> None:
+            nonlocal refreshed
+            resp = self._send("GET", url, params=None, headers=None, body=None, what=what)
+            if resp.status >= 400:
+                raise self._failure(
+                    resp, number, what=what, wording=Wording(not_found=gone, gone=gone)
+                )
+            sink.restart()
+            if resp.status == 200 and inline_ok:  # some servers answer a log with its text
+                data = resp.text.encode("utf-8")
+                if len(data) > max_bytes:
+                    raise GitHubError(f"Stopped {what}: more than {max_bytes:,} bytes.")
+                self._bytes += len(data)
+                sink.write(data)
+                return
+            location = resp.headers.get("location")
+            if resp.status not in _REDIRECTS or not location:
+                raise GitHubError(
+                    f"GitHub answered {resp.status} without a download location while {what}."
+                )
+            blob_status = self._stream(location, what=what, sink=sink, max_bytes=max_bytes)
+            if blob_status in (401, 403):
+                if refreshed:
+                    raise RetriesExhausted(
+                        f"The download host refused the signed link ({blob_status}) while {what}, "
+                        "also a fresh one. Try again later.",
+                        status=blob_status,
+                    )
+                refreshed = True
+                raise Transient("the signed download link was refused (expired?)", wait=0.001)
+            if blob_status >= 500:
+                raise Transient(f"the download host answered {blob_status}", wait=0.0)
+            if blob_status >= 400:
+                raise GitHubError(
+                    f"The download host answered {blob_status} while {what}: the file is gone. "
+                    "Re-run the workflow.",
+                    status=blob_status,
+                )
+
+        self._retrier.run(what, attempt)
+
+    def _send(
+        self,
+        verb: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        body: Any,
+        what: str,
+    ) -> Response:
+        """One HTTP request through PyGithub's requester, counted; no answer → Transient."""
+        try:
+            status, raw_headers, text = self._requester.requestJson(
+                verb,
+                url,
+                parameters=dict(params) if params else None,
+                headers=dict(headers) if headers else None,
+                input=body,
+            )
+        except _NO_ANSWER as exc:
+            self._requests += 1
+            raise Transient(_no_answer(exc, self.api_url, self.timeout), wait=0.0) from None
+        except requests.RequestException as exc:
+            raise GitHubError(
+                f"Could not send the request to GitHub at {self.api_url} while {what} "
+                f"({type(exc).__name__}): check --api-url."
+            ) from None
+        self._requests += 1
+        resp_headers = {str(k).lower(): str(v) for k, v in raw_headers.items()}
+        if status != 304:
+            self._points += 1
+        with contextlib.suppress(ValueError):
+            self._remaining = int(float(resp_headers.get("x-ratelimit-remaining", "")))
+        log.debug("%s %s -> %s", verb, url, status)
+        return Response(status=status, headers=resp_headers, text=text or "")
+
+    def _failure(
+        self, resp: Response, attempt: int, *, what: str, wording: Wording
+    ) -> GitHubError | Transient:
+        """What an error answer means: try again (Transient), or our final error."""
+        message = error_message(resp.text)
+        shown = one_line(message, secret=self._token)
+        transient = transient_for(
+            resp.status,
+            resp.headers,
+            message,
+            shown=shown,
+            attempt=attempt,
+            now=self._wall_clock(),
+        )
+        if transient is not None:
+            return transient
+        return error_for(
+            resp.status, shown, what=what, wording=wording, anonymous=self._token is None
+        )
+
+    def _stream(self, location: str, *, what: str, sink: Sink, max_bytes: int) -> int:
+        """GET a signed URL (no Authorization) into ``sink``; the HTTP status."""
+        if urllib.parse.urlsplit(location).scheme not in ("http", "https"):
+            raise GitHubError(f"GitHub gave a download location that is not HTTP while {what}.")
+        received = 0
+        try:
+            with self._blobs.get(location, stream=True, timeout=self.timeout) as resp:
+                if resp.status_code != 200:
+                    return resp.status_code
+                for chunk in resp.iter_content(chunk_size=_CHUNK):
+                    received += len(chunk)
+                    self._bytes += len(chunk)
+                    if received > max_bytes:
+                        raise GitHubError(
+                            f"Stopped {what}: more than {max_bytes:,} bytes. The file is larger "
+                            "than this tool accepts."
+                        )
+                    sink.write(chunk)
+        except _NO_ANSWER as exc:
+            raise Transient(_no_answer(exc, "the download host", self.timeout), wait=0.0) from None
+        except requests.RequestException as exc:
+            raise GitHubError(f"Could not download while {what} ({type(exc).__name__}).") from None
+        return 200
+
+    def _check_same_origin(self, url: str, what: str) -> None:
+        base = urllib.parse.urlsplit(self.api_url)
+        other = urllib.parse.urlsplit(url)
+        if (other.scheme, other.hostname, other.port) != (base.scheme, base.hostname, base.port):
+            raise GitHubError(
+                f"GitHub's pagination link while {what} leaves {self.api_url}; refusing to "
+                "follow it (check --api-url)."
+            )
+
+
+class _AnonymousSession(requests.Session):
+    """A session that never sends credentials: blob URLs are pre-signed, a token there leaks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth = _strip_authorization  # also stops requests from reading ~/.netrc
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, _response: Any) -> None:
+        prepared_request.headers.pop("Authorization", None)
+
+
+def _strip_authorization(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    request.headers.pop("Authorization", None)
+    return request
+
+
+def _next_link(header: str) -> str | None:
+    for link in requests.utils.parse_header_links(header) if header else ():
+        if link.get("rel") == "next" and link.get("url"):
+            return link["url"]
+    return None
+
+
+def _no_answer(exc: Exception, where: str, timeout: float) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no answer from {where} within {timeout:g} s"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"the connection to {where} broke mid-answer"
+    return f"could not connect to {where} (connection refused or reset)"
