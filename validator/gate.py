@@ -1,4 +1,4 @@
-"""The release gate: is there fresh GO evidence for this commit? A pure judgement of the JSON."""
+"""The release gate: is there fresh GO evidence for this commit? A pure reading of the JSON."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def load_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def judge_gate(
+def admit(
     document: dict[str, Any],
     *,
     source: str,
@@ -59,7 +59,8 @@ def judge_gate(
     max_age: float | None,
     sha: str | None,
 ) -> GateResult:
-    """Exit 0 only for GO evidence of a known schema, fresh, and (with ``sha``) of that commit."""
+    """Whether the gate lets the release through: exit 0 only for GO evidence of a known schema,
+    fresh, and (with ``sha``) of that commit."""
     schema = document.get("schema")
     if schema != SCHEMA:
         return GateResult(

@@ -1,4 +1,4 @@
-"""Loading scenarios: the state a GitHub repository is in, read from ``fixtures/scenarios/NAME.json``.
+"""Loading scenarios: the state a GitHub repository is in, from ``fixtures/scenarios/NAME.json``.
 
 A scenario names the repository, its runners and workflows, what a dispatch of each workflow
 produces (a *plan*: queueing, jobs, steps, logs, artifacts), the runs that already exist, and
@@ -120,7 +120,12 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
     wf_ids = {w.id for w in workflows}
     runs = tuple(
         _run(
-            r, r.table(x, f"runs[{i}]"), f"runs[{i}]", runners=by_name, repo=repo, workflow_ids=wf_ids
+            r,
+            r.table(x, f"runs[{i}]"),
+            f"runs[{i}]",
+            runners=by_name,
+            repo=repo,
+            workflow_ids=wf_ids,
         )
         for i, x in enumerate(r.items(top.get("runs", []), "runs"))
     )

@@ -194,7 +194,7 @@ class CliHints:
     expected_tests: int | None = None
     min_tests: int | None = None
     run_id: int | None = None  # attach to this existing run instead of dispatching
-    autoscaling: bool = False  # runners come and go: judge by who picked the jobs up
+    autoscaling: bool = False  # runners come and go: who picked the jobs up decides
 
 
 @dataclass(frozen=True, kw_only=True)
