@@ -22,14 +22,14 @@ from typing import Any
 import requests
 from common import Row
 
-from validator.config import emulator_config
 from validator.emulator import Emulator, RecordedRequest, Scenario, VirtualClock
 from validator.emulator.api import RATE_LIMIT
+from validator.emulator.demo import emulator_config, virtual_hooks
 from validator.emulator.scenario import parse_scenario, scenarios_dir
 from validator.emulator.state import RunRecord, run_at
 from validator.evidence import Evidence
-from validator.pipeline import Hooks, gather
-from validator.report import judge
+from validator.pipeline import gather
+from validator.report import assess
 from validator.resources import data_path
 
 BENCH = "api budget"
@@ -177,7 +177,7 @@ def run_ours(scenario: Scenario, work: Path) -> Observed:
             run_timeout=length + 30 * 60,
             run_budget=length + 15 * 60,
         )
-        hooks = Hooks.virtual(clock)
+        hooks = virtual_hooks(clock)
         evidence = gather(config, hooks)
         recorded = tuple(emu.requests)
     wall = time.perf_counter() - started
@@ -188,7 +188,7 @@ def run_ours(scenario: Scenario, work: Path) -> Observed:
         recorded=recorded,
         run=emu.world.run(evidence.run.id),
         evidence=evidence,
-        verdict=judge(evidence).verdict,
+        verdict=assess(evidence).verdict,
         wall_seconds=wall,
     )
 

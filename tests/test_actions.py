@@ -47,13 +47,13 @@ def test_no_annotations_outside_actions(cli, tmp_path):
 def test_workflow_commands_escape_newlines_and_percent():
     from dataclasses import replace
 
-    from validator.report import judge
+    from validator.report import assess
 
     from builders import go
 
     ev = go()
     broken = replace(ev, run=replace(ev.run, conclusion="failure"))
-    report = judge(broken)
+    report = assess(broken)
     text = workflow_commands(report)
     assert "\n" not in text.split("::", 2)[2]  # one line per annotation
     assert "title=RUN002 A manual run of the workflow completed%2C and its conclusion is success." in text

@@ -176,3 +176,19 @@ def test_a_non_empty_download_folder_is_refused_before_anything_runs(cli, tmp_pa
     assert not (tmp_path / "docs").exists()
     assert done.returncode == 2
     assert done.stderr.startswith(f"validate-arm64: error: --artifacts-dir {folder}: not empty.")
+
+
+def test_zero_tests_fail_count_tests_as_they_fail_tst003(cli, tmp_path):
+    """One rule for the count: with no expectation given, 0 tests is not OK in either place."""
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    shutil.copy(BINARIES / "hello-aarch64", folder / "app")
+    (folder / "junit.xml").write_text('<?xml version="1.0"?><testsuite name="s"></testsuite>')
+    counted = cli("count-tests", str(folder / "junit.xml"))
+    assert counted.returncode == 1, counted.stdout
+    assert counted.stdout.splitlines()[-1] == "count: 0 tests"
+    assert cli("count-tests", str(folder / "junit.xml"), "--expected", "0").returncode == 0
+    judged = cli("--phase", "binaries", "--phase", "tests", "--artifacts-dir", str(folder), "-q")
+    assert "FAIL  TST003" in judged.stdout
+    assert "PASS  TST003" in cli("--phase", "binaries", "--phase", "tests", "--artifacts-dir",
+                                 str(folder), "--expected-tests", "0", "-q").stdout

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from validator.gate import judge_gate
+from validator.gate import admit
 from validator.render.document import evidence_document, render_json
-from validator.report import judge
+from validator.report import assess
 
 from builders import go, job, with_phase
 
@@ -16,11 +16,11 @@ NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)  # nine hours after go()'s e
 
 
 def doc(evidence=None):
-    return evidence_document(judge(evidence or go(), today=NOW.date()))
+    return evidence_document(assess(evidence or go(), today=NOW.date()))
 
 
 def gate(document, *, max_age=26 * 3600.0, sha=None):
-    return judge_gate(document, source="e.json", now=NOW, max_age=max_age, sha=sha)
+    return admit(document, source="e.json", now=NOW, max_age=max_age, sha=sha)
 
 
 def test_fresh_go_passes():
@@ -66,7 +66,7 @@ def test_unknown_schema_is_refused():
 
 def test_gate_command_exit_codes(cli, tmp_path: Path):
     good = tmp_path / "e.json"
-    good.write_text(render_json(judge(go(), today=NOW.date())))
+    good.write_text(render_json(assess(go(), today=NOW.date())))
     fresh = json.loads(good.read_text())
     fresh["generated_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fresh["evidence"]["run"]["updated_at"] = fresh["generated_at"]
@@ -151,11 +151,11 @@ def test_emulator_evidence_never_passes_the_gate():
 
 
 def test_evidence_of_another_repository_is_refused():
-    assert judge_gate(doc(), source="e.json", now=NOW, max_age=None, sha=None,
+    assert admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
                       repository="octo-org/embeddenator").code == 0
-    assert judge_gate(doc(), source="e.json", now=NOW, max_age=None, sha=None,
+    assert admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
                       repository="OCTO-ORG/Embeddenator").code == 0
-    other = judge_gate(doc(), source="e.json", now=NOW, max_age=None, sha=None,
+    other = admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
                        repository="octo-org/other")
     assert other.code == 2
     assert other.line == ("e.json: evidence is for octo-org/embeddenator, not octo-org/other. "

@@ -17,7 +17,6 @@ from validator.gateway import Gateway
 from validator.phases.dispatch import (
     attach_runner_labels,
     dispatch_and_wait,
-    duration,
     log_tail,
     wants_log,
     why_queued,
@@ -420,9 +419,3 @@ def test_job_timings_measure_the_queue_to_the_first_started_job() -> None:
     no_jobs = with_job_timings(Run(**{**run.__dict__, "jobs": ()}))
     assert (no_jobs.queued_seconds, no_jobs.run_seconds) == (0.0, 600.0)
 
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (59.6, "1m00s"), (130, "2m10s"), (3900, "1h05m")]
-)
-def test_duration(seconds: float, text: str) -> None:
-    assert duration(seconds) == text

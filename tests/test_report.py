@@ -15,7 +15,7 @@ from validator.evidence import Health
 from validator.publish import publish
 from validator.render.document import render_json
 from validator.render.markdown import cell, fence, render_markdown
-from validator.report import judge
+from validator.report import assess
 
 from builders import go, job, results, runner, with_phase
 
@@ -64,14 +64,14 @@ def inconclusive():
     ("go", go, "GO"), ("no-go", no_go, "NO-GO"), ("inconclusive", inconclusive, "INCONCLUSIVE"),
 ])
 def test_report_snapshot(name, build, verdict, md_snapshot):
-    report = judge(build(), today=TODAY)
+    report = assess(build(), today=TODAY)
     assert report.verdict == verdict
     assert render_markdown(report) == md_snapshot
 
 
 @pytest.mark.parametrize("build", [go, no_go, inconclusive])
 def test_report_never_contains_what_the_seed_report_did(build):
-    text = render_markdown(judge(build(), today=TODAY))
+    text = render_markdown(assess(build(), today=TODAY))
     assert not re.search(r"^(<<<<<<<|=======|>>>>>>>)", text, re.MULTILINE)
     assert "â" not in text and "ðŸ" not in text
     assert "[To be filled" not in text and "TODO" not in text
@@ -80,30 +80,30 @@ def test_report_never_contains_what_the_seed_report_did(build):
 
 
 def test_not_observed_figures_say_not_checked():
-    text = render_markdown(judge(inconclusive(), today=TODAY))
+    text = render_markdown(assess(inconclusive(), today=TODAY))
     assert "Runners: not checked (the health phase did not run)." in text
     assert "| Run duration | not checked |" in text
 
 
 def test_same_evidence_gives_byte_identical_report():
-    assert render_markdown(judge(go(), today=TODAY)) == render_markdown(judge(go(), today=TODAY))
+    assert render_markdown(assess(go(), today=TODAY)) == render_markdown(assess(go(), today=TODAY))
 
 
 def test_report_escapes_table_cells_from_untrusted_names():
     odd = replace(go(), health=Health(runners=(runner("a|b\nc"),), workflow=go().health.workflow))
-    text = render_markdown(judge(odd, today=TODAY))
+    text = render_markdown(assess(odd, today=TODAY))
     assert "| a\\|b c |" in text
     assert cell(None) == "—"
     assert fence("x\n````\ny").startswith("`````text")
 
 
 def test_failing_tests_appear_by_name():
-    text = render_markdown(judge(replace(go(), tests=results(24, failed=2)), today=TODAY))
+    text = render_markdown(assess(replace(go(), tests=results(24, failed=2)), today=TODAY))
     assert "- `suite::t0` (failed): assertion failed" in text
 
 
 def test_evidence_json_contract_fields():
-    document = json.loads(render_json(judge(go(), today=TODAY)))
+    document = json.loads(render_json(assess(go(), today=TODAY)))
     assert document["schema"] == "validate-arm64/evidence/1"
     assert document["verdict"] == "GO"
     assert document["generated_at"] == "2026-01-02T03:10:00Z"
@@ -116,11 +116,11 @@ def test_evidence_json_contract_fields():
 
 def test_publish_writes_both_files_and_keeps_them_on_a_later_fault(tmp_path: Path):
     report_path, evidence_path = tmp_path / "r.md", tmp_path / "r.json"
-    first = publish(judge(go(), today=TODAY), report_path=report_path, evidence_path=evidence_path)
+    first = publish(assess(go(), today=TODAY), report_path=report_path, evidence_path=evidence_path)
     assert first.written
     before = (report_path.read_bytes(), evidence_path.read_bytes())
     faulty = with_phase(go(), "dispatch", "error", "GitHub did not answer (503)")
-    second = publish(judge(faulty, today=TODAY), report_path=report_path,
+    second = publish(assess(faulty, today=TODAY), report_path=report_path,
                      evidence_path=evidence_path)
     assert not second.written
     assert "kept the previous" in second.note
@@ -129,10 +129,10 @@ def test_publish_writes_both_files_and_keeps_them_on_a_later_fault(tmp_path: Pat
 
 def test_publish_leaves_an_unchanged_report_untouched(tmp_path: Path):
     report_path, evidence_path = tmp_path / "r.md", tmp_path / "r.json"
-    publish(judge(go(), today=TODAY), report_path=report_path, evidence_path=evidence_path)
+    publish(assess(go(), today=TODAY), report_path=report_path, evidence_path=evidence_path)
     stamp = report_path.stat().st_mtime_ns
     later = replace(go(), generated_at="2026-01-03T03:10:00Z")
-    result = publish(judge(later, today=TODAY), report_path=report_path,
+    result = publish(assess(later, today=TODAY), report_path=report_path,
                      evidence_path=evidence_path)
     assert "unchanged" in result.note
     assert report_path.stat().st_mtime_ns == stamp

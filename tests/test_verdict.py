@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from validator.checks import CHECKS, Outcome
-from validator.report import judge
+from validator.report import assess
 from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide
 
 from builders import go, with_phase
@@ -39,7 +39,7 @@ def test_go_only_when_every_blocking_check_passed_or_is_excused(outcomes, blocki
 @given(st.sampled_from(IDS), st.sampled_from(("failed", "inconclusive")))
 def test_one_bad_blocking_check_on_real_evidence_is_never_go(check_id, bad):
     settings = replace(go().settings, fail_on_test_drop=True)  # every check blocks
-    report = judge(replace(go(), settings=settings), today=dt.date(2026, 1, 2))
+    report = assess(replace(go(), settings=settings), today=dt.date(2026, 1, 2))
     assert report.verdict == "GO"
     assert check_id in report.blocking
     outcomes = [replace(o, status=bad) if o.check == check_id else o for o in report.outcomes]
@@ -79,18 +79,18 @@ def test_waiver_never_turns_not_checked_into_go():
 def test_offline_phases_alone_cannot_reach_go():
     ev = with_phase(replace(go(), health=None, run=None, artifacts=None), "health", "not-run")
     ev = with_phase(with_phase(ev, "dispatch", "not-run"), "artifacts", "not-run")
-    assert judge(ev).verdict == "INCONCLUSIVE"
+    assert assess(ev).verdict == "INCONCLUSIVE"
 
 
 def test_test_drop_blocks_only_when_asked():
-    assert "TST004" not in judge(go()).blocking
+    assert "TST004" not in assess(go()).blocking
     settings = replace(go().settings, fail_on_test_drop=True)
-    assert "TST004" in judge(replace(go(), settings=settings)).blocking
+    assert "TST004" in assess(replace(go(), settings=settings)).blocking
 
 
 def test_autoscaling_relaxes_only_the_runner_check():
     ev = replace(go(), settings=replace(go().settings, autoscaling=True))
-    report = judge(ev)
+    report = assess(ev)
     assert "RUN001" not in report.blocking
     assert "RUN003" in report.blocking
 
@@ -107,7 +107,7 @@ def test_missing_or_broken_evidence_is_never_go(missing, phase_states):
     ev = replace(go(), **dict.fromkeys(missing))
     for name, state in phase_states.items():
         ev = with_phase(ev, name, state, "injected")
-    assert judge(ev).verdict != "GO"
+    assert assess(ev).verdict != "GO"
 
 
 @given(st.sets(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
@@ -116,4 +116,4 @@ def test_a_phase_that_errored_is_never_go_even_with_its_evidence_present(broken)
     ev = go()
     for name in broken:
         ev = with_phase(ev, name, "error", "connection reset")
-    assert judge(ev).verdict != "GO"
+    assert assess(ev).verdict != "GO"

@@ -362,6 +362,18 @@ def no_test_failed(ev: Evidence) -> Finding:
     return passed(f"{t.passed} passed, {t.skipped} skipped{flaky} of {t.tests} tests.")
 
 
+def count_problem(count: int, *, expected: int | None, minimum: int | None) -> str | None:
+    """The one rule for a test count (TST003 and count-tests): None when ``count`` equals
+    ``expected``, reaches ``minimum``, or, when neither is given, is more than zero."""
+    if expected is not None:
+        if count == expected:
+            return None
+        return f"{count} tests, {expected} expected ({count - expected:+d})"
+    if minimum is not None:
+        return None if count >= minimum else f"{count} tests, at least {minimum} required"
+    return None if count > 0 else "0 tests"
+
+
 def test_count_as_expected(ev: Evidence) -> Finding:
     """The number of tests equals --expected-tests, or reaches --min-tests."""
     if (gap := _tests_or_gap(ev)) is not None:
@@ -369,8 +381,9 @@ def test_count_as_expected(ev: Evidence) -> Finding:
     assert ev.tests is not None
     count = ev.tests.total.tests
     exact, minimum = ev.settings.expected_tests, ev.settings.min_tests
+    fits = count_problem(count, expected=exact, minimum=minimum) is None
     if exact is not None:
-        if count == exact:
+        if fits:
             return passed(f"{count} tests, as expected.")
         drift = count - exact
         return failed(
@@ -379,13 +392,13 @@ def test_count_as_expected(ev: Evidence) -> Finding:
             f"{min(count, exact)} to allow growth); if tests went missing, find out why.",
         )
     if minimum is not None:
-        if count >= minimum:
+        if fits:
             return passed(f"{count} tests, at least {minimum} required.")
         return failed(
             f"{count} tests ran, at least {minimum} required.",
             "Find out which tests did not run (Test results below lists the suites).",
         )
-    if count == 0:
+    if not fits:
         return failed("0 tests ran.", "Check that the test step ran tests.")
     return passed(f"{count} tests ran; no expected count was given (pin it with --expected-tests).")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,23 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from validator import __version__
-from validator.config import (
-    DEFAULT_API_URL,
-    DEFAULT_REPORT,
-    DEFAULT_WORKFLOW,
-    PHASES,
-    Config,
-    build_config,
-    describe,
-    order_phases,
-    parse_duration,
-    read_config_file,
-)
+from validator.config import DEFAULT_EVIDENCE
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, ValidatorError
+from validator.options import build_config, describe, given, read_config_file, token, with_options
+from validator.phases import NAMES, select
+from validator.phases.context import Hooks
+from validator.units import parse_duration
 
 if TYPE_CHECKING:
-    from validator.pipeline import Hooks
-    from validator.report import Report
+    from validator.config import Config
 
 HELP = """\
 Decide from evidence whether an ARM64 CI workflow is ready to run on every push (TASK-005).
@@ -50,8 +41,6 @@ Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
 Token: GITHUB_TOKEN, then GH_TOKEN. Repository: --repo or GITHUB_REPOSITORY.
 """
 
-DEFAULT_EVIDENCE = DEFAULT_REPORT.with_suffix(".json")
-
 app = typer.Typer(
     help=HELP,
     add_completion=False,
@@ -61,38 +50,21 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
-PIPELINE = "Pipeline"
-GITHUB = "GitHub"
-EXPECT = "Expectations"
-OUTPUT = "Output"
-
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-_HEARTBEAT = re.compile(r"^run \d+ (queued|in progress) for ")
-
-
 def _progress_printer(quiet: bool) -> Callable[[str], None]:
-    """Progress on stderr: plain lines for logs and cron; on a terminal, the waiting
-    heartbeat rewrites one status line instead of scrolling."""
+    """Progress lines on stderr (see :mod:`validator.render.progress`), or none."""
     if quiet:
         return lambda _message: None
-    live = sys.stderr.isatty()
-    state = {"open": False}
+    from validator.render.progress import StatusLine
+
+    status = StatusLine(live=sys.stderr.isatty())
 
     def progress(message: str) -> None:
-        line = f"validate-arm64: {message}"
-        if live and _HEARTBEAT.match(message):
-            sys.stderr.write(f"\r\x1b[2K{line}")
-            sys.stderr.flush()
-            state["open"] = True
-            return
-        if state["open"]:
-            sys.stderr.write("\n")
-            state["open"] = False
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(status.text(message))
         sys.stderr.flush()
 
     return progress
@@ -113,222 +85,18 @@ def _json(document: object) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-def _token() -> str | None:
-    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
 @app.callback(invoke_without_command=True)
+@with_options(after="phase")
 def validate(
     ctx: typer.Context,
-    all_phases: Annotated[
-        bool, typer.Option("--all-phases", help="Run every phase.", rich_help_panel=PIPELINE)
-    ] = False,
+    *,
+    all_phases: Annotated[bool, typer.Option("--all-phases", help="Run every phase.")] = False,
     phase: Annotated[
         list[str] | None,
         typer.Option(
             "--phase",
             metavar="NAME",
-            help=f"Run only this phase (repeatable; run in pipeline order): {', '.join(PHASES)}.",
-            rich_help_panel=PIPELINE,
-        ),
-    ] = None,
-    repo: Annotated[
-        str | None,
-        typer.Option(
-            "--repo",
-            metavar="OWNER/NAME",
-            envvar="GITHUB_REPOSITORY",
-            help="Repository to validate.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    workflow: Annotated[
-        str,
-        typer.Option(
-            "--workflow",
-            metavar="FILE|ID",
-            help="Workflow file name or id.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = DEFAULT_WORKFLOW,
-    ref: Annotated[
-        str | None,
-        typer.Option(
-            "--ref",
-            metavar="REF",
-            help="Branch or tag to dispatch on [default: the repository's default branch].",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    inputs: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--input",
-            metavar="KEY=VALUE",
-            help="workflow_dispatch input (repeatable), e.g. --input run_tests=true.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    run_id: Annotated[
-        int | None,
-        typer.Option(
-            "--run-id",
-            metavar="N",
-            help="Attach to this existing run instead of dispatching.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    use_latest_run: Annotated[
-        bool,
-        typer.Option(
-            "--use-latest-run",
-            help="Validate the newest completed run on the ref instead of dispatching one "
-            "(for nightly jobs: spends no runner time).",
-            rich_help_panel=GITHUB,
-        ),
-    ] = False,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            metavar="LIST",
-            help="Runner labels an ARM64 job needs, comma-separated "
-            "[default: self-hosted,linux,ARM64].",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    arm64_job: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--arm64-job",
-            metavar="PATTERN",
-            help="Job name (glob) that must run on ARM64 (repeatable) [default: jobs whose "
-            "runs-on asks for the labels].",
-            rich_help_panel=GITHUB,
-        ),
-    ] = None,
-    autoscaling: Annotated[
-        bool,
-        typer.Option(
-            "--autoscaling",
-            help="Runners start on demand: zero online runners is not a failure; a job being "
-            "picked up decides.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = False,
-    queue_timeout: Annotated[
-        str,
-        typer.Option(
-            "--queue-timeout",
-            metavar="DURATION",
-            help="How long the run may wait for a runner.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = "30m",
-    run_timeout: Annotated[
-        str,
-        typer.Option(
-            "--run-timeout",
-            metavar="DURATION",
-            help="How long the run may take once started.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = "60m",
-    poll_interval: Annotated[
-        str,
-        typer.Option(
-            "--poll-interval",
-            metavar="DURATION",
-            help="First interval between status polls (it backs off; unchanged polls are free).",
-            rich_help_panel=GITHUB,
-        ),
-    ] = "10s",
-    retry_budget: Annotated[
-        str,
-        typer.Option(
-            "--retry-budget",
-            metavar="DURATION",
-            help="How long one GitHub API call may spend on retries and rate-limit waits "
-            "before the phase gives up.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = "2m",
-    cancel_on_abort: Annotated[
-        bool,
-        typer.Option(
-            "--cancel-on-abort",
-            help="On Ctrl-C, cancel the run that was dispatched.",
-            rich_help_panel=GITHUB,
-        ),
-    ] = False,
-    api_url: Annotated[
-        str,
-        typer.Option(
-            "--api-url",
-            metavar="URL",
-            envvar="GITHUB_API_URL",
-            help="GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).",
-            rich_help_panel=GITHUB,
-        ),
-    ] = DEFAULT_API_URL,
-    expected_tests: Annotated[
-        int | None,
-        typer.Option(
-            "--expected-tests",
-            metavar="N",
-            help="Exact test count required.",
-            rich_help_panel=EXPECT,
-        ),
-    ] = None,
-    min_tests: Annotated[
-        int | None,
-        typer.Option(
-            "--min-tests", metavar="N", help="Minimum test count required.", rich_help_panel=EXPECT
-        ),
-    ] = None,
-    fail_on_test_drop: Annotated[
-        bool,
-        typer.Option(
-            "--fail-on-test-drop",
-            help="Block (TST004) when tests that ran in the previous validation are gone.",
-            rich_help_panel=EXPECT,
-        ),
-    ] = False,
-    run_budget: Annotated[
-        str,
-        typer.Option(
-            "--run-budget",
-            metavar="DURATION",
-            help="Longest acceptable run duration (DUR001).",
-            rich_help_panel=EXPECT,
-        ),
-    ] = "15m",
-    report: Annotated[
-        Path,
-        typer.Option(
-            "--report", metavar="PATH", help="Markdown report to write.", rich_help_panel=OUTPUT
-        ),
-    ] = DEFAULT_REPORT,
-    evidence: Annotated[
-        Path | None,
-        typer.Option(
-            "--evidence",
-            metavar="PATH",
-            help="Evidence JSON to write [default: beside the report, .json].",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
-    artifacts_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--artifacts-dir",
-            metavar="DIR",
-            help="Where artifacts are (offline phases) or are downloaded to (must be empty).",
-            rich_help_panel=OUTPUT,
+            help=f"Run only this phase (repeatable; run in pipeline order): {', '.join(NAMES)}.",
         ),
     ] = None,
     config_file: Annotated[
@@ -338,24 +106,19 @@ def validate(
             metavar="PATH",
             help="Settings file [default: [tool.validate-arm64] in ./pyproject.toml, else "
             "./.github/validate-arm64.toml]. Flags override it.",
-            rich_help_panel=OUTPUT,
         ),
     ] = None,
     print_config: Annotated[
         bool,
         typer.Option(
-            "--print-config",
-            help="Show the merged settings and where each came from, then exit.",
-            rich_help_panel=OUTPUT,
+            "--print-config", help="Show the merged settings and where each came from, then exit."
         ),
     ] = False,
     quiet: Annotated[
-        bool,
-        typer.Option("--quiet", "-q", help="No progress lines on stderr.", rich_help_panel=OUTPUT),
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
     verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="Debug logging on stderr.", rich_help_panel=OUTPUT),
+        bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")
     ] = False,
     version: Annotated[
         bool,
@@ -363,6 +126,7 @@ def validate(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    **_settings: object,  # the options table's parameters; read back through ctx by `given`
 ) -> None:
     import logging
 
@@ -373,101 +137,30 @@ def validate(
     if ctx.invoked_subcommand is not None:
         return
     config = build_config(
-        phases=PHASES if all_phases else order_phases(phase or []),
-        flags=_given(ctx, PARAM_KEYS),
+        phases=NAMES if all_phases else select(phase or []),
+        flags=given(ctx),
         file=read_config_file(config_file, cwd=Path.cwd()),
-        token=_token(),
+        token=token(os.environ),
     )
     if print_config:
         typer.echo(describe(config))
         raise typer.Exit(0)
-    from validator.pipeline import Hooks
-
     raise typer.Exit(_validate(config, Hooks(progress=_progress_printer(quiet))))
 
 
-# CLI parameter → configuration key (see validator.config.KEYS)
-PARAM_KEYS = {
-    "repo": "repo",
-    "workflow": "workflow",
-    "ref": "ref",
-    "inputs": "inputs",
-    "run_id": "run-id",
-    "use_latest_run": "use-latest-run",
-    "labels": "labels",
-    "arm64_job": "arm64-jobs",
-    "autoscaling": "autoscaling",
-    "queue_timeout": "queue-timeout",
-    "run_timeout": "run-timeout",
-    "poll_interval": "poll-interval",
-    "retry_budget": "retry-budget",
-    "cancel_on_abort": "cancel-on-abort",
-    "api_url": "api-url",
-    "expected_tests": "expected-tests",
-    "min_tests": "min-tests",
-    "run_budget": "run-budget",
-    "fail_on_test_drop": "fail-on-test-drop",
-    "report": "report",
-    "evidence": "evidence",
-    "artifacts_dir": "artifacts-dir",
-}
-
-
-def _given(ctx: typer.Context, keys: dict[str, str]) -> dict[str, tuple[object, str]]:
-    """The options the user actually gave (flag or environment), with where each came from."""
-    given: dict[str, tuple[object, str]] = {}
-    for param in ctx.command.params:
-        if param.name not in keys:
-            continue
-        source = ctx.get_parameter_source(param.name)
-        origin = getattr(source, "name", "DEFAULT")
-        if origin == "COMMANDLINE":
-            flag = max(param.opts, key=len)
-            given[keys[param.name]] = (ctx.params[param.name], flag)
-        elif origin == "ENVIRONMENT":
-            envvar = param.envvar if isinstance(param.envvar, str) else "environment"
-            given[keys[param.name]] = (ctx.params[param.name], f"env {envvar}")
-    return given
-
-
 def _validate(config: Config, hooks: Hooks) -> int:
-    from validator.files import exclusive
-    from validator.pipeline import gather
-    from validator.publish import publish, with_history
+    """Run one validation and say how it went: the verdict is stdout's last line."""
+    from validator.orchestrate import validate as run_validation
     from validator.render.terminal import summary
-    from validator.report import judge
     from validator.verdict import exit_code
 
-    with exclusive(config.report):
-        evidence, past = with_history(gather(config, hooks), config.report)
-        report = judge(
-            evidence, waivers=config.waivers, warn_only=config.warn_only, history=past[-9:]
-        )
-        if "report" in config.phases:
-            published = publish(
-                report, report_path=config.report, evidence_path=config.evidence_path
-            )
-            _err(f"validate-arm64: {published.note}")
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            _to_actions(report, config)
-        typer.echo(summary(report))  # last, so that the verdict is stdout's last line
-    return exit_code(report.verdict)
-
-
-def _to_actions(report: Report, config: Config) -> None:
-    """Annotations on stdout; the report as the step summary; verdict and paths as outputs."""
-    from validator.render.actions import outputs, workflow_commands
-    from validator.render.markdown import render_markdown
-
-    if lines := workflow_commands(report):
-        typer.echo(lines)
-    for variable, text in (
-        ("GITHUB_STEP_SUMMARY", render_markdown(report)),
-        ("GITHUB_OUTPUT", outputs(report, config.report, config.evidence_path)),
-    ):
-        if target := os.environ.get(variable):
-            with Path(target).open("a", encoding="utf-8") as handle:
-                handle.write(text)
+    done = run_validation(config, hooks, environ=os.environ)
+    if done.note is not None:
+        _err(f"validate-arm64: {done.note}")
+    if done.annotations:
+        typer.echo(done.annotations)
+    typer.echo(summary(done.report))
+    return exit_code(done.report.verdict)
 
 
 @app.command("inspect-binaries")
@@ -509,28 +202,23 @@ def count_tests(
         int | None, typer.Option("--min", metavar="N", help="Minimum test count required.")
     ] = None,
 ) -> None:
-    """Count tests and failures. Exit 0 when all files read, none failed, and the count fits."""
+    """Count tests and failures. Exit 0 when all files read, none failed, and the count fits
+    (equals --expected, reaches --min, or, with neither, is more than zero: TST003's rule)."""
+    from validator.checks import count_problem
     from validator.render.terminal import tests_table
     from validator.results import scan_results
 
     if expected is not None and minimum is not None:
         raise UsageError("--expected and --min exclude each other: pick one.")
     scan = scan_results(paths, explicit=True)
-    total = scan.total.tests
-    count_ok = (expected is None or total == expected) and (minimum is None or total >= minimum)
-    ok = scan.ok and count_ok
+    problem = count_problem(scan.total.tests, expected=expected, minimum=minimum)
+    ok = scan.ok and problem is None
     if as_json:
-        document = scan.contract_json()
-        document["ok"] = ok
-        document["expected"] = expected
-        document["min"] = minimum
-        typer.echo(_json(document))
+        typer.echo(_json(scan.contract_json() | {"ok": ok, "expected": expected, "min": minimum}))
     else:
         typer.echo(tests_table(scan))
-        if expected is not None and total != expected:
-            typer.echo(f"count: {total} tests, {expected} expected ({total - expected:+d})")
-        if minimum is not None and total < minimum:
-            typer.echo(f"count: {total} tests, at least {minimum} required")
+        if problem is not None:
+            typer.echo(f"count: {problem}")
     raise typer.Exit(0 if ok else 1)
 
 
@@ -549,21 +237,35 @@ def gate(
     sha: Annotated[
         str | None,
         typer.Option(
-            "--sha", metavar="COMMIT", help="Refuse evidence gathered for another commit."
+            "--sha",
+            metavar="COMMIT",
+            help="Refuse evidence gathered for another commit (at least 7 hex characters).",
+        ),
+    ] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo",
+            metavar="OWNER/NAME",
+            help="Refuse evidence of another repository [default: $GITHUB_REPOSITORY].",
         ),
     ] = None,
 ) -> None:
-    """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other)."""
-    import datetime as dt
+    """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other).
 
-    from validator.gate import judge_gate, load_document
+    The age is measured from the completion of the run the evidence judged; evidence from the
+    built-in emulator, of another repository or dated in the future is refused.
+    """
+    import os
 
-    result = judge_gate(
-        load_document(evidence),
-        source=str(evidence),
-        now=dt.datetime.now(dt.UTC),
+    from validator.gate import admit_file
+
+    result = admit_file(
+        evidence,
         max_age=parse_duration(max_age, option="--max-age"),
         sha=sha,
+        repo=repo,
+        environ=os.environ,
     )
     typer.echo(result.line, err=result.code != 0)
     raise typer.Exit(result.code)
@@ -587,20 +289,14 @@ def demo(
     The emulator's clock is virtual, so a 10-minute run takes a moment. The report says
     plainly that it comes from the emulator.
     """
-    from validator.config import emulator_config
-    from validator.emulator import Emulator, VirtualClock, scenario_names
-    from validator.pipeline import Hooks
+    from validator.emulator.demo import demo as served
 
-    names = scenario_names()
     if list_scenarios:
-        typer.echo("\n".join(names))
+        from validator.emulator import scenario_names
+
+        typer.echo("\n".join(scenario_names()))
         raise typer.Exit(0)
-    if scenario not in names:
-        raise UsageError(f"--scenario {scenario!r}: unknown. Choose from {', '.join(names)}.")
-    clock = VirtualClock()
-    with Emulator(scenario, clock=clock) as emu:
-        config = emulator_config(emu, report=report)
-        hooks = Hooks.virtual(clock, _progress_printer(quiet))
+    with served(scenario, report=report, progress=_progress_printer(quiet)) as (config, hooks):
         code = _validate(config, hooks)
     raise typer.Exit(code)
 
@@ -625,20 +321,13 @@ def emulator(
     ] = 30.0,
 ) -> None:
     """Serve the GitHub API emulator until interrupted (first line: `serving OWNER/NAME at URL`)."""
-    from validator.emulator import Emulator, scenario_names
+    from validator.emulator.demo import serve
 
-    if scenario not in scenario_names():
-        raise UsageError(
-            f"--scenario {scenario!r}: unknown. Choose from {', '.join(scenario_names())}."
-        )
-    emu = Emulator(scenario, host=host, port=port, advance_per_request=advance)
-    emu.start()
-    typer.echo(f"serving {emu.repository} at {emu.base_url}")
-    sys.stdout.flush()
-    try:
-        emu.serve_forever()
-    finally:
-        emu.stop()
+    def announce(line: str) -> None:
+        typer.echo(line)
+        sys.stdout.flush()
+
+    serve(scenario, host=host, port=port, advance=advance, announce=announce)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The release gate: is there fresh GO evidence for this commit? A pure judgement of the JSON.
+"""The release gate: is there fresh GO evidence for this commit? A pure reading of the JSON.
 
 Evidence passes only when it is about a real GitHub run (never the built-in emulator), of the
 repository being released, of the commit named (at least 7 hex characters, never a prefix of
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ def load_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def judge_gate(
+def admit(
     document: dict[str, Any],
     *,
     source: str,
@@ -96,7 +97,8 @@ def judge_gate(
     sha: str | None,
     repository: str | None = None,
 ) -> GateResult:
-    """Exit 0 only for GO evidence of a known schema, fresh, and (with ``sha``) of that commit."""
+    """Whether the gate lets the release through: exit 0 only for GO evidence of a known schema,
+    fresh, and (with ``sha``) of that commit."""
     schema = document.get("schema")
     if schema != SCHEMA:
         return GateResult(
@@ -189,4 +191,30 @@ def judge_gate(
         code=3,
         line=f"{verdict or 'no verdict'}: not checked "
         f"{', '.join(unchecked) or 'unknown'} ({source}).",
+    )
+
+
+def admit_file(
+    path: Path,
+    *,
+    max_age: float | None,
+    sha: str | None,
+    repo: str | None,
+    environ: Mapping[str, str],
+    now: dt.datetime | None = None,
+) -> GateResult:
+    """``admit`` for an evidence file, the repository from ``repo`` or GITHUB_REPOSITORY."""
+    from validator.config import parse_repository
+
+    check_sha(sha)
+    repository = repo or environ.get("GITHUB_REPOSITORY") or None
+    if repository is not None:
+        repository = parse_repository(repository, source="--repo" if repo else "GITHUB_REPOSITORY")
+    return admit(
+        load_document(path),
+        source=str(path),
+        now=now or dt.datetime.now(dt.UTC),
+        max_age=max_age,
+        sha=sha,
+        repository=repository,
     )

@@ -1,4 +1,4 @@
-"""A judged body of evidence: outcomes and verdict, ready for the renderers."""
+"""An assessed body of evidence: outcomes and verdict, ready for the renderers."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def default_blocking(evidence: Evidence, warn_only: Iterable[str] = ()) -> froze
     return frozenset(c.id for c in CHECKS if c.id not in relaxed)
 
 
-def judge(
+def assess(
     evidence: Evidence,
     *,
     waivers: Iterable[Waiver] = (),
@@ -53,7 +53,7 @@ def judge(
     today: dt.date | None = None,
     history: tuple[Entry, ...] = (),
 ) -> Report:
-    """Run the checks, apply waivers and decide the verdict."""
+    """Run the checks (each judges the evidence), apply waivers and decide the verdict."""
     waivers = tuple(waivers)
     day = today or dt.datetime.now(dt.UTC).date()
     outcomes = apply_waivers(evaluate(evidence), waivers, today=day)

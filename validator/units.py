@@ -1,6 +1,13 @@
-"""How figures are written for people."""
+"""Durations as people write and read them: ``30m``, ``1h30m``, ``12m34s``."""
 
 from __future__ import annotations
+
+import re
+
+from validator.errors import UsageError
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def duration(seconds: float) -> str:
@@ -13,3 +20,20 @@ def duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """``"90s"``, ``"30m"``, ``"1h30m"``, ``"26h"``, ``"2d"`` or bare seconds → seconds."""
+    value = text.strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise UsageError(
+                f"{option} {text!r}: not a duration. Use e.g. 90s, 30m, 1h30m or 26h."
+            ) from None
+        seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than zero.")
+    return seconds

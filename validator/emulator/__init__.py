@@ -6,8 +6,9 @@ Standard library only, so importing it is cheap.
 
 from validator.emulator.clock import VirtualClock
 from validator.emulator.faults import Fault
-from validator.emulator.scenario import Scenario, load_scenario, scenario_names
+from validator.emulator.scenario import load_scenario, scenario_names
 from validator.emulator.server import Emulator, RecordedRequest
+from validator.emulator.specs import Scenario
 
 __all__ = [
     "Emulator",

@@ -16,7 +16,7 @@ from validator.emulator import payloads
 from validator.emulator.blobs import LINK_SECONDS, digest, sign
 from validator.emulator.clock import parse_iso
 from validator.emulator.payloads import V2026
-from validator.emulator.scenario import RepositorySpec, RunnerSpec
+from validator.emulator.specs import RepositorySpec, RunnerSpec
 from validator.emulator.state import ApiError, ArtifactView, World, artifacts_at, run_at
 from validator.errors import ValidatorError
 

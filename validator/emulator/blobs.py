@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from validator.emulator.clock import iso, log_stamp, parse_iso
-from validator.emulator.scenario import FileSpec, JobSpec, RunnerRef
+from validator.emulator.specs import FileSpec, JobSpec, RunnerRef
 from validator.errors import UsageError
 
 LINK_SECONDS = 60.0  # GitHub: "This URL expires after 1 minute"

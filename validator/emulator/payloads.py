@@ -7,7 +7,7 @@ import base64
 from typing import Any
 
 from validator.emulator.clock import iso
-from validator.emulator.scenario import RepositorySpec, RunnerSpec, WorkflowSpec
+from validator.emulator.specs import RepositorySpec, RunnerSpec, WorkflowSpec
 from validator.emulator.state import ArtifactView, JobView, RunView, StepView
 
 V2026 = "2026-03-10"

@@ -1,4 +1,4 @@
-"""Scenarios: the state a GitHub repository is in, read from ``fixtures/scenarios/NAME.json``.
+"""Loading scenarios: the state a GitHub repository is in, from ``fixtures/scenarios/NAME.json``.
 
 A scenario names the repository, its runners and workflows, what a dispatch of each workflow
 produces (a *plan*: queueing, jobs, steps, logs, artifacts), the runs that already exist, and
@@ -32,215 +32,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from validator.emulator.clock import parse_iso
+from validator.emulator.specs import (
+    CONCLUSIONS,
+    INPUT_TYPES,
+    WORKFLOW_STATES,
+    ArtifactSpec,
+    CliHints,
+    FileSpec,
+    InputSpec,
+    JobSpec,
+    PlanSpec,
+    RepositorySpec,
+    RunnerRef,
+    RunnerSpec,
+    RunSpec,
+    Scenario,
+    StepSpec,
+    WorkflowSpec,
+)
 from validator.errors import UsageError
+from validator.fields import Fields
 from validator.resources import data_path
 
-InputType = Literal["string", "boolean", "choice", "number", "environment"]
-INPUT_TYPES: tuple[str, ...] = ("string", "boolean", "choice", "number", "environment")
-WORKFLOW_STATES = (
-    "active",
-    "deleted",
-    "disabled_fork",
-    "disabled_inactivity",
-    "disabled_manually",
-)
-CONCLUSIONS = (
-    "success",
-    "failure",
-    "neutral",
-    "cancelled",
-    "skipped",
-    "timed_out",
-    "action_required",
-)
 HOSTED = "hosted"  # a job's "runner" value for a GitHub-hosted runner (ubuntu-latest)
-
-
-@dataclass(frozen=True, kw_only=True)
-class RepositorySpec:
-    """The repository the emulator serves."""
-
-    owner: str
-    name: str
-    id: int
-    default_branch: str
-    branches: Mapping[str, str]  # branch name -> head sha
-    tags: Mapping[str, str] = field(default_factory=dict)
-    private: bool = False
-    language: str | None = None
-    description: str | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunnerSpec:
-    """A self-hosted runner registered on the repository."""
-
-    id: int
-    name: str
-    os: str
-    status: str
-    busy: bool
-    labels: tuple[str, ...]
-    ephemeral: bool = False
-    autoscaled: bool = False  # registered only while it runs a job, like a scaled-to-zero fleet
-    version: str | None = None
-    group_id: int = 1
-    group: str = "Default"
-
-
-@dataclass(frozen=True, kw_only=True)
-class InputSpec:
-    """A declared ``workflow_dispatch`` input."""
-
-    name: str
-    type: InputType = "string"
-    required: bool = False
-    default: str | None = None
-    options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileSpec:
-    """One file in an artifact: a fixture file, inline text, or a tar.gz of further files."""
-
-    path: str
-    source: str | None = None  # relative to the fixtures folder
-    text: str | None = None
-    members: tuple[FileSpec, ...] | None = None  # set for a nested .tar.gz
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArtifactSpec:
-    """An artifact a run uploads."""
-
-    name: str
-    files: tuple[FileSpec, ...]
-    job: str | None = None  # appears when this job completes; None: when the run completes
-    retention_days: int = 90
-    expired: bool = False  # expired (or deleted) as soon as it appears
-
-
-@dataclass(frozen=True, kw_only=True)
-class StepSpec:
-    """A step of a job."""
-
-    name: str
-    seconds: float
-    conclusion: str = "success"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunnerRef:
-    """Who runs a job: a scenario runner, or a GitHub-hosted one."""
-
-    id: int
-    name: str
-    group_id: int
-    group: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobSpec:
-    """A job of a run, with its place on the run's timeline (seconds after the queue ends)."""
-
-    name: str
-    labels: tuple[str, ...]
-    runner: RunnerRef | None
-    start: float
-    steps: tuple[StepSpec, ...]
-    conclusion: str
-    log: str | None = None  # fixture file whose text appears in the job log
-    log_step: str | None = None  # the step whose output that text is
-
-    @property
-    def seconds(self) -> float:
-        return sum(s.seconds for s in self.steps)
-
-    @property
-    def end(self) -> float:
-        return self.start + self.seconds
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlanSpec:
-    """What one run does: how long it queues and runs, its jobs, its artifacts."""
-
-    queue_seconds: float | None  # None: it never leaves the queue
-    run_seconds: float
-    conclusion: str
-    jobs: tuple[JobSpec, ...]
-    artifacts: tuple[ArtifactSpec, ...] = ()
-    listed_after_seconds: float = 0.0  # how long a new run stays out of the run lists
-
-
-@dataclass(frozen=True, kw_only=True)
-class WorkflowSpec:
-    """A workflow of the repository and what dispatching it produces."""
-
-    id: int
-    name: str
-    path: str
-    state: str
-    branches: tuple[str, ...]  # branches whose tree has this file
-    dispatch: bool  # has an ``on: workflow_dispatch`` trigger
-    inputs: tuple[InputSpec, ...] = ()
-    on_dispatch: PlanSpec | None = None
-    created_at: str = "2025-12-20T10:00:00Z"
-
-    @property
-    def file_name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunSpec:
-    """A run that exists before the emulator starts."""
-
-    id: int
-    workflow_id: int
-    run_number: int
-    event: str
-    branch: str
-    head_sha: str
-    created: float
-    plan: PlanSpec
-
-
-@dataclass(frozen=True, kw_only=True)
-class CliHints:
-    """How the tool should validate this scenario (what ``demo`` passes on its command line)."""
-
-    workflow: str
-    ref: str
-    inputs: Mapping[str, str] = field(default_factory=dict)
-    expected_tests: int | None = None
-    min_tests: int | None = None
-    run_id: int | None = None  # attach to this existing run instead of dispatching
-    autoscaling: bool = False  # runners come and go: judge by who picked the jobs up
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scenario:
-    """A loaded, checked scenario."""
-
-    name: str
-    description: str
-    repository: RepositorySpec
-    runners: tuple[RunnerSpec, ...]
-    workflows: tuple[WorkflowSpec, ...]
-    runs: tuple[RunSpec, ...]
-    cli: CliHints
-    fixtures_dir: Path
-    legacy_ghes: bool = False
 
 
 def scenarios_dir() -> Path:
@@ -283,18 +101,18 @@ def load_scenario(name_or_path: str | Path, *, fixtures_dir: Path | None = None)
 
 def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
     """Build a :class:`Scenario` from decoded JSON, checking every field."""
-    r = _Reader(name)
-    top = r.obj(raw, "scenario")
-    repo = _repository(r, r.obj(top.get("repository"), "repository"))
+    r = _fields(name)
+    top = r.table(raw, "scenario")
+    repo = _repository(r, r.table(top.get("repository"), "repository"))
     runners = tuple(
-        _runner(r, r.obj(x, f"runners[{i}]"), f"runners[{i}]")
+        _runner(r, r.table(x, f"runners[{i}]"), f"runners[{i}]")
         for i, x in enumerate(r.items(top.get("runners", []), "runners"))
     )
     r.unique([x.name for x in runners], "runners", "name")
     r.unique([str(x.id) for x in runners], "runners", "id")
     by_name = {x.name: x for x in runners}
     workflows = tuple(
-        _workflow(r, r.obj(x, f"workflows[{i}]"), f"workflows[{i}]", by_name, repo)
+        _workflow(r, r.table(x, f"workflows[{i}]"), f"workflows[{i}]", by_name, repo)
         for i, x in enumerate(r.items(top.get("workflows"), "workflows"))
     )
     r.unique([str(w.id) for w in workflows], "workflows", "id")
@@ -302,12 +120,17 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
     wf_ids = {w.id for w in workflows}
     runs = tuple(
         _run(
-            r, r.obj(x, f"runs[{i}]"), f"runs[{i}]", runners=by_name, repo=repo, workflow_ids=wf_ids
+            r,
+            r.table(x, f"runs[{i}]"),
+            f"runs[{i}]",
+            runners=by_name,
+            repo=repo,
+            workflow_ids=wf_ids,
         )
         for i, x in enumerate(r.items(top.get("runs", []), "runs"))
     )
     r.unique([str(x.id) for x in runs], "runs", "id")
-    cli = _cli(r, r.obj(top.get("cli"), "cli"))
+    cli = _cli(r, r.table(top.get("cli"), "cli"))
     return Scenario(
         name=name,
         description=r.text(top.get("description", ""), "description"),
@@ -321,90 +144,39 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
     )
 
 
-class _Reader:
-    """Typed access to decoded JSON that fails with the scenario and field named."""
+def _fields(name: str) -> Fields:
+    """The typed-field reader, with messages that name the scenario file to fix."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def fail(self, where: str, problem: str) -> UsageError:
+    def fail(where: str, problem: str) -> UsageError:
         return UsageError(
-            f"Scenario {self.name!r}, field {where}: {problem}. "
-            f"Fix fixtures/scenarios/{self.name}.json."
+            f"Scenario {name!r}, field {where}: {problem}. Fix fixtures/scenarios/{name}.json."
         )
 
-    def obj(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, "expected an object")
-        return value
-
-    def items(self, value: Any, where: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(where, "expected a list")
-        return value
-
-    def text(self, value: Any, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(where, "expected a string")
-        return value
-
-    def opt_text(self, value: Any, where: str) -> str | None:
-        return None if value is None else self.text(value, where)
-
-    def integer(self, value: Any, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(where, "expected a non-negative integer")
-        return value
-
-    def number(self, value: Any, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.fail(where, "expected a non-negative number")
-        return float(value)
-
-    def flag(self, value: Any, where: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(where, "expected true or false")
-        return value
-
-    def texts(self, value: Any, where: str) -> tuple[str, ...]:
-        return tuple(self.text(x, f"{where}[{i}]") for i, x in enumerate(self.items(value, where)))
-
-    def choice(self, value: Any, where: str, allowed: tuple[str, ...]) -> str:
-        text = self.text(value, where)
-        if text not in allowed:
-            raise self.fail(where, f"{text!r} is not one of {', '.join(allowed)}")
-        return text
-
-    def unique(self, values: list[str], where: str, key: str) -> None:
-        seen: set[str] = set()
-        for v in values:
-            if v in seen:
-                raise self.fail(where, f"{key} {v!r} appears twice")
-            seen.add(v)
+    return Fields(fail=fail)
 
 
-def _repository(r: _Reader, d: dict[str, Any]) -> RepositorySpec:
-    branches = r.obj(d.get("branches"), "repository.branches")
-    tags = r.obj(d.get("tags", {}), "repository.tags")
+def _repository(r: Fields, d: dict[str, Any]) -> RepositorySpec:
+    branches = r.table(d.get("branches"), "repository.branches")
+    tags = r.table(d.get("tags", {}), "repository.tags")
     default = r.text(d.get("default_branch"), "repository.default_branch")
     if default not in branches:
         raise r.fail("repository.default_branch", f"{default!r} is not in repository.branches")
     return RepositorySpec(
         owner=r.text(d.get("owner"), "repository.owner"),
         name=r.text(d.get("name"), "repository.name"),
-        id=r.integer(d.get("id", 1), "repository.id"),
+        id=r.count(d.get("id", 1), "repository.id"),
         default_branch=default,
         branches={k: r.text(v, f"repository.branches.{k}") for k, v in branches.items()},
         tags={k: r.text(v, f"repository.tags.{k}") for k, v in tags.items()},
         private=r.flag(d.get("private", False), "repository.private"),
-        language=r.opt_text(d.get("language"), "repository.language"),
-        description=r.opt_text(d.get("description"), "repository.description"),
+        language=r.optional_text(d.get("language"), "repository.language"),
+        description=r.optional_text(d.get("description"), "repository.description"),
     )
 
 
-def _runner(r: _Reader, d: dict[str, Any], where: str) -> RunnerSpec:
+def _runner(r: Fields, d: dict[str, Any], where: str) -> RunnerSpec:
     return RunnerSpec(
-        id=r.integer(d.get("id"), f"{where}.id"),
+        id=r.count(d.get("id"), f"{where}.id"),
         name=r.text(d.get("name"), f"{where}.name"),
         os=r.text(d.get("os", "Linux"), f"{where}.os"),
         status=r.choice(d.get("status"), f"{where}.status", ("online", "offline")),
@@ -412,13 +184,13 @@ def _runner(r: _Reader, d: dict[str, Any], where: str) -> RunnerSpec:
         labels=r.texts(d.get("labels"), f"{where}.labels"),
         ephemeral=r.flag(d.get("ephemeral", False), f"{where}.ephemeral"),
         autoscaled=r.flag(d.get("autoscaled", False), f"{where}.autoscaled"),
-        version=r.opt_text(d.get("version"), f"{where}.version"),
-        group_id=r.integer(d.get("group_id", 1), f"{where}.group_id"),
+        version=r.optional_text(d.get("version"), f"{where}.version"),
+        group_id=r.count(d.get("group_id", 1), f"{where}.group_id"),
         group=r.text(d.get("group", "Default"), f"{where}.group"),
     )
 
 
-def _input(r: _Reader, name: str, d: dict[str, Any], where: str) -> InputSpec:
+def _input(r: Fields, name: str, d: dict[str, Any], where: str) -> InputSpec:
     kind = r.choice(d.get("type", "string"), f"{where}.type", INPUT_TYPES)
     default = d.get("default")
     if isinstance(default, bool):
@@ -432,21 +204,21 @@ def _input(r: _Reader, name: str, d: dict[str, Any], where: str) -> InputSpec:
         name=name,
         type=kind,  # type: ignore[arg-type]  # checked against INPUT_TYPES above
         required=r.flag(d.get("required", False), f"{where}.required"),
-        default=r.opt_text(default, f"{where}.default"),
+        default=r.optional_text(default, f"{where}.default"),
         options=options,
     )
 
 
 def _workflow(
-    r: _Reader,
+    r: Fields,
     d: dict[str, Any],
     where: str,
     runners: Mapping[str, RunnerSpec],
     repo: RepositorySpec,
 ) -> WorkflowSpec:
-    inputs_raw = r.obj(d.get("inputs", {}), f"{where}.inputs")
+    inputs_raw = r.table(d.get("inputs", {}), f"{where}.inputs")
     inputs = tuple(
-        _input(r, k, r.obj(v, f"{where}.inputs.{k}"), f"{where}.inputs.{k}")
+        _input(r, k, r.table(v, f"{where}.inputs.{k}"), f"{where}.inputs.{k}")
         for k, v in inputs_raw.items()
     )
     branches = r.texts(d.get("branches", [repo.default_branch]), f"{where}.branches")
@@ -456,12 +228,12 @@ def _workflow(
     plan_raw = d.get("on_dispatch")
     plan = None
     if plan_raw is not None:
-        plan = _plan(r, r.obj(plan_raw, f"{where}.on_dispatch"), f"{where}.on_dispatch", runners)
+        plan = _plan(r, r.table(plan_raw, f"{where}.on_dispatch"), f"{where}.on_dispatch", runners)
     path = r.text(d.get("path"), f"{where}.path")
     if not path.startswith(".github/workflows/"):
         raise r.fail(f"{where}.path", "must start with .github/workflows/")
     return WorkflowSpec(
-        id=r.integer(d.get("id"), f"{where}.id"),
+        id=r.count(d.get("id"), f"{where}.id"),
         name=r.text(d.get("name"), f"{where}.name"),
         path=path,
         state=r.choice(d.get("state", "active"), f"{where}.state", WORKFLOW_STATES),
@@ -473,7 +245,7 @@ def _workflow(
     )
 
 
-def _file(r: _Reader, d: dict[str, Any], where: str) -> FileSpec:
+def _file(r: Fields, d: dict[str, Any], where: str) -> FileSpec:
     path = r.text(d.get("path"), f"{where}.path")
     given = [k for k in ("source", "text", "json", "tar_gz") if k in d]
     if len(given) != 1:
@@ -486,30 +258,30 @@ def _file(r: _Reader, d: dict[str, Any], where: str) -> FileSpec:
     if kind == "json":
         return FileSpec(path=path, text=json.dumps(d["json"], indent=2) + "\n")
     members = tuple(
-        _file(r, r.obj(x, f"{where}.tar_gz[{i}]"), f"{where}.tar_gz[{i}]")
+        _file(r, r.table(x, f"{where}.tar_gz[{i}]"), f"{where}.tar_gz[{i}]")
         for i, x in enumerate(r.items(d["tar_gz"], f"{where}.tar_gz"))
     )
     return FileSpec(path=path, members=members)
 
 
-def _artifact(r: _Reader, d: dict[str, Any], where: str, jobs: set[str]) -> ArtifactSpec:
-    job = r.opt_text(d.get("job"), f"{where}.job")
+def _artifact(r: Fields, d: dict[str, Any], where: str, jobs: set[str]) -> ArtifactSpec:
+    job = r.optional_text(d.get("job"), f"{where}.job")
     if job is not None and job not in jobs:
         raise r.fail(f"{where}.job", f"no job named {job!r} in this plan")
     return ArtifactSpec(
         name=r.text(d.get("name"), f"{where}.name"),
         files=tuple(
-            _file(r, r.obj(x, f"{where}.files[{i}]"), f"{where}.files[{i}]")
+            _file(r, r.table(x, f"{where}.files[{i}]"), f"{where}.files[{i}]")
             for i, x in enumerate(r.items(d.get("files"), f"{where}.files"))
         ),
         job=job,
-        retention_days=r.integer(d.get("retention_days", 90), f"{where}.retention_days"),
+        retention_days=r.count(d.get("retention_days", 90), f"{where}.retention_days"),
         expired=r.flag(d.get("expired", False), f"{where}.expired"),
     )
 
 
 def _runner_ref(
-    r: _Reader, value: Any, where: str, runners: Mapping[str, RunnerSpec], index: int
+    r: Fields, value: Any, where: str, runners: Mapping[str, RunnerSpec], index: int
 ) -> RunnerRef | None:
     if value is None:
         return None
@@ -525,12 +297,12 @@ def _runner_ref(
     return RunnerRef(id=spec.id, name=spec.name, group_id=spec.group_id, group=spec.group)
 
 
-def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, RunnerSpec]) -> PlanSpec:
+def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, RunnerSpec]) -> PlanSpec:
     jobs: list[JobSpec] = []
     cursor = 0.0
     for i, x in enumerate(r.items(d.get("jobs"), f"{where}.jobs")):
         jw = f"{where}.jobs[{i}]"
-        jd = r.obj(x, jw)
+        jd = r.table(x, jw)
         steps = tuple(
             StepSpec(
                 name=r.text(s.get("name"), f"{jw}.steps[{k}].name"),
@@ -540,7 +312,7 @@ def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, Runne
                 ),
             )
             for k, s in enumerate(
-                r.obj(s, f"{jw}.steps[{k}]")
+                r.table(s, f"{jw}.steps[{k}]")
                 for k, s in enumerate(r.items(jd.get("steps", []), f"{jw}.steps"))
             )
         )
@@ -555,8 +327,8 @@ def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, Runne
             if "start_seconds" in jd
             else cursor
         )
-        log = r.opt_text(jd.get("log"), f"{jw}.log")
-        log_step = r.opt_text(jd.get("log_step"), f"{jw}.log_step")
+        log = r.optional_text(jd.get("log"), f"{jw}.log")
+        log_step = r.optional_text(jd.get("log_step"), f"{jw}.log_step")
         if log_step is not None and log_step not in {s.name for s in steps}:
             raise r.fail(f"{jw}.log_step", f"no step named {log_step!r}")
         job = JobSpec(
@@ -594,14 +366,14 @@ def _plan(r: _Reader, d: dict[str, Any], where: str, runners: Mapping[str, Runne
             d.get("listed_after_seconds", 0), f"{where}.listed_after_seconds"
         ),
         artifacts=tuple(
-            _artifact(r, r.obj(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
+            _artifact(r, r.table(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
             for i, x in enumerate(r.items(d.get("artifacts", []), f"{where}.artifacts"))
         ),
     )
 
 
 def _run(
-    r: _Reader,
+    r: Fields,
     d: dict[str, Any],
     where: str,
     *,
@@ -609,7 +381,7 @@ def _run(
     repo: RepositorySpec,
     workflow_ids: set[int],
 ) -> RunSpec:
-    wf = r.integer(d.get("workflow"), f"{where}.workflow")
+    wf = r.count(d.get("workflow"), f"{where}.workflow")
     if wf not in workflow_ids:
         raise r.fail(f"{where}.workflow", f"no workflow with id {wf}")
     branch = r.text(d.get("branch", repo.default_branch), f"{where}.branch")
@@ -621,19 +393,19 @@ def _run(
     except ValueError:
         raise r.fail(f"{where}.created", f"{created_text!r} is not an ISO 8601 time") from None
     return RunSpec(
-        id=r.integer(d.get("id"), f"{where}.id"),
+        id=r.count(d.get("id"), f"{where}.id"),
         workflow_id=wf,
-        run_number=r.integer(d.get("run_number", 1), f"{where}.run_number"),
+        run_number=r.count(d.get("run_number", 1), f"{where}.run_number"),
         event=r.text(d.get("event", "workflow_dispatch"), f"{where}.event"),
         branch=branch,
         head_sha=r.text(d.get("head_sha", repo.branches[branch]), f"{where}.head_sha"),
         created=created,
-        plan=_plan(r, r.obj(d.get("plan"), f"{where}.plan"), f"{where}.plan", runners),
+        plan=_plan(r, r.table(d.get("plan"), f"{where}.plan"), f"{where}.plan", runners),
     )
 
 
-def _cli(r: _Reader, d: dict[str, Any]) -> CliHints:
-    inputs = r.obj(d.get("inputs", {}), "cli.inputs")
+def _cli(r: Fields, d: dict[str, Any]) -> CliHints:
+    inputs = r.table(d.get("inputs", {}), "cli.inputs")
     expected = d.get("expected_tests")
     minimum = d.get("min_tests")
     run_id = d.get("run_id")
@@ -641,8 +413,8 @@ def _cli(r: _Reader, d: dict[str, Any]) -> CliHints:
         workflow=r.text(d.get("workflow"), "cli.workflow"),
         ref=r.text(d.get("ref"), "cli.ref"),
         inputs={k: r.text(v, f"cli.inputs.{k}") for k, v in inputs.items()},
-        expected_tests=None if expected is None else r.integer(expected, "cli.expected_tests"),
-        min_tests=None if minimum is None else r.integer(minimum, "cli.min_tests"),
-        run_id=None if run_id is None else r.integer(run_id, "cli.run_id"),
+        expected_tests=None if expected is None else r.count(expected, "cli.expected_tests"),
+        min_tests=None if minimum is None else r.count(minimum, "cli.min_tests"),
+        run_id=None if run_id is None else r.count(run_id, "cli.run_id"),
         autoscaling=r.flag(d.get("autoscaling", False), "cli.autoscaling"),
     )

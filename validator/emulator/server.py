@@ -34,7 +34,8 @@ from validator.emulator.blobs import azure_error, check_signature, job_log
 from validator.emulator.clock import VirtualClock
 from validator.emulator.faults import Fault, FaultQueue
 from validator.emulator.payloads import V2026
-from validator.emulator.scenario import Scenario, load_scenario
+from validator.emulator.scenario import load_scenario
+from validator.emulator.specs import Scenario
 from validator.emulator.state import ApiError, World
 from validator.errors import ValidatorError
 

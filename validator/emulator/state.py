@@ -16,7 +16,7 @@ from typing import Any
 
 from validator.emulator.blobs import artifact_zip
 from validator.emulator.clock import VirtualClock
-from validator.emulator.scenario import (
+from validator.emulator.specs import (
     ArtifactSpec,
     InputSpec,
     JobSpec,

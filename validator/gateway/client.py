@@ -9,7 +9,6 @@ from pathlib import Path
 from validator.config import DEFAULT_API_URL
 from validator.evidence import Artifact, Cost, Job, Run, Runner, WorkflowInfo
 from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
-from validator.gateway.inputs import check_inputs
 from validator.gateway.repository import Repo, RepositoryApi
 from validator.gateway.runs import DispatchMark, RunsApi
 from validator.gateway.transport import Transport
@@ -38,7 +37,6 @@ class Gateway:
         (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
         ``retry_budget`` bounds the time any one call may take, answer included.
         """
-        check_inputs(repository=repository, api_url=api_url, token=token)
         repo = Repo(repository)
         self._api = Transport(
             api_url=api_url,

@@ -11,17 +11,49 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.errors import ArchiveError, GitHubError
+from validator.errors import ArchiveError, GitHubError, UsageError
 from validator.evidence import Artifact, Artifacts, Run
+from validator.phases.context import NotRun
 from validator.phases.health import recordable
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
+    from validator.phases.context import Context, Gathered
 
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ +-]+")
 DIGEST_ATTEMPTS = 2
+
+
+def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
+    """The registered phase: the completed run's artifacts, downloaded into an empty folder."""
+    run = seen.run
+    if run is None:
+        return NotRun(reason="no run to download from")
+    if run.status != "completed":
+        return NotRun(reason=f"run {run.id} did not complete")
+    config = context.config
+    if config.artifacts_dir is not None:
+        dest = fresh_dir(config.artifacts_dir, ours=False)
+    else:
+        dest = fresh_dir(config.work_dir / f"run-{run.id}" / "artifacts", ours=True)
+    artifacts = download_artifacts(context.github, run, dest, progress=context.hooks.progress)
+    return dataclasses.replace(seen, artifacts=artifacts, artifacts_dir=dest)
+
+
+def fresh_dir(path: Path, *, ours: bool) -> Path:
+    """An empty folder at ``path``; only a folder inside our work dir may be emptied."""
+    if path.exists():
+        if ours:
+            shutil.rmtree(path)
+        elif any(path.iterdir()):
+            raise UsageError(
+                f"--artifacts-dir {path}: not empty. Downloaded artifacts must not mix with "
+                "other files: give an empty or new folder."
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def download_artifacts(

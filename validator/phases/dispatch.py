@@ -14,9 +14,11 @@ from validator.evidence import Job, Run, Runner
 from validator.gateway import seconds_between
 from validator.phases.health import recordable, runner_matches
 from validator.redact import redact
+from validator.units import duration
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
+    from validator.phases.context import Context, Gathered
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,38 @@ class _Waiting:
     progress: Callable[[str], None]
     clock: Callable[[], float]
     sleep: Callable[[float], None]
+
+
+def gather(context: Context, seen: Gathered) -> Gathered:
+    """The registered phase: the run dispatched (or attached to, or the latest), waited for."""
+    gw, config, hooks = context.github, context.config, context.hooks
+    run_id = config.run_id
+    if config.use_latest_run:
+        run_id = gw.latest_completed_run(config.workflow, seen.ref or gw.default_branch())
+        if run_id is None:
+            raise GitHubError(
+                f"No completed run of {config.workflow} on {seen.ref}: dispatch one (drop "
+                "--use-latest-run) or run the workflow once by hand.",
+                status=404,
+            )
+    run = dispatch_and_wait(
+        gw,
+        workflow=config.workflow,
+        ref=seen.ref or gw.default_branch(),
+        inputs=dict(config.inputs),
+        run_id=run_id,
+        labels=config.labels,
+        runners=seen.health.runners if seen.health else None,
+        queue_timeout=config.queue_timeout,
+        run_timeout=config.run_timeout,
+        poll_interval=config.poll_interval,
+        progress=hooks.progress,
+        clock=hooks.clock,
+        sleep=hooks.sleep,
+        logs_dir=config.work_dir / "logs",
+        cancel_on_abort=config.cancel_on_abort,
+    )
+    return dataclasses.replace(seen, run=run)
 
 
 def dispatch_and_wait(
@@ -349,15 +383,3 @@ def _self_hosted(labels: Sequence[str]) -> bool:
 def _missing(runner: Runner, labels: Sequence[str]) -> list[str]:
     have = {label.casefold() for label in runner.labels}
     return [label for label in labels if label.casefold() not in have]
-
-
-def duration(seconds: float) -> str:
-    """``45s``, ``2m10s``, ``1h05m``: how long, for people."""
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"

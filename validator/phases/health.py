@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -12,8 +13,17 @@ from validator.labels import has_labels
 
 if TYPE_CHECKING:
     from validator.gateway import Gateway
+    from validator.phases.context import Context, Gathered
 
 log = logging.getLogger(__name__)
+
+
+def gather(context: Context, seen: Gathered) -> Gathered:
+    """The registered phase: the health of the repository, and its default branch as the ref."""
+    health = check_health(
+        context.github, workflow=context.config.workflow, labels=context.config.labels
+    )
+    return dataclasses.replace(seen, health=health, ref=seen.ref or health.default_branch)
 
 
 def runner_matches(runner: Runner, labels: Sequence[str]) -> bool:

@@ -1,0 +1,71 @@
+"""One validation from settings to published files: gather, assess, publish, tell Actions.
+
+It returns what the command line says; it prints nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from validator.config import Config
+    from validator.phases.context import Hooks
+    from validator.report import Report
+
+HISTORY_SHOWN = 9  # earlier validations in the report's trend, besides this one
+
+
+@dataclass(frozen=True, kw_only=True)
+class Validation:
+    """A finished validation: the report, and what to say about where it went."""
+
+    report: Report
+    note: str | None = None  # where the report and evidence went; None without the report phase
+    annotations: str = ""  # GitHub Actions workflow commands, for stdout
+
+
+def validate(config: Config, hooks: Hooks, *, environ: Mapping[str, str]) -> Validation:
+    """Gather the evidence, assess it against the history, and publish what the phases ask."""
+    from validator.files import exclusive
+    from validator.pipeline import gather
+    from validator.publish import publish, with_history
+    from validator.report import assess
+
+    with exclusive(config.report):
+        evidence, past = with_history(gather(config, hooks), config.report)
+        report = assess(
+            evidence,
+            waivers=config.waivers,
+            warn_only=config.warn_only,
+            history=past[-HISTORY_SHOWN:],
+        )
+        note = None
+        if "report" in config.phases:
+            note = publish(
+                report,
+                report_path=config.report,
+                evidence_path=config.evidence_path,
+                secrets=(config.token,),
+            ).note
+        annotations = ""
+        if environ.get("GITHUB_ACTIONS") == "true":
+            annotations = to_actions(report, config, environ)
+    return Validation(report=report, note=note, annotations=annotations)
+
+
+def to_actions(report: Report, config: Config, environ: Mapping[str, str]) -> str:
+    """The report as the step summary, verdict and paths as outputs; annotations returned."""
+    from validator.render.actions import outputs, workflow_commands
+    from validator.render.markdown import render_markdown
+
+    for variable, text in (
+        ("GITHUB_STEP_SUMMARY", render_markdown(report)),
+        ("GITHUB_OUTPUT", outputs(report, config.report, config.evidence_path)),
+    ):
+        if target := environ.get(variable):
+            with Path(target).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+    return workflow_commands(report)
