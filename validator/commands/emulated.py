@@ -1,0 +1,68 @@
+"""Commands on the built-in GitHub emulator: the demo, and the emulator alone."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from validator.commands.output import progress_printer, run_validation
+
+
+def demo(
+    scenario: Annotated[
+        str, typer.Option("--scenario", metavar="NAME", help="Emulator scenario (see --list).")
+    ] = "healthy",
+    report: Annotated[
+        Path, typer.Option("--report", metavar="PATH", help="Where to write the demo report.")
+    ] = Path("validate-arm64-demo/ARM64_TEST_RESULTS.md"),
+    list_scenarios: Annotated[
+        bool, typer.Option("--list", help="List the scenarios and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Run every phase against the built-in GitHub emulator: no token, no network.
+
+    The emulator's clock is virtual, so a 10-minute run takes a moment. The report says
+    plainly that it comes from the emulator.
+    """
+    from validator.emulator.demo import demo as served
+
+    if list_scenarios:
+        from validator.emulator import scenario_names
+
+        typer.echo("\n".join(scenario_names()))
+        raise typer.Exit(0)
+    with served(scenario, report=report, progress=progress_printer(quiet)) as (config, hooks):
+        code = run_validation(config, hooks)
+    raise typer.Exit(code)
+
+
+def emulator(
+    scenario: Annotated[
+        str, typer.Option("--scenario", metavar="NAME", help="Scenario to serve (see demo --list).")
+    ] = "healthy",
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address to bind.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="N", help="Port (0: any free port).")] = 0,
+    advance: Annotated[
+        float,
+        typer.Option(
+            "--advance",
+            metavar="SECONDS",
+            help="Move the emulator's clock this much per API request, so runs progress "
+            "without waiting.",
+        ),
+    ] = 30.0,
+) -> None:
+    """Serve the GitHub API emulator until interrupted (first line: `serving OWNER/NAME at URL`)."""
+    from validator.emulator.demo import serve
+
+    def announce(line: str) -> None:
+        typer.echo(line)
+        sys.stdout.flush()
+
+    serve(scenario, host=host, port=port, advance=advance, announce=announce)

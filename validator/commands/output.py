@@ -1,0 +1,58 @@
+"""What every command prints the same way: errors, progress, JSON, a validation's outcome."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from validator.config import Config
+    from validator.phases.context import Hooks
+
+
+def err(message: str) -> None:
+    """One line on stderr."""
+    typer.echo(message, err=True)
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    """Progress lines on stderr (see :mod:`validator.render.progress`), or none."""
+    if quiet:
+        return lambda _message: None
+    from validator.render.progress import StatusLine
+
+    status = StatusLine(live=sys.stderr.isatty())
+
+    def progress(message: str) -> None:
+        sys.stderr.write(status.text(message))
+        sys.stderr.flush()
+
+    return progress
+
+
+def json_text(document: object) -> str:
+    """Indented for a person at a terminal; one compact line (C-encoded, fast) for pipes."""
+    import json
+
+    if sys.stdout.isatty():
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(document, ensure_ascii=False)
+
+
+def run_validation(config: Config, hooks: Hooks) -> int:
+    """Run one validation and say how it went: the verdict is stdout's last line."""
+    from validator.orchestrate import validate
+    from validator.render.terminal import summary
+    from validator.verdict import exit_code
+
+    done = validate(config, hooks, environ=os.environ)
+    if done.note is not None:
+        err(f"validate-arm64: {done.note}")
+    if done.annotations:
+        typer.echo(done.annotations)
+    typer.echo(summary(done.report))
+    return exit_code(done.report.verdict)
