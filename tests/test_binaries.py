@@ -145,6 +145,7 @@ def test_empty_folder_is_not_ok(here: Path) -> None:
     assert (scan.files, scan.elf_count, scan.ok) == ((), 0, False)
 
 
+@pytest.mark.slow
 def test_folders_nested_deeper_than_the_recursion_limit(here: Path) -> None:
     deep = "d"
     os.mkdir(deep)
