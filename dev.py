@@ -2,8 +2,8 @@
 """Set up and run validate-arm64 from a checkout, with nothing but Python >= 3.11.
 
     python3 dev.py demo [OPTIONS]    the whole pipeline on the built-in GitHub emulator
-    python3 dev.py test [PYTEST...]  the test suite (pytest)
-    python3 dev.py check             ruff and mypy
+    python3 dev.py test [PYTEST...]  the test suite (pytest), quick tier; `-m slow`: the scale tests
+    python3 dev.py check             ruff (lint, format) and mypy on the package, tests, benchmarks
     python3 dev.py run [ARGS...]     any validate-arm64 command, e.g. `run --help`
     python3 dev.py bench [--quick]   the benchmarks
 
@@ -46,6 +46,22 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+def check(py: str) -> int:
+    """Run every lint, format and type check, and fail if any failed (all are reported)."""
+    sources = ["validator", "tests", "benchmarks", "fixtures", "dev.py"]
+    steps = {
+        "ruff check": [py, "-m", "ruff", "check", *sources],
+        "ruff format": [py, "-m", "ruff", "format", "--check", *sources],
+        "mypy --strict (validator)": [py, "-m", "mypy"],
+        "mypy (tests, benchmarks)": [py, "-m", "mypy", "tests", "benchmarks"],
+    }
+    failed = [name for name, step in steps.items() if subprocess.call(step, cwd=ROOT)]
+    if failed:
+        print(f"dev.py check: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -61,14 +77,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
     if command == "check":
-        for step in (
-            [py, "-m", "ruff", "check", "validator", "tests", "benchmarks", "fixtures", "dev.py"],
-            [py, "-m", "ruff", "format", "--check", "validator", "dev.py"],
-            [py, "-m", "mypy"],
-        ):
-            if code := subprocess.call(step, cwd=ROOT):
-                return code
-        return 0
+        return check(py)
     if command == "bench":
         return subprocess.call([py, str(ROOT / "benchmarks" / "run.py"), *rest], cwd=ROOT)
     print(f"dev.py: unknown command {command!r}; see `python3 dev.py --help`.", file=sys.stderr)

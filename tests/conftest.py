@@ -29,8 +29,8 @@ settings.register_profile(
 settings.load_profile("default")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 FIXTURES = ROOT / "fixtures"
+DOCS = ROOT / "docs"
 
 
 def _dead_port() -> int:
@@ -44,29 +44,35 @@ def _dead_port() -> int:
 @pytest.fixture(autouse=True)
 def _no_real_github(monkeypatch: pytest.MonkeyPatch) -> None:
     """No token from the environment, and the default API points at a dead loopback port."""
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_REPOSITORY", "GITHUB_STEP_SUMMARY",
-                 "GITHUB_ACTIONS", "GITHUB_OUTPUT"):
+    for name in (
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_REPOSITORY",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_ACTIONS",
+        "GITHUB_OUTPUT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{_dead_port()}")
 
 
-@pytest.fixture
-def shared() -> Path:
-    """The read-only reference material beside the project (skips when absent)."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is not present")
-    return SHARED
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``validate-arm64`` console script in a subprocess."""
     script = Path(sys.executable).with_name("validate-arm64")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "validator.cli"]
     merged = dict(os.environ)
     merged.update(env or {})
-    return subprocess.run([*command, *args], cwd=cwd, env=merged, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [*command, *args],
+        cwd=cwd,
+        env=merged,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

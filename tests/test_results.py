@@ -24,7 +24,7 @@ from validator.results import (
 )
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
-JUNIT_REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "junit"
+JUNIT_REF = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
 NOT_RESULTS = "not JUnit XML or cargo test output"
 
 
@@ -295,7 +295,6 @@ def test_empty_folder_gives_an_empty_scan_that_is_not_ok(tmp_path: Path) -> None
     assert scan.files == () and not scan.ok
 
 
-@pytest.mark.skipif(not JUNIT_REF.is_dir(), reason="reference files are absent")
 def test_reference_folder_walk_reads_every_xml(tmp_path: Path) -> None:
     scan = scan_results([JUNIT_REF], explicit=False)
     assert len(scan.files) == len(list(JUNIT_REF.rglob("*.xml")))
