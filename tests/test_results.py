@@ -325,18 +325,18 @@ def test_log_without_cargo_output_gives_none() -> None:
 def test_contract_json_has_the_design_shape() -> None:
     scan = scan_results([RESULTS / "pytest-pass.xml", RESULTS / "cargo-test-pass.log"])
     doc = json.loads(json.dumps(scan.contract_json()))
-    counts = ["tests", "passed", "failed", "errors", "skipped", "flaky"]
+    counts = ["tests", "passed", "failed", "errors", "skipped", "flaky", "not_run", "ran"]
     assert list(doc) == ["schema", "ok", "total", "files"]
     assert doc["schema"] == "validate-arm64/tests/1"
     assert doc["ok"] is True
-    assert doc["total"] == dict(zip(counts, [48, 47, 0, 0, 1, 0], strict=True))
+    assert doc["total"] == dict(zip(counts, [48, 47, 0, 0, 1, 0, 0, 47], strict=True))
     assert [list(f) for f in doc["files"]] == [
         ["path", "format", *counts, "error", "warnings"],
     ] * 2
     assert doc["files"][0] == {
         "path": str(RESULTS / "pytest-pass.xml"),
         "format": "junit",
-        **dict(zip(counts, [24, 24, 0, 0, 0, 0], strict=True)),
+        **dict(zip(counts, [24, 24, 0, 0, 0, 0, 0, 24], strict=True)),
         "error": None,
         "warnings": [],
     }

@@ -19,16 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from validator.evidence import ResultFile
-from validator.tally import (
-    Outcome,
-    TestRecord,
-    bounded_name,
-    collector_paused,
-    first_line,
-    is_bad,
-    result_file,
-    worst,
-)
+from validator.tally import Tally, TestOutcome, bounded_name, collector_paused, first_line, is_bad
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +56,7 @@ _PANIC_AT = re.compile(r"thread '.*'(?: \(\d+\))? panicked at (.+):$")
 _PANIC_OLD = re.compile(r"thread '.*' panicked at '(.*)', (\S+)$")
 _SUFFIX = " - should panic"
 _UNNAMED = "unnamed test binary #"
-_OUTCOMES: dict[str, Outcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
+_OUTCOMES: dict[str, TestOutcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +74,7 @@ class _Run:
 
     suite: str
     declared: int | None = None
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)  # tests whose output was printed
     pending: str | None = None  # printed "test NAME ... " and no outcome yet
@@ -143,7 +134,7 @@ def _header(line: str) -> str | None:
     return None
 
 
-def _status(text: str) -> Outcome | None:
+def _status(text: str) -> TestOutcome | None:
     match = _STATUS.fullmatch(text.strip())
     if match is None:
         return None
@@ -163,10 +154,18 @@ def _failure_message(lines: list[str]) -> str:
     return next((ln.strip() for ln in lines if ln.strip()), "")
 
 
-class _Reader:
-    """A line-by-line state machine over cargo's output."""
+class _CargoTestTextReader:
+    """A line-by-line state machine over `cargo test`'s text output (libtest's text format).
+
+    Each test binary's run is handed to the tally as soon as it ends, so a log of a million
+    tests is never held twice.
+    """
 
     def __init__(self) -> None:
+        self.tally = Tally()
+        self.notes: list[str] = []
+        self.problems: list[str] = []
+        self.terse: list[str] = []
         self.unnamed = 0
         self.runs: list[_Run] = []
         self.current: _Run | None = None
@@ -254,7 +253,7 @@ class _Reader:
                 return
             run.pending = name
 
-    def _record(self, run: _Run, name: str, outcome: Outcome) -> None:
+    def _record(self, run: _Run, name: str, outcome: TestOutcome) -> None:
         run.outcomes[name] = outcome
         run.pending = None
 
@@ -301,8 +300,29 @@ class _Reader:
             run.messages.setdefault(name, _failure_message(kept))
             self.section = None
         if self.current is not None:
-            self.runs.append(self.current)
+            run = self.current
+            self.runs.append(run)
             self.current = None
+            self._count(run)
+
+    def _count(self, run: _Run) -> None:
+        """Hand a finished run to the tally; a later run of the same binary is a retry."""
+        self.tally.suite(run.suite)
+        if run.summary is not None:
+            _check_run(run, self.notes, self.problems, self.terse)
+        elif run.pending is not None:
+            run.outcomes[run.pending] = "error"
+            why = f" ({run.exit_detail})" if run.exit_detail else ""
+            run.messages[run.pending] = f"the test binary died{why} while this test ran"
+        for name, outcome in run.outcomes.items():
+            self.tally.add(
+                suite=run.suite,
+                name=f"{run.suite}::{name}",
+                outcome=outcome,
+                message=run.messages.get(name, "") if is_bad(outcome) else "",
+                retry=True,
+            )
+        run.outcomes, run.messages = {}, {}  # counted: only the run's shape is kept
 
     def finish(self) -> list[_Run]:
         self._close()
@@ -351,8 +371,6 @@ def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str
         )
     if summary.status == "FAILED" and not any(map(is_bad, run.outcomes.values())):
         problems.append(f"{run.suite} reported FAILED, but no failing test line was found")
-    if run.cargo_error and summary.status == "ok":
-        notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
 
 
 def _crashed(run: _Run) -> str:
@@ -364,19 +382,6 @@ def _crashed(run: _Run) -> str:
     )
 
 
-def _merge(outcomes: list[Outcome]) -> Outcome:
-    """One test's outcome over several runs: failed then passed is flaky, else the worst."""
-    ran = [o for o in outcomes if o != "skipped"]
-    if not ran:
-        return "skipped"
-    if not is_bad(ran[-1]):
-        return "flaky" if any(is_bad(o) or o == "flaky" for o in ran) else "passed"
-    kept: Outcome = "failed"
-    for outcome in ran:
-        kept = worst(kept, outcome)
-    return kept
-
-
 def _some(suites: list[str]) -> str:
     """``N test binaries (a, b, c and 2 more)``."""
     named = ", ".join(suites[:3]) + (f" and {len(suites) - 3} more" if len(suites) > 3 else "")
@@ -385,61 +390,24 @@ def _some(suites: list[str]) -> str:
     )
 
 
-def _suite_records(suite: str, suite_runs: list[_Run]) -> list[TestRecord]:
-    """One record per test of a suite, over every run of it."""
-    if len(suite_runs) == 1:  # the common case: each outcome is final as it stands
-        run = suite_runs[0]
-        return [
-            TestRecord(
-                suite=suite,
-                name=f"{suite}::{name}",
-                outcome=outcome,
-                message=run.messages.get(name, "") if outcome in ("failed", "error") else "",
-            )
-            for name, outcome in run.outcomes.items()
-        ]
-    history: dict[str, list[Outcome]] = {}
-    messages: dict[str, str] = {}
-    for run in suite_runs:
-        for name, outcome in run.outcomes.items():
-            history.setdefault(name, []).append(outcome)
-            if is_bad(outcome):
-                messages[name] = run.messages.get(name, "")
-    records: list[TestRecord] = []
-    for name, seen in history.items():
-        outcome = _merge(seen)
-        message = messages.get(name, "") if is_bad(outcome) else ""
-        records.append(
-            TestRecord(suite=suite, name=f"{suite}::{name}", outcome=outcome, message=message)
-        )
-    return records
-
-
-def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[TestRecord]:
+def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], list[str]]:
+    """Warnings and problems of the whole output, once every run is counted."""
+    notes, problems = reader.notes, reader.problems
     by_suite: dict[str, list[_Run]] = {}
     for run in runs:
         by_suite.setdefault(run.suite, []).append(run)
-    records: list[TestRecord] = []
-    terse: list[str] = []
-    for suite, suite_runs in by_suite.items():
+    for suite_runs in by_suite.values():
         completed = any(r.summary is not None for r in suite_runs)
         for run in suite_runs:
-            if run.summary is not None:
-                _check_run(run, notes, problems, terse)
-                continue
-            if run.pending is not None:
-                run.outcomes[run.pending] = "error"
-                why = f" ({run.exit_detail})" if run.exit_detail else ""
-                run.messages[run.pending] = f"the test binary died{why} while this test ran"
-            (notes if completed else problems).append(_crashed(run))
-        records += _suite_records(suite, suite_runs)
-        for run in suite_runs:  # done with: a log of a million tests need not hold them twice
-            run.outcomes, run.messages = {}, {}
-    if terse:
+            if run.summary is None:  # a crash is only a problem when no re-run completed
+                (notes if completed else problems).append(_crashed(run))
+            elif run.cargo_error and run.summary.status == "ok":
+                notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
+    if reader.terse:
         notes.insert(
             0,
-            f"{_some(terse)} printed no per-test lines (cargo test -q?): their counts come from "
-            "their summary lines, and their tests have no names",
+            f"{_some(reader.terse)} printed no per-test lines (cargo test -q?): their counts "
+            "come from their summary lines, and their tests have no names",
         )
     if unnamed := [suite for suite in by_suite if suite.startswith(_UNNAMED)]:
         notes.insert(
@@ -449,7 +417,7 @@ def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[Te
         )
     if rerun := [suite for suite, suite_runs in by_suite.items() if len(suite_runs) > 1]:
         notes.insert(0, f"{_some(rerun)} ran more than once; each test is counted once")
-    return records
+    return notes, problems
 
 
 def read_libtest(text: str, *, path: str) -> ResultFile:
@@ -464,13 +432,11 @@ def read_libtest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
 
 
 def _read_lines(lines: Iterable[str], *, path: str) -> ResultFile:
-    reader = _Reader()
+    reader = _CargoTestTextReader()
     for raw in lines:
         reader.feed(clean_line(raw))
     runs = reader.finish()
-    notes: list[str] = []
-    problems: list[str] = []
-    records = _records(runs, notes, problems)
+    notes, problems = _notes(reader, runs)
     if reader.not_built:
         why = first_line(reader.not_built[0], 160)
         problems.append(
@@ -484,14 +450,7 @@ def _read_lines(lines: Iterable[str], *, path: str) -> ResultFile:
         error = problems[0] + more
         notes = problems[1:] + notes
         log.info("%s: %s", path, error)
-    return result_file(
-        path=path,
-        format="libtest",
-        records=records,
-        suites=list(dict.fromkeys(run.suite for run in runs)),
-        warnings=notes,
-        error=error,
-    )
+    return reader.tally.result(path=path, format="libtest", warnings=notes, error=error)
 
 
 def has_libtest_output(text: str) -> bool:
