@@ -10,8 +10,10 @@ the surefire re-run markers of its xunit2 model); the element is dropped once co
 Counting rules (DESIGN.md): a test is its testsuite, classname and name; it counts once however
 many ``<testcase>`` elements repeat it (its worst outcome wins), and at any nesting depth.
 Surefire's ``flakyFailure``/``flakyError``/``rerunFailure``/``rerunError`` without a final
-``failure``/``error`` mean "passed on a re-run": passed and flaky. ``<skipped>`` and
-``status="disabled"|"ignored"|"notrun"`` mean skipped, even with a failure inside. Suite
+``failure``/``error`` mean "passed on a re-run": passed and flaky. A testcase with several
+result elements counts at its most severe one: ``<failure>`` or ``<error>`` beat ``<skipped>``
+in any order. ``status="disabled"|"ignored"|"notrun"`` means skipped, even with a failure
+inside (the producer says the test was not run). Suite
 attributes such as ``tests="..."`` are only compared with what was counted.
 """
 
@@ -117,12 +119,13 @@ def _interpret(case: _Case) -> tuple[str, str, TestOutcome, str]:
         return name, classname, case.status_outcome or "passed", ""
     results: list[Any] = junit.result
     kinds = {type(r) for r in results}
-    if Skipped in kinds:
-        return name, classname, "skipped", ""
+    # The most severe result wins, in any order: a skip then a teardown error is an error.
     if Failure in kinds:
         return name, classname, "failed", _message(results)
     if Error in kinds:
         return name, classname, "error", _message(results)
+    if Skipped in kinds:
+        return name, classname, "skipped", ""
     if case.status_outcome is not None:
         return name, classname, case.status_outcome, ""
     return name, classname, "flaky" if junit.interim_result else "passed", ""

@@ -5,6 +5,8 @@ binary's block (``Running ... (target/...)``, ``Running `…/deps/name-hash` ``,
 NAME``) is a suite; its ``test NAME ... ok|FAILED|ignored`` lines are the tests, checked
 against the ``test result:`` line. A block that appears twice (a wrapper re-ran the suite)
 counts once: the worst outcome wins, and a test that failed and then passed is flaky.
+Binaries of another target or profile (``target/<triple>/<profile>`` in the ``Running`` line)
+are other suites, never retries.
 A block that stops without its ``test result:`` line (the binary crashed or was killed) makes
 the file an error, unless a later run of the same block completed; the test that was running
 when it stopped counts as errored. Ignored tests are skipped. ``cargo test -q`` prints no test
@@ -39,6 +41,7 @@ _RUNNING_SRC = re.compile(r"Running (?:(?:unittests|tests|benches|examples) )?(\
 _RUNNING_CMD = re.compile(r"Running `(\S+)[^`]*`")
 _RUNNING_BIN = re.compile(r"Running (\S+)")
 _DOCTESTS = re.compile(r"Doc-tests (\S+)")
+_TRIPLE = re.compile(r"[a-z0-9_.]+(?:-[a-z0-9_.]+){2,3}")
 _HASHED = re.compile(r"(.+)-[0-9a-f]{16}(?:\.exe)?")
 _RUNNING_N = re.compile(r"running (\d+) tests?")
 _TEST = re.compile(r"test (.+?) \.\.\. ?(.*)")
@@ -106,11 +109,27 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+def _build(path: str) -> str:
+    """`` (aarch64-unknown-linux-gnu/release)`` for a test binary not in ``target/debug``.
+
+    Binaries of different targets or profiles are different suites, never retries of one
+    another: an aarch64 failure and an x86_64 pass are a failure and a pass.
+    """
+    parts = path.replace("\\", "/").split("/")
+    if len(parts) < 3 or parts[-2] != "deps":
+        return ""
+    profile = parts[-3]
+    triple = parts[-4] if len(parts) >= 4 and _TRIPLE.fullmatch(parts[-4]) else None
+    if triple is None:
+        return "" if profile == "debug" else f" ({profile})"
+    return f" ({triple}/{profile})"
+
+
 def _suite_of_binary(path: str) -> str | None:
     """``…/deps/e2e_regression-b0db95e3bc7b8733`` → the same basename; None if not a test."""
     base = path.replace("\\", "/").rpartition("/")[2]
     match = _HASHED.fullmatch(base)
-    return None if match is None else base.removesuffix(".exe")
+    return None if match is None else base.removesuffix(".exe") + _build(path)
 
 
 def _header(line: str) -> str | None:
@@ -126,7 +145,7 @@ def _header(line: str) -> str | None:
         hashed = _HASHED.fullmatch(base)
         if hashed is None:
             return None
-        return f"{hashed.group(1)} {src.group(1)}"
+        return f"{hashed.group(1)} {src.group(1)}{_build(src.group(2))}"
     if (cmd := _RUNNING_CMD.fullmatch(text)) is not None:
         return _suite_of_binary(cmd.group(1))
     if (bare := _RUNNING_BIN.fullmatch(text)) is not None:
