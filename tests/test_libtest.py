@@ -135,7 +135,10 @@ def _block(path: str, outcome: str) -> str:
             "target/aarch64-unknown-linux-gnu/debug/deps/mycrate-0123456789abcdef",
             "target/x86_64-unknown-linux-gnu/debug/deps/mycrate-0123456789abcdef",
         ),
-        ("target/debug/deps/mycrate-0123456789abcdef", "target/release/deps/mycrate-0123456789abcdef"),
+        (
+            "target/debug/deps/mycrate-0123456789abcdef",
+            "target/release/deps/mycrate-0123456789abcdef",
+        ),
     ],
 )
 def test_other_targets_or_profiles_are_other_suites_not_retries(first: str, second: str) -> None:

@@ -25,7 +25,10 @@ from validator.results import (
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 JUNIT_REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "junit"
-NOT_RESULTS = "not JUnit XML or cargo test output"
+NOT_RESULTS = (
+    "no test results in a known format "
+    "(JUnit XML, cargo test, libtest JSON, nextest, go test, TAP)"
+)
 
 
 def copy(name: str, to: Path) -> Path:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from validator.evidence import ResultFile
+from validator.loglines import clean_line, split_lines
 from validator.tally import Tally, TestOutcome, bounded_name, collector_paused, first_line, is_bad
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ _SUITE_LIMIT = 200  # characters of a test binary's name kept (longer ones get a
 _NAME_LIMIT = 500  # the same for a test's name
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
-_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()][0-9A-Za-z]|[@-_])"
-)
 _RUNNING_SRC = re.compile(r"Running (?:(?:unittests|tests|benches|examples) )?(\S+) \((.+)\)")
 _RUNNING_CMD = re.compile(r"Running `(\S+)[^`]*`")
 _RUNNING_BIN = re.compile(r"Running (\S+)")
@@ -86,29 +83,6 @@ class _Run:
     exit_detail: str | None = None
 
 
-def clean_line(raw: str) -> str:
-    """A log line without GitHub's timestamp, ANSI escapes, BOM and carriage returns."""
-    line = raw.lstrip("\ufeff")
-    if line[:2] == "20" and (stamp := _STAMP.match(line)) is not None:
-        line = line[stamp.end() :]
-    if "\r" in line:
-        line = line.rstrip("\r").rpartition("\r")[2]
-    if "\x1b" in line:
-        line = _ANSI.sub("", line)
-    return line
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of a possibly huge text, without copying it into a list."""
-    start, size = 0, len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end < 0:
-            end = size
-        yield text[start:end]
-        start = end + 1
-
-
 def _build(path: str) -> str:
     """`` (aarch64-unknown-linux-gnu/release)`` for a test binary not in ``target/debug``.
 
@@ -132,7 +106,7 @@ def _suite_of_binary(path: str) -> str | None:
     return None if match is None else base.removesuffix(".exe") + _build(path)
 
 
-def _header(line: str) -> str | None:
+def suite_of_header(line: str) -> str | None:
     """The suite a ``Running``/``Doc-tests`` line opens, or None."""
     text = line.strip()
     if text.startswith("Doc-tests "):
@@ -199,7 +173,7 @@ class _CargoTestTextReader:
             self._start_section(section.group(1))
             return
         if text.startswith(("Running ", "Doc-tests ")):
-            suite = _header(text)
+            suite = suite_of_header(text)
             if suite is not None:
                 self._close()
                 self.current = _Run(suite=bounded_name(suite, _SUITE_LIMIT))
@@ -225,7 +199,7 @@ class _CargoTestTextReader:
             text.startswith("---- ")
             or line.rstrip() == "failures:"
             or line.startswith("test result: ")
-            or (text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None)
+            or (text.startswith(("Running ", "Doc-tests ")) and suite_of_header(text) is not None)
             or _RERUN.search(line) is not None
         )
         if ends:
@@ -441,7 +415,7 @@ def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], l
 
 def read_libtest(text: str, *, path: str) -> ResultFile:
     """Count the tests in ``cargo test`` output; an unusable text gives an error entry."""
-    return read_libtest_lines(_lines(text), path=path)
+    return read_libtest_lines(split_lines(text), path=path)
 
 
 def read_libtest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
@@ -497,10 +471,10 @@ def cargo_build_failed(text: str) -> bool:
 
 def looks_like_libtest(head: str) -> bool:
     """True when the start of a text already shows cargo test output (a block or a test line)."""
-    for raw in _lines(head):
+    for raw in split_lines(head):
         line = clean_line(raw)
         text = line.strip()
-        if text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None:
+        if text.startswith(("Running ", "Doc-tests ")) and suite_of_header(text) is not None:
             return True
         if _RUNNING_N.fullmatch(line.rstrip()) or _RESULT.match(line):
             return True
