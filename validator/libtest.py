@@ -307,14 +307,9 @@ class _CargoTestTextReader:
             run.outcomes[run.pending] = "error"
             why = f" ({run.exit_detail})" if run.exit_detail else ""
             run.messages[run.pending] = f"the test binary died{why} while this test ran"
-        for name, outcome in run.outcomes.items():
-            self.tally.add(
-                suite=run.suite,
-                name=f"{run.suite}::{name}",
-                outcome=outcome,
-                message=run.messages.get(name, "") if is_bad(outcome) else "",
-                retry=True,
-            )
+        self.tally.add_run(
+            suite=run.suite, outcomes=run.outcomes, messages=run.messages, retry=True
+        )
         run.outcomes, run.messages = {}, {}  # counted: only the run's shape is kept
 
     def finish(self) -> list[_Run]:

@@ -55,9 +55,12 @@ def after_retry(before: TestOutcome, now: TestOutcome) -> TestOutcome:
     return worst(before, now)
 
 
+_BAD = frozenset({"failed", "error"})
+
+
 def is_bad(outcome: TestOutcome) -> bool:
     """True for an outcome that makes a run fail."""
-    return outcome in ("failed", "error")
+    return outcome in _BAD
 
 
 def first_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -133,13 +136,13 @@ class Tally:
         key: Hashable = None,
         retry: bool = False,
     ) -> None:
-        """Count one outcome of a test (``name`` as shown; ``key`` tells tests apart).
+        """Count one outcome of a test (``name`` as shown, unique in the file unless ``key``).
 
         ``retry`` says this outcome comes from a later attempt of the test, so that a pass
         after a failure is flaky (:func:`after_retry`); otherwise the most severe one stays.
         """
-        if key is None:
-            key = (suite, name)
+        if key is None:  # names as shown start with their suite: no tuple per test needed
+            key = name
         known = self._records.get(key)
         if known is None:
             self._suites.setdefault(suite, None)
@@ -154,6 +157,31 @@ class Tally:
         elif is_bad(outcome) and (kept != known.outcome or retry):
             known.message = message
         known.outcome = kept
+
+    def add_run(
+        self,
+        *,
+        suite: str,
+        outcomes: dict[str, TestOutcome],
+        messages: dict[str, str],
+        retry: bool = False,
+    ) -> None:
+        """Count one run of a suite: each ``name: outcome`` shown as ``suite::name``.
+
+        The same rules as :meth:`add`, in one loop: a log of a million tests makes a million
+        calls otherwise.
+        """
+        self._suites.setdefault(suite, None)
+        records, add = self._records, self.add
+        for name, outcome in outcomes.items():
+            shown = f"{suite}::{name}"
+            message = messages.get(name, "") if outcome in _BAD else ""
+            if shown in records:
+                add(suite=suite, name=shown, outcome=outcome, message=message, retry=retry)
+            else:
+                records[shown] = TestRecord(
+                    suite=suite, name=shown, outcome=outcome, message=message
+                )
 
     @property
     def repeated(self) -> int:
