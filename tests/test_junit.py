@@ -226,9 +226,9 @@ def _oracle(data: bytes) -> tuple[int, int, int, int]:
     root = JUnitXml.fromroot(DET.fromstring(data, forbid_dtd=True))
     suites = [root] if isinstance(root, TestSuite) else list(root)
     cases = [case for suite in suites for case in suite]
-    skipped = sum(1 for c in cases if c.is_skipped)
-    failed = sum(1 for c in cases if c.is_failure and not c.is_skipped)
-    errors = sum(1 for c in cases if c.is_error and not c.is_failure and not c.is_skipped)
+    failed = sum(1 for c in cases if c.is_failure)
+    errors = sum(1 for c in cases if c.is_error and not c.is_failure)
+    skipped = sum(1 for c in cases if c.is_skipped and not c.is_failure and not c.is_error)
     return len(cases), failed, errors, skipped
 
 
@@ -295,6 +295,30 @@ def test_failure_and_error_in_one_testcase_is_one_failed_test() -> None:
         '<testsuite name="s"><testcase name="a"><error/><failure/><failure/></testcase></testsuite>'
     )
     assert counts(xml) == (1, 0, 1, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("children", "expected"),
+    [
+        ("<skipped/><error/>", (1, 0, 0, 1, 0, 0)),  # pytest: a skip, then a teardown error
+        ("<error/><skipped/>", (1, 0, 0, 1, 0, 0)),
+        ("<skipped/><failure/>", (1, 0, 1, 0, 0, 0)),
+        ("<failure/><skipped/>", (1, 0, 1, 0, 0, 0)),
+    ],
+)
+def test_failure_or_error_beats_skipped_in_any_order(
+    children: str, expected: tuple[int, ...]
+) -> None:
+    xml = f'<testsuite name="s"><testcase name="a">{children}</testcase></testsuite>'
+    assert counts(xml) == expected
+    r = read_junit(xml.encode(), path="t.xml")
+    assert [f.name for f in r.failures] == ["s::a"]
+
+
+def test_skipped_tests_did_not_run() -> None:
+    xml = '<testsuite><testcase name="a"/><testcase name="b"><skipped/></testcase></testsuite>'
+    r = read_junit(xml.encode(), path="t.xml")
+    assert (r.counts.tests, r.counts.skipped, r.counts.ran) == (2, 1, 1)
 
 
 @pytest.mark.parametrize("status", ["disabled", "ignored", "notrun", "NotRun"])
@@ -502,9 +526,9 @@ def test_many_result_children_cost_little_and_keep_their_meaning() -> None:
     many = "<failure/>" * 300_000
     r = _quick(f'<testsuite><testcase name="a">{many}</testcase></testsuite>'.encode())
     assert (r.counts.tests, r.counts.failed) == (1, 1)
-    # A <skipped/> after any number of failures still makes the test skipped.
+    # A <skipped/> after any number of failures does not hide them.
     r = _quick(f'<testsuite><testcase name="a">{many}<skipped/></testcase></testsuite>'.encode())
-    assert (r.counts.tests, r.counts.skipped, r.counts.failed) == (1, 1, 0)
+    assert (r.counts.tests, r.counts.skipped, r.counts.failed) == (1, 0, 1)
 
 
 def test_the_message_comes_from_the_first_failure_that_has_one() -> None:

@@ -119,6 +119,48 @@ def test_passed_then_failed_is_failed() -> None:
     assert len(r.failures) == 2
 
 
+def _block(path: str, outcome: str) -> str:
+    summary = "ok. 1 passed; 0 failed" if outcome == "ok" else "FAILED. 0 passed; 1 failed"
+    return (
+        f"     Running unittests src/lib.rs ({path})\n\nrunning 1 test\n"
+        f"test tests::parses ... {outcome}\n\n"
+        f"test result: {summary}; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "target/aarch64-unknown-linux-gnu/debug/deps/mycrate-0123456789abcdef",
+            "target/x86_64-unknown-linux-gnu/debug/deps/mycrate-0123456789abcdef",
+        ),
+        (
+            "target/debug/deps/mycrate-0123456789abcdef",
+            "target/release/deps/mycrate-0123456789abcdef",
+        ),
+    ],
+)
+def test_other_targets_or_profiles_are_other_suites_not_retries(first: str, second: str) -> None:
+    r = read(_block(first, "FAILED") + _block(second, "ok"))
+    assert r.error is None, r.error
+    assert six(r) == (2, 1, 1, 0, 0, 0)  # a failure and a pass, not one flaky test
+    assert len(r.suites) == 2
+    assert not any("ran more than once" in w for w in r.warnings)
+
+
+def test_the_same_target_run_again_is_a_retry() -> None:
+    path = "target/aarch64-unknown-linux-gnu/debug/deps/mycrate-0123456789abcdef"
+    r = read(_block(path, "FAILED") + _block(path, "ok"))
+    assert six(r) == (1, 1, 0, 0, 0, 1)
+    assert [s.name for s in r.suites] == ["mycrate src/lib.rs (aarch64-unknown-linux-gnu/debug)"]
+
+
+def test_skipped_tests_did_not_run() -> None:
+    r = read(log("cargo-test-pass.log"))
+    assert (r.counts.tests, r.counts.skipped, r.counts.ran) == (24, 1, 23)
+
+
 def test_crash_without_summary_is_an_error_and_not_passed() -> None:
     r = read(log("cargo-test-crash.log"))
     assert r.error is not None

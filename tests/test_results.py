@@ -25,7 +25,10 @@ from validator.results import (
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 JUNIT_REF = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
-NOT_RESULTS = "not JUnit XML or cargo test output"
+NOT_RESULTS = (
+    "no test results in a known format "
+    "(JUnit XML, cargo test, libtest JSON, nextest, go test, TAP)"
+)
 
 
 def copy(name: str, to: Path) -> Path:
@@ -324,18 +327,18 @@ def test_log_without_cargo_output_gives_none() -> None:
 def test_contract_json_has_the_design_shape() -> None:
     scan = scan_results([RESULTS / "pytest-pass.xml", RESULTS / "cargo-test-pass.log"])
     doc = json.loads(json.dumps(scan.contract_json()))
-    counts = ["tests", "passed", "failed", "errors", "skipped", "flaky"]
+    counts = ["tests", "passed", "failed", "errors", "skipped", "flaky", "not_run", "ran"]
     assert list(doc) == ["schema", "ok", "total", "files"]
     assert doc["schema"] == "validate-arm64/tests/1"
     assert doc["ok"] is True
-    assert doc["total"] == dict(zip(counts, [48, 47, 0, 0, 1, 0], strict=True))
+    assert doc["total"] == dict(zip(counts, [48, 47, 0, 0, 1, 0, 0, 47], strict=True))
     assert [list(f) for f in doc["files"]] == [
         ["path", "format", *counts, "error", "warnings"],
     ] * 2
     assert doc["files"][0] == {
         "path": str(RESULTS / "pytest-pass.xml"),
         "format": "junit",
-        **dict(zip(counts, [24, 24, 0, 0, 0, 0], strict=True)),
+        **dict(zip(counts, [24, 24, 0, 0, 0, 0, 0, 24], strict=True)),
         "error": None,
         "warnings": [],
     }

@@ -14,7 +14,9 @@ from typing import Any, Literal
 SCHEMA = "validate-arm64/evidence/1"
 
 FileKind = Literal["elf", "not-elf", "error"]
-ResultFormat = Literal["junit", "libtest", "unknown"]
+ResultFormat = Literal[
+    "junit", "libtest", "libtest-json", "nextest", "go-test-json", "go-test", "tap", "unknown"
+]
 # "failed": GitHub answered definitively and the answer is bad (e.g. dispatch refused);
 # "error": the evidence could not be gathered (network, API fault, timeout).
 PhaseState = Literal["ok", "failed", "error", "not-run"]
@@ -128,7 +130,12 @@ class BinaryScan:
 
 @dataclass(frozen=True, kw_only=True)
 class TestCounts:
-    """Counts of distinct tests; ``passed`` includes ``flaky``."""
+    """Counts of distinct tests; ``passed`` includes ``flaky``.
+
+    ``tests`` is every distinct test reported, skipped ones included; :attr:`ran` leaves the
+    skipped out. ``not_run`` counts tests a runner announced but never started (a fail-fast
+    stop): they are in no other figure.
+    """
 
     __test__ = False  # not a pytest class
 
@@ -138,6 +145,12 @@ class TestCounts:
     errors: int = 0
     skipped: int = 0
     flaky: int = 0
+    not_run: int = 0
+
+    @property
+    def ran(self) -> int:
+        """Tests that ran: passed (flaky included), failed and errored; skipped ones did not."""
+        return self.passed + self.failed + self.errors
 
     def __add__(self, other: TestCounts) -> TestCounts:
         return TestCounts(
@@ -147,7 +160,12 @@ class TestCounts:
             errors=self.errors + other.errors,
             skipped=self.skipped + other.skipped,
             flaky=self.flaky + other.flaky,
+            not_run=self.not_run + other.not_run,
         )
+
+    def contract_json(self) -> dict[str, int]:
+        """The counts as ``count-tests --json`` gives them (``ran`` included)."""
+        return {**to_json(self), "ran": self.ran}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,7 +189,7 @@ class SuiteCounts:
 
 @dataclass(frozen=True, kw_only=True)
 class ResultFile:
-    """One test-result input: a JUnit XML file, a libtest log, or an unreadable file."""
+    """One test-result input, with the format it was read as (``unknown``: unreadable)."""
 
     path: str
     format: ResultFormat
@@ -187,7 +205,7 @@ class ResultFile:
         return {
             "path": self.path,
             "format": self.format,
-            **to_json(self.counts),
+            **self.counts.contract_json(),
             "error": self.error,
             "warnings": list(self.warnings),
         }
@@ -223,7 +241,7 @@ class TestScan:
         return {
             "schema": "validate-arm64/tests/1",
             "ok": self.ok,
-            "total": to_json(self.total),
+            "total": self.total.contract_json(),
             "files": [f.contract_json() for f in self.files],
         }
 

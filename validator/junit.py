@@ -10,8 +10,10 @@ the surefire re-run markers of its xunit2 model); the element is dropped once co
 Counting rules (DESIGN.md): a test is its testsuite, classname and name; it counts once however
 many ``<testcase>`` elements repeat it (its worst outcome wins), and at any nesting depth.
 Surefire's ``flakyFailure``/``flakyError``/``rerunFailure``/``rerunError`` without a final
-``failure``/``error`` mean "passed on a re-run": passed and flaky. ``<skipped>`` and
-``status="disabled"|"ignored"|"notrun"`` mean skipped, even with a failure inside. Suite
+``failure``/``error`` mean "passed on a re-run": passed and flaky. A testcase with several
+result elements counts at its most severe one: ``<failure>`` or ``<error>`` beat ``<skipped>``
+in any order. ``status="disabled"|"ignored"|"notrun"`` means skipped, even with a failure
+inside (the producer says the test was not run). Suite
 attributes such as ``tests="..."`` are only compared with what was counted.
 """
 
@@ -29,14 +31,7 @@ from junitparser import Error, Failure, Skipped
 from junitparser.xunit2 import TestCase as JUnitCase
 
 from validator.evidence import ResultFile
-from validator.tally import (
-    Outcome,
-    TestRecord,
-    bounded_name,
-    collector_paused,
-    result_file,
-    worst,
-)
+from validator.tally import Tally, TestOutcome, bounded_name, collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +69,7 @@ class _Case:
     suite: str
     elem: Element  # the testcase with its result children only, for junitparser
     skipped: bool
-    status_outcome: Outcome | None
+    status_outcome: TestOutcome | None
     tags: set[str] | None = None  # tags of the result children kept (most testcases: none)
     has_message: bool = False  # a failure or error child already says why
     collecting: Element | None = None  # the failure or error whose text is being read
@@ -113,7 +108,7 @@ def _message(results: list[Any]) -> str:
     return ""
 
 
-def _interpret(case: _Case) -> tuple[str, str, Outcome, str]:
+def _interpret(case: _Case) -> tuple[str, str, TestOutcome, str]:
     """Name, classname, outcome and failure message of one testcase, as junitparser reads it."""
     junit = JUnitCase.fromelem(case.elem)  # type: ignore[no-untyped-call]  # not annotated
     name = (junit.name or "").strip()
@@ -124,12 +119,13 @@ def _interpret(case: _Case) -> tuple[str, str, Outcome, str]:
         return name, classname, case.status_outcome or "passed", ""
     results: list[Any] = junit.result
     kinds = {type(r) for r in results}
-    if Skipped in kinds:
-        return name, classname, "skipped", ""
+    # The most severe result wins, in any order: a skip then a teardown error is an error.
     if Failure in kinds:
         return name, classname, "failed", _message(results)
     if Error in kinds:
         return name, classname, "error", _message(results)
+    if Skipped in kinds:
+        return name, classname, "skipped", ""
     if case.status_outcome is not None:
         return name, classname, case.status_outcome, ""
     return name, classname, "flaky" if junit.interim_result else "passed", ""
@@ -142,8 +138,11 @@ class _NoTree:
         return None
 
 
-class _Counter:
-    """Counts tests from expat's start/end events; keeps no tree."""
+class _TestcaseAssembler:
+    """Assembles each testcase from expat's start/end events and hands it to the tally.
+
+    No tree is kept: one testcase at a time, with its result children only.
+    """
 
     def __init__(self, expat: Any) -> None:
         self.expat = expat  # to switch text collection on only inside a failure
@@ -151,12 +150,10 @@ class _Counter:
         self.root: str | None = None
         self.suites: list[_Suite] = []
         self.suite_name = ""  # innermost open <testsuite>
-        self.suite_order: dict[str, None] = {}
         self.case: _Case | None = None
         self.cases_seen = 0
         self.unnamed = 0
-        self.records: dict[tuple[str, str, str], TestRecord] = {}
-        self.repeated: set[tuple[str, str, str]] = set()
+        self.tally = Tally()
         self.warnings: list[str] = []
 
     # --- expat handlers --------------------------------------------------------------------
@@ -204,7 +201,7 @@ class _Counter:
     def _open_suite(self, local: str, attrib: dict[str, str]) -> None:
         if local == "testsuite":
             name = attrib.get("name", "").strip()
-            self.suite_order.setdefault(name, None)
+            self.tally.suite(name)
             label = f"suite {bounded_name(name, _LABEL_LIMIT) or '(unnamed)'!r}"
             self.suite_name = name
         else:
@@ -232,7 +229,7 @@ class _Counter:
             raise _Refused(f"more than {MAX_TESTCASES} testcases; split the report")
         # junitparser models neither `status` nor `result`: producers' own ways to say skipped.
         status = attrib.get("status", "").lower()
-        status_outcome: Outcome | None = None
+        status_outcome: TestOutcome | None = None
         if status in _FAILED_STATUS:
             status_outcome = "failed"
         elif status in _ERROR_STATUS:
@@ -280,19 +277,13 @@ class _Counter:
         if not name:
             self.unnamed += 1
             name = f"(unnamed testcase #{self.unnamed})"
-        key = (case.suite, "" if classname == case.suite else classname, name)
-        known = self.records.get(key)
-        if known is None:
-            display = _display(case.suite, classname, name)
-            self.records[key] = TestRecord(
-                suite=case.suite, name=display, outcome=outcome, message=message
-            )
-            return
-        self.repeated.add(key)
-        kept = worst(known.outcome, outcome)
-        if kept != known.outcome:
-            known.outcome = kept
-            known.message = message
+        self.tally.add(
+            suite=case.suite,
+            name=_display(case.suite, classname, name),
+            outcome=outcome,
+            message=message,
+            key=(case.suite, "" if classname == case.suite else classname, name),
+        )
 
     # --- result ----------------------------------------------------------------------------
 
@@ -300,19 +291,13 @@ class _Counter:
         notes = list(self.warnings)
         if self.cases_seen == 0:
             notes.insert(0, "no <testcase> in this file")
-        if self.repeated:
+        if repeated := self.tally.repeated:
             notes.insert(
                 0,
-                f"{_tests(len(self.repeated))} seen more than once (re-runs?); each is counted "
+                f"{_tests(repeated)} seen more than once (re-runs?); each is counted "
                 "once, with its worst outcome",
             )
-        return result_file(
-            path=path,
-            format="junit",
-            records=self.records.values(),
-            suites=list(self.suite_order),
-            warnings=notes,
-        )
+        return self.tally.result(path=path, format="junit", warnings=notes)
 
 
 def read_junit(data: bytes, *, path: str) -> ResultFile:
@@ -328,10 +313,10 @@ def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
         target=_NoTree(), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
     expat = parser.parser
-    counter = _Counter(expat)
+    assembler = _TestcaseAssembler(expat)
     expat.ordered_attributes = False
-    expat.StartElementHandler = counter.start
-    expat.EndElementHandler = counter.end
+    expat.StartElementHandler = assembler.start
+    expat.EndElementHandler = assembler.end
     expat.CharacterDataHandler = None
     expat.DefaultHandlerExpand = None  # with no DTD, expat itself rejects unknown entities
     try:
@@ -351,11 +336,11 @@ def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
         return _error(path, f"not well-formed XML ({exc}); fix or regenerate the report")
     except (ValueError, LookupError) as exc:  # e.g. an unknown encoding declaration
         return _error(path, f"not readable as XML ({exc})")
-    if counter.root is None:
+    if assembler.root is None:
         return _error(path, "not JUnit XML: no root element")
-    log.debug("%s: %d testcase elements", path, counter.cases_seen)
+    log.debug("%s: %d testcase elements", path, assembler.cases_seen)
     with collector_paused():
-        return counter.result(path)
+        return assembler.result(path)
 
 
 def _error(path: str, message: str) -> ResultFile:

@@ -5,6 +5,8 @@ binary's block (``Running ... (target/...)``, ``Running `…/deps/name-hash` ``,
 NAME``) is a suite; its ``test NAME ... ok|FAILED|ignored`` lines are the tests, checked
 against the ``test result:`` line. A block that appears twice (a wrapper re-ran the suite)
 counts once: the worst outcome wins, and a test that failed and then passed is flaky.
+Binaries of another target or profile (``target/<triple>/<profile>`` in the ``Running`` line)
+are other suites, never retries.
 A block that stops without its ``test result:`` line (the binary crashed or was killed) makes
 the file an error, unless a later run of the same block completed; the test that was running
 when it stopped counts as errored. Ignored tests are skipped. ``cargo test -q`` prints no test
@@ -15,20 +17,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from validator.evidence import ResultFile
-from validator.tally import (
-    Outcome,
-    TestRecord,
-    bounded_name,
-    collector_paused,
-    first_line,
-    is_bad,
-    result_file,
-    worst,
-)
+from validator.loglines import clean_line, split_lines
+from validator.tally import Tally, TestOutcome, bounded_name, collector_paused, first_line, is_bad
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +34,11 @@ _SUITE_LIMIT = 200  # characters of a test binary's name kept (longer ones get a
 _NAME_LIMIT = 500  # the same for a test's name
 _PREFIX_MAX = 80  # characters of timestamp and ANSI codes before a libtest line
 
-_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()][0-9A-Za-z]|[@-_])"
-)
 _RUNNING_SRC = re.compile(r"Running (?:(?:unittests|tests|benches|examples) )?(\S+) \((.+)\)")
 _RUNNING_CMD = re.compile(r"Running `(\S+)[^`]*`")
 _RUNNING_BIN = re.compile(r"Running (\S+)")
 _DOCTESTS = re.compile(r"Doc-tests (\S+)")
+_TRIPLE = re.compile(r"[a-z0-9_.]+(?:-[a-z0-9_.]+){2,3}")
 _HASHED = re.compile(r"(.+)-[0-9a-f]{16}(?:\.exe)?")
 _RUNNING_N = re.compile(r"running (\d+) tests?")
 _TEST = re.compile(r"test (.+?) \.\.\. ?(.*)")
@@ -65,7 +56,7 @@ _PANIC_AT = re.compile(r"thread '.*'(?: \(\d+\))? panicked at (.+):$")
 _PANIC_OLD = re.compile(r"thread '.*' panicked at '(.*)', (\S+)$")
 _SUFFIX = " - should panic"
 _UNNAMED = "unnamed test binary #"
-_OUTCOMES: dict[str, Outcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
+_OUTCOMES: dict[str, TestOutcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +74,7 @@ class _Run:
 
     suite: str
     declared: int | None = None
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)  # tests whose output was printed
     pending: str | None = None  # printed "test NAME ... " and no outcome yet
@@ -92,37 +83,30 @@ class _Run:
     exit_detail: str | None = None
 
 
-def clean_line(raw: str) -> str:
-    """A log line without GitHub's timestamp, ANSI escapes, BOM and carriage returns."""
-    line = raw.lstrip("\ufeff")
-    if line[:2] == "20" and (stamp := _STAMP.match(line)) is not None:
-        line = line[stamp.end() :]
-    if "\r" in line:
-        line = line.rstrip("\r").rpartition("\r")[2]
-    if "\x1b" in line:
-        line = _ANSI.sub("", line)
-    return line
+def _build(path: str) -> str:
+    """`` (aarch64-unknown-linux-gnu/release)`` for a test binary not in ``target/debug``.
 
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of a possibly huge text, without copying it into a list."""
-    start, size = 0, len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end < 0:
-            end = size
-        yield text[start:end]
-        start = end + 1
+    Binaries of different targets or profiles are different suites, never retries of one
+    another: an aarch64 failure and an x86_64 pass are a failure and a pass.
+    """
+    parts = path.replace("\\", "/").split("/")
+    if len(parts) < 3 or parts[-2] != "deps":
+        return ""
+    profile = parts[-3]
+    triple = parts[-4] if len(parts) >= 4 and _TRIPLE.fullmatch(parts[-4]) else None
+    if triple is None:
+        return "" if profile == "debug" else f" ({profile})"
+    return f" ({triple}/{profile})"
 
 
 def _suite_of_binary(path: str) -> str | None:
     """``…/deps/e2e_regression-b0db95e3bc7b8733`` → the same basename; None if not a test."""
     base = path.replace("\\", "/").rpartition("/")[2]
     match = _HASHED.fullmatch(base)
-    return None if match is None else base.removesuffix(".exe")
+    return None if match is None else base.removesuffix(".exe") + _build(path)
 
 
-def _header(line: str) -> str | None:
+def suite_of_header(line: str) -> str | None:
     """The suite a ``Running``/``Doc-tests`` line opens, or None."""
     text = line.strip()
     if text.startswith("Doc-tests "):
@@ -135,7 +119,7 @@ def _header(line: str) -> str | None:
         hashed = _HASHED.fullmatch(base)
         if hashed is None:
             return None
-        return f"{hashed.group(1)} {src.group(1)}"
+        return f"{hashed.group(1)} {src.group(1)}{_build(src.group(2))}"
     if (cmd := _RUNNING_CMD.fullmatch(text)) is not None:
         return _suite_of_binary(cmd.group(1))
     if (bare := _RUNNING_BIN.fullmatch(text)) is not None:
@@ -143,7 +127,7 @@ def _header(line: str) -> str | None:
     return None
 
 
-def _status(text: str) -> Outcome | None:
+def _status(text: str) -> TestOutcome | None:
     match = _STATUS.fullmatch(text.strip())
     if match is None:
         return None
@@ -163,10 +147,18 @@ def _failure_message(lines: list[str]) -> str:
     return next((ln.strip() for ln in lines if ln.strip()), "")
 
 
-class _Reader:
-    """A line-by-line state machine over cargo's output."""
+class _CargoTestTextReader:
+    """A line-by-line state machine over `cargo test`'s text output (libtest's text format).
+
+    Each test binary's run is handed to the tally as soon as it ends, so a log of a million
+    tests is never held twice.
+    """
 
     def __init__(self) -> None:
+        self.tally = Tally()
+        self.notes: list[str] = []
+        self.problems: list[str] = []
+        self.terse: list[str] = []
         self.unnamed = 0
         self.runs: list[_Run] = []
         self.current: _Run | None = None
@@ -181,7 +173,7 @@ class _Reader:
             self._start_section(section.group(1))
             return
         if text.startswith(("Running ", "Doc-tests ")):
-            suite = _header(text)
+            suite = suite_of_header(text)
             if suite is not None:
                 self._close()
                 self.current = _Run(suite=bounded_name(suite, _SUITE_LIMIT))
@@ -207,7 +199,7 @@ class _Reader:
             text.startswith("---- ")
             or line.rstrip() == "failures:"
             or line.startswith("test result: ")
-            or (text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None)
+            or (text.startswith(("Running ", "Doc-tests ")) and suite_of_header(text) is not None)
             or _RERUN.search(line) is not None
         )
         if ends:
@@ -254,7 +246,7 @@ class _Reader:
                 return
             run.pending = name
 
-    def _record(self, run: _Run, name: str, outcome: Outcome) -> None:
+    def _record(self, run: _Run, name: str, outcome: TestOutcome) -> None:
         run.outcomes[name] = outcome
         run.pending = None
 
@@ -301,8 +293,24 @@ class _Reader:
             run.messages.setdefault(name, _failure_message(kept))
             self.section = None
         if self.current is not None:
-            self.runs.append(self.current)
+            run = self.current
+            self.runs.append(run)
             self.current = None
+            self._count(run)
+
+    def _count(self, run: _Run) -> None:
+        """Hand a finished run to the tally; a later run of the same binary is a retry."""
+        self.tally.suite(run.suite)
+        if run.summary is not None:
+            _check_run(run, self.notes, self.problems, self.terse)
+        elif run.pending is not None:
+            run.outcomes[run.pending] = "error"
+            why = f" ({run.exit_detail})" if run.exit_detail else ""
+            run.messages[run.pending] = f"the test binary died{why} while this test ran"
+        self.tally.add_run(
+            suite=run.suite, outcomes=run.outcomes, messages=run.messages, retry=True
+        )
+        run.outcomes, run.messages = {}, {}  # counted: only the run's shape is kept
 
     def finish(self) -> list[_Run]:
         self._close()
@@ -351,8 +359,6 @@ def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str
         )
     if summary.status == "FAILED" and not any(map(is_bad, run.outcomes.values())):
         problems.append(f"{run.suite} reported FAILED, but no failing test line was found")
-    if run.cargo_error and summary.status == "ok":
-        notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
 
 
 def _crashed(run: _Run) -> str:
@@ -364,19 +370,6 @@ def _crashed(run: _Run) -> str:
     )
 
 
-def _merge(outcomes: list[Outcome]) -> Outcome:
-    """One test's outcome over several runs: failed then passed is flaky, else the worst."""
-    ran = [o for o in outcomes if o != "skipped"]
-    if not ran:
-        return "skipped"
-    if not is_bad(ran[-1]):
-        return "flaky" if any(is_bad(o) or o == "flaky" for o in ran) else "passed"
-    kept: Outcome = "failed"
-    for outcome in ran:
-        kept = worst(kept, outcome)
-    return kept
-
-
 def _some(suites: list[str]) -> str:
     """``N test binaries (a, b, c and 2 more)``."""
     named = ", ".join(suites[:3]) + (f" and {len(suites) - 3} more" if len(suites) > 3 else "")
@@ -385,61 +378,24 @@ def _some(suites: list[str]) -> str:
     )
 
 
-def _suite_records(suite: str, suite_runs: list[_Run]) -> list[TestRecord]:
-    """One record per test of a suite, over every run of it."""
-    if len(suite_runs) == 1:  # the common case: each outcome is final as it stands
-        run = suite_runs[0]
-        return [
-            TestRecord(
-                suite=suite,
-                name=f"{suite}::{name}",
-                outcome=outcome,
-                message=run.messages.get(name, "") if outcome in ("failed", "error") else "",
-            )
-            for name, outcome in run.outcomes.items()
-        ]
-    history: dict[str, list[Outcome]] = {}
-    messages: dict[str, str] = {}
-    for run in suite_runs:
-        for name, outcome in run.outcomes.items():
-            history.setdefault(name, []).append(outcome)
-            if is_bad(outcome):
-                messages[name] = run.messages.get(name, "")
-    records: list[TestRecord] = []
-    for name, seen in history.items():
-        outcome = _merge(seen)
-        message = messages.get(name, "") if is_bad(outcome) else ""
-        records.append(
-            TestRecord(suite=suite, name=f"{suite}::{name}", outcome=outcome, message=message)
-        )
-    return records
-
-
-def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[TestRecord]:
+def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], list[str]]:
+    """Warnings and problems of the whole output, once every run is counted."""
+    notes, problems = reader.notes, reader.problems
     by_suite: dict[str, list[_Run]] = {}
     for run in runs:
         by_suite.setdefault(run.suite, []).append(run)
-    records: list[TestRecord] = []
-    terse: list[str] = []
-    for suite, suite_runs in by_suite.items():
+    for suite_runs in by_suite.values():
         completed = any(r.summary is not None for r in suite_runs)
         for run in suite_runs:
-            if run.summary is not None:
-                _check_run(run, notes, problems, terse)
-                continue
-            if run.pending is not None:
-                run.outcomes[run.pending] = "error"
-                why = f" ({run.exit_detail})" if run.exit_detail else ""
-                run.messages[run.pending] = f"the test binary died{why} while this test ran"
-            (notes if completed else problems).append(_crashed(run))
-        records += _suite_records(suite, suite_runs)
-        for run in suite_runs:  # done with: a log of a million tests need not hold them twice
-            run.outcomes, run.messages = {}, {}
-    if terse:
+            if run.summary is None:  # a crash is only a problem when no re-run completed
+                (notes if completed else problems).append(_crashed(run))
+            elif run.cargo_error and run.summary.status == "ok":
+                notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
+    if reader.terse:
         notes.insert(
             0,
-            f"{_some(terse)} printed no per-test lines (cargo test -q?): their counts come from "
-            "their summary lines, and their tests have no names",
+            f"{_some(reader.terse)} printed no per-test lines (cargo test -q?): their counts "
+            "come from their summary lines, and their tests have no names",
         )
     if unnamed := [suite for suite in by_suite if suite.startswith(_UNNAMED)]:
         notes.insert(
@@ -449,12 +405,12 @@ def _records(runs: list[_Run], notes: list[str], problems: list[str]) -> list[Te
         )
     if rerun := [suite for suite, suite_runs in by_suite.items() if len(suite_runs) > 1]:
         notes.insert(0, f"{_some(rerun)} ran more than once; each test is counted once")
-    return records
+    return notes, problems
 
 
 def read_libtest(text: str, *, path: str) -> ResultFile:
     """Count the tests in ``cargo test`` output; an unusable text gives an error entry."""
-    return read_libtest_lines(_lines(text), path=path)
+    return read_libtest_lines(split_lines(text), path=path)
 
 
 def read_libtest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
@@ -464,13 +420,11 @@ def read_libtest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
 
 
 def _read_lines(lines: Iterable[str], *, path: str) -> ResultFile:
-    reader = _Reader()
+    reader = _CargoTestTextReader()
     for raw in lines:
         reader.feed(clean_line(raw))
     runs = reader.finish()
-    notes: list[str] = []
-    problems: list[str] = []
-    records = _records(runs, notes, problems)
+    notes, problems = _notes(reader, runs)
     if reader.not_built:
         why = first_line(reader.not_built[0], 160)
         problems.append(
@@ -484,14 +438,7 @@ def _read_lines(lines: Iterable[str], *, path: str) -> ResultFile:
         error = problems[0] + more
         notes = problems[1:] + notes
         log.info("%s: %s", path, error)
-    return result_file(
-        path=path,
-        format="libtest",
-        records=records,
-        suites=list(dict.fromkeys(run.suite for run in runs)),
-        warnings=notes,
-        error=error,
-    )
+    return reader.tally.result(path=path, format="libtest", warnings=notes, error=error)
 
 
 def has_libtest_output(text: str) -> bool:
@@ -519,10 +466,10 @@ def cargo_build_failed(text: str) -> bool:
 
 def looks_like_libtest(head: str) -> bool:
     """True when the start of a text already shows cargo test output (a block or a test line)."""
-    for raw in _lines(head):
+    for raw in split_lines(head):
         line = clean_line(raw)
         text = line.strip()
-        if text.startswith(("Running ", "Doc-tests ")) and _header(text) is not None:
+        if text.startswith(("Running ", "Doc-tests ")) and suite_of_header(text) is not None:
             return True
         if _RUNNING_N.fullmatch(line.rstrip()) or _RESULT.match(line):
             return True

@@ -1,9 +1,13 @@
-"""Finding test-result files and reading each one as JUnit XML or `cargo test` output.
+"""Finding test-result files and reading each one in the format its content shows.
 
-The format is told from the content, never from the name. A file named on the command line
-that is neither gives an error entry; a file met while walking a folder that is neither is
-left out, except an ``.xml`` file that mentions ``<testsuite``/``<testcase``, which was meant
-to be JUnit and so is read (and reported if it cannot be).
+Formats (:data:`READERS`): JUnit XML, `cargo test` text (libtest), libtest JSON, cargo-nextest,
+``go test -json``, ``go test -v`` and TAP (node, Test::More, prove), each also inside a GitHub
+job log. The format is told from the content, never from the name: the first 64 KiB decide,
+and when they show nothing (a long build before the tests) the whole text is searched line by
+line. A file named on the command line that holds no test result gives an error entry; a file
+met while walking a folder that holds none is left out, except an ``.xml`` file that mentions
+``<testsuite``/``<testcase``, which was meant to be JUnit and so is read (and reported if it
+cannot be).
 """
 
 from __future__ import annotations
@@ -14,27 +18,35 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from validator.errors import UsageError
 from validator.evidence import ResultFile, ResultFormat, TestScan
-from validator.junit import read_junit_chunks
-from validator.libtest import (
-    cargo_build_failed,
-    has_libtest_output,
-    looks_like_libtest,
-    read_libtest,
-    read_libtest_lines,
+from validator.gotest import (
+    looks_like_go_json,
+    looks_like_go_text,
+    read_go_json_lines,
+    read_go_text_lines,
 )
+from validator.junit import read_junit_chunks
+from validator.libtest import cargo_build_failed, looks_like_libtest, read_libtest_lines
+from validator.libtest_json import looks_like_libtest_json, read_libtest_json_lines
+from validator.loglines import clean_line, split_lines
+from validator.nextest import looks_like_nextest, read_nextest_lines
+from validator.tap import looks_like_tap, read_tap_lines, tap_evidence
 
 log = logging.getLogger(__name__)
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # a 100 MB job log must fit; a runaway file must not
 HEAD_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
-_TEXT_SUFFIXES = frozenset({"", ".log", ".txt", ".out"})  # searched whole while walking
+_TEXT_SUFFIXES = frozenset({"", ".log", ".txt", ".out", ".tap", ".json", ".jsonl"})
+_MORE_LINES = 2000  # lines read on, once one format shows, for a format that ranks higher
+NOT_RESULTS = (
+    "no test results in a known format (JUnit XML, cargo test, libtest JSON, nextest, go test, TAP)"
+)
 
 # The prolog before the root element: each part matches in one way only (a comment cannot
 # run past its "-->"), so a head full of comments that is not JUnit fails in linear time.
@@ -65,23 +77,90 @@ def _is_binary(head: bytes) -> bool:
     return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
+def _looks_like_libtest(lines: Iterable[str]) -> bool:
+    return any(map(looks_like_libtest, lines))
+
+
+# Line formats, the most specific first: a libtest JSON log also holds cargo's `Running`
+# lines, a nextest log cargo's build lines.
+_LINE_FORMATS: tuple[tuple[ResultFormat, Callable[[Iterable[str]], bool]], ...] = (
+    ("libtest-json", looks_like_libtest_json),
+    ("go-test-json", looks_like_go_json),
+    ("nextest", looks_like_nextest),
+    ("libtest", _looks_like_libtest),
+    ("go-test", looks_like_go_text),
+    ("tap", looks_like_tap),
+)
+
+
+def _libtest(lines: Iterable[str], path: str) -> ResultFile:
+    return read_libtest_lines(lines, path=path)  # it cleans each line itself
+
+
+def _cleaned(read: Callable[..., ResultFile]) -> Callable[[Iterable[str], str], ResultFile]:
+    def reader(lines: Iterable[str], path: str) -> ResultFile:
+        return read(map(clean_line, lines), path=path)
+
+    return reader
+
+
+READERS: dict[ResultFormat, Callable[[Iterable[str], str], ResultFile]] = {
+    "libtest": _libtest,
+    "libtest-json": _cleaned(read_libtest_json_lines),
+    "nextest": _cleaned(read_nextest_lines),
+    "go-test-json": _cleaned(read_go_json_lines),
+    "go-test": _cleaned(read_go_text_lines),
+    "tap": _cleaned(read_tap_lines),
+}
+
+
+def _line_format(lines: Iterable[str]) -> ResultFormat:
+    """The format of the first lines that show one, or ``unknown``; reads lazily.
+
+    Once a line shows a format, a few more lines are read for one that ranks higher.
+    """
+    found: set[ResultFormat] = set()
+    tap_seen: set[str] = set()  # a TAP plan and a test point, for TAP without a version line
+    left = -1
+    for raw in lines:
+        line = [clean_line(raw)]
+        for fmt, looks in _LINE_FORMATS:
+            if fmt not in found and looks(line):
+                found.add(fmt)
+                if left < 0:
+                    left = _MORE_LINES
+        if "tap" not in found and (kind := tap_evidence(line[0])) is not None:
+            tap_seen.add(kind)
+            if len(tap_seen) == 2:
+                found.add("tap")
+                left = _MORE_LINES if left < 0 else left
+        if left == 0:
+            break
+        left -= 1 if left > 0 else 0
+    return next((fmt for fmt, _ in _LINE_FORMATS if fmt in found), "unknown")
+
+
 def detect_format(head: bytes) -> ResultFormat:
-    """``junit``, ``libtest`` or ``unknown``, from the first bytes of a file."""
+    """The format a file's first bytes show (``unknown`` when none), see :data:`READERS`."""
     if not head or _is_binary(head[:HEAD_BYTES]):
         return "unknown"
     text = decode_text(head[:HEAD_BYTES])
     if _JUNIT_ROOT.match(text) is not None:
         return "junit"
-    if looks_like_libtest(text):
-        return "libtest"
-    return "unknown"
+    return _line_format(split_lines(text))
+
+
+def results_from_log(text: str, *, path: str) -> ResultFile | None:
+    """The tests in a job log in any line format of :data:`READERS`, or None when it has none."""
+    fmt = _line_format(split_lines(text))
+    if fmt in {"unknown", "junit"}:
+        return None
+    return READERS[fmt](split_lines(text), path)
 
 
 def libtest_from_log(text: str, *, path: str) -> ResultFile | None:
-    """The tests in a job log, or None when the log holds no ``cargo test`` output."""
-    if not has_libtest_output(text):
-        return None
-    return read_libtest(text, path=path)
+    """The old name of :func:`results_from_log` (it now finds every line format)."""
+    return results_from_log(text, path=path)
 
 
 def _text_lines(handle: BinaryIO, head: bytes) -> Iterator[str]:
@@ -129,15 +208,19 @@ def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
         if fmt == "junit":
             return read_junit_chunks(_chunks(handle, head), path=display)
         if fmt == "unknown" and _is_binary(head):
-            return None if walking else _error(display, fmt, "not JUnit XML or cargo test output")
+            return None if walking else _error(display, fmt, NOT_RESULTS)
+        if fmt == "unknown" and len(head) == HEAD_BYTES:  # the tests may come after a build
+            handle.seek(0)
+            fmt = _line_format(_text_lines(handle, head))
         handle.seek(0)
-        if fmt == "libtest":  # read line by line: a 100 MB log is never held whole
-            return read_libtest_lines(_text_lines(handle, head), path=display)
-        text = decode_text(handle.read(MAX_RESULT_BYTES))
-    # A cargo log that stopped at a compile error holds no test, yet it is what the user named.
-    if has_libtest_output(text) or (not walking and cargo_build_failed(text)):
-        return read_libtest(text, path=display)
-    return None if walking else _error(display, "unknown", "not JUnit XML or cargo test output")
+        if fmt != "unknown":  # read line by line: a 100 MB log is never held whole
+            return READERS[fmt](_text_lines(handle, head), display)
+        # A cargo log that stopped at a compile error holds no test, yet it is what the user
+        # named: cargo's reader says why no test ran.
+        if not walking and any(map(cargo_build_failed, _text_lines(handle, head))):
+            handle.seek(0)
+            return READERS["libtest"](_text_lines(handle, head), display)
+    return None if walking else _error(display, "unknown", NOT_RESULTS)
 
 
 def read_result_file(path: Path, *, display: str) -> ResultFile:
@@ -187,8 +270,8 @@ def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
     for given in paths:
         if not given.exists():
             raise UsageError(
-                f"{given}: no such file or folder. Give JUnit XML files, cargo test logs, "
-                "or folders that hold them."
+                f"{given}: no such file or folder. Give test results (JUnit XML, cargo test, "
+                "nextest, go test or TAP output, job logs) or folders that hold them."
             )
         if given.is_dir():
             for path in _walk(given):

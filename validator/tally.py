@@ -1,8 +1,11 @@
-"""Turning per-test outcomes into counts: the counting rules shared by the result readers.
+"""The one place where per-test outcomes combine into counts, for every result reader.
 
-Each distinct test counts once. When a test is seen more than once, the reader decides how the
-outcomes combine (:func:`worst`, or libtest's "failed then passed is flaky"); this module only
-turns the final outcome of every test into a :class:`~validator.evidence.ResultFile`.
+Each distinct test counts once. Every reader hands each outcome it reads to a :class:`Tally`,
+which combines the outcomes of a test seen more than once by one of two rules: the same test
+repeated (a JUnit testcase written twice, a test printed twice) keeps its most severe outcome
+(:func:`worst`); a later attempt of the same test (a suite re-run, a runner's retry) turns a
+failure followed by a pass into "flaky" (:func:`after_retry`). The tally then turns the final
+outcome of every test into a :class:`~validator.evidence.ResultFile`.
 """
 
 from __future__ import annotations
@@ -10,17 +13,17 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from validator.evidence import FailedTest, ResultFile, ResultFormat, SuiteCounts, TestCounts
 
-Outcome = Literal["skipped", "passed", "flaky", "failed", "error"]
+TestOutcome = Literal["skipped", "passed", "flaky", "failed", "error"]
 
 # Worst last: a test seen several times keeps the worst of its outcomes.
-_RANK: dict[Outcome, int] = {"skipped": 0, "passed": 1, "flaky": 2, "failed": 3, "error": 4}
+_RANK: dict[TestOutcome, int] = {"skipped": 0, "passed": 1, "flaky": 2, "failed": 3, "error": 4}
 
 MESSAGE_LIMIT = 300
 NAME_LIMIT = 1000
@@ -32,14 +35,32 @@ _TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20
 _ASSIGNED = re.compile(r"(?i)\b((?:authorization|token|password|secret)\s*[:=]\s*)\S{8,}")
 
 
-def worst(a: Outcome, b: Outcome) -> Outcome:
+def worst(a: TestOutcome, b: TestOutcome) -> TestOutcome:
     """The worse of two outcomes of the same test (error > failed > flaky > passed > skipped)."""
     return a if _RANK[a] >= _RANK[b] else b
 
 
-def is_bad(outcome: Outcome) -> bool:
+def after_retry(before: TestOutcome, now: TestOutcome) -> TestOutcome:
+    """A test's outcome once a later attempt of it ended with ``now``.
+
+    An attempt that did not run the test (skipped) changes nothing; a pass after a failure is
+    flaky; a failure after anything is a failure (the most severe one seen).
+    """
+    if now == "skipped":
+        return before
+    if before == "skipped":
+        return now
+    if not is_bad(now):
+        return "flaky" if is_bad(before) or before == "flaky" else now
+    return worst(before, now)
+
+
+_BAD = frozenset({"failed", "error"})
+
+
+def is_bad(outcome: TestOutcome) -> bool:
     """True for an outcome that makes a run fail."""
-    return outcome in ("failed", "error")
+    return outcome in _BAD
 
 
 def first_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -86,11 +107,109 @@ class TestRecord:
 
     suite: str  # the suite it is counted under (JUnit testsuite, libtest binary)
     name: str  # "suite::name" as shown to users
-    outcome: Outcome
+    outcome: TestOutcome
     message: str = ""
+    seen: int = 1  # how many times a reader reported it
 
 
-def counts_of(outcomes: Iterable[Outcome]) -> TestCounts:
+class Tally:
+    """The distinct tests of one file as a reader reports them, combined by the shared rules."""
+
+    def __init__(self) -> None:
+        self._records: dict[Hashable, TestRecord] = {}
+        self._suites: dict[str, None] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def suite(self, name: str) -> None:
+        """Note a suite in the order met, so that a suite without tests is still shown."""
+        self._suites.setdefault(name, None)
+
+    def add(
+        self,
+        *,
+        suite: str,
+        name: str,
+        outcome: TestOutcome,
+        message: str = "",
+        key: Hashable = None,
+        retry: bool = False,
+    ) -> None:
+        """Count one outcome of a test (``name`` as shown, unique in the file unless ``key``).
+
+        ``retry`` says this outcome comes from a later attempt of the test, so that a pass
+        after a failure is flaky (:func:`after_retry`); otherwise the most severe one stays.
+        """
+        if key is None:  # names as shown start with their suite: no tuple per test needed
+            key = name
+        known = self._records.get(key)
+        if known is None:
+            self._suites.setdefault(suite, None)
+            self._records[key] = TestRecord(
+                suite=suite, name=name, outcome=outcome, message=message if is_bad(outcome) else ""
+            )
+            return
+        known.seen += 1
+        kept = after_retry(known.outcome, outcome) if retry else worst(known.outcome, outcome)
+        if not is_bad(kept):
+            known.message = ""
+        elif is_bad(outcome) and (kept != known.outcome or retry):
+            known.message = message
+        known.outcome = kept
+
+    def add_run(
+        self,
+        *,
+        suite: str,
+        outcomes: dict[str, TestOutcome],
+        messages: dict[str, str],
+        retry: bool = False,
+    ) -> None:
+        """Count one run of a suite: each ``name: outcome`` shown as ``suite::name``.
+
+        The same rules as :meth:`add`, in one loop: a log of a million tests makes a million
+        calls otherwise.
+        """
+        self._suites.setdefault(suite, None)
+        records, add = self._records, self.add
+        for name, outcome in outcomes.items():
+            shown = f"{suite}::{name}"
+            message = messages.get(name, "") if outcome in _BAD else ""
+            if shown in records:
+                add(suite=suite, name=shown, outcome=outcome, message=message, retry=retry)
+            else:
+                records[shown] = TestRecord(
+                    suite=suite, name=shown, outcome=outcome, message=message
+                )
+
+    @property
+    def repeated(self) -> int:
+        """How many tests were reported more than once."""
+        return sum(1 for rec in self._records.values() if rec.seen > 1)
+
+    def result(
+        self,
+        *,
+        path: str,
+        format: ResultFormat,
+        warnings: Sequence[str] = (),
+        error: str | None = None,
+        not_run: int = 0,
+    ) -> ResultFile:
+        """The file's :class:`ResultFile`: counts by suite, failures, names, warnings."""
+        return result_file(
+            path=path,
+            format=format,
+            records=self._records.values(),
+            suites=list(self._suites),
+            warnings=warnings,
+            error=error,
+            not_run=not_run,
+        )
+
+
+def counts_of(outcomes: Iterable[TestOutcome]) -> TestCounts:
     """Counts for a collection of final outcomes (``passed`` includes ``flaky``)."""
     n = dict.fromkeys(_RANK, 0)
     for outcome in outcomes:
@@ -120,13 +239,14 @@ def result_file(
     suites: Sequence[str] = (),
     warnings: Sequence[str] = (),
     error: str | None = None,
+    not_run: int = 0,
 ) -> ResultFile:
     """A :class:`ResultFile` from the final record of every distinct test.
 
     ``suites`` gives the order in which suites were met (suites without tests are kept, with
     zero counts); suites only named by records are added after them.
     """
-    by_suite: dict[str, list[Outcome]] = {name: [] for name in suites}
+    by_suite: dict[str, list[TestOutcome]] = {name: [] for name in suites}
     failures: list[FailedTest] = []
     names: set[str] = set()
     failed_total = 0
@@ -146,7 +266,7 @@ def result_file(
     suite_counts = tuple(
         SuiteCounts(name=bounded_name(s), counts=counts_of(o)) for s, o in by_suite.items()
     )
-    total = TestCounts()
+    total = TestCounts(not_run=not_run)
     for suite in suite_counts:
         total += suite.counts
     return ResultFile(
