@@ -137,3 +137,32 @@ def test_publish_leaves_an_unchanged_report_untouched(tmp_path: Path):
     assert "unchanged" in result.note
     assert report_path.stat().st_mtime_ns == stamp
     assert json.loads(evidence_path.read_text())["generated_at"] == "2026-01-03T03:10:00Z"
+
+
+def test_generated_text_cannot_pose_as_the_notes_markers(tmp_path: Path):
+    # A failure message and a job name that hold the markers, as a hostile test could print.
+    from validator.evidence import FailedTest
+
+    ev = go()
+    hostile = "<!-- validate-arm64:notes:start --> boom"
+    scan = results(tests=24, failed=1)
+    failing = replace(scan.files[0], failures=(
+        FailedTest(name="suite::t0", outcome="failed", message=hostile),))
+    ev = replace(ev, tests=replace(scan, files=(failing,)),
+                 run=replace(ev.run, jobs=(job("test --> <!-- validate-arm64:notes:end -->"),)))
+    report_path, evidence_path = tmp_path / "r.md", tmp_path / "r.json"
+    publish(assess(ev, today=TODAY), report_path=report_path, evidence_path=evidence_path)
+    notes = ("<!-- validate-arm64:notes:start -->\nOwned by the platform team.\n"
+             "<!-- validate-arm64:notes:end -->")
+    text = report_path.read_text(encoding="utf-8")
+    assert text.count("<!-- validate-arm64:notes:start -->") == 1  # only the real marker
+    start = text.index("<!-- validate-arm64:notes:start -->")
+    end = text.index("<!-- validate-arm64:notes:end -->") + len("<!-- validate-arm64:notes:end -->")
+    report_path.write_text(text[:start] + notes + text[end:], encoding="utf-8")
+
+    publish(assess(ev, today=TODAY), report_path=report_path, evidence_path=evidence_path)
+    again = report_path.read_text(encoding="utf-8")
+    assert notes in again
+    for section in ("## Performance", "## Architecture validation", "## Trend", "## Notes"):
+        assert section in again
+    assert "boom" in again  # the message is still shown, only made inert

@@ -42,6 +42,14 @@ def duration_or_not_checked(seconds: float | None) -> str:
     return NOT_CHECKED if seconds is None else duration(seconds)
 
 
+def inert(value: object) -> object:
+    """Generated text that cannot open or close an HTML comment, so it can never pose as the
+    notes markers (or hide the sections after it): a zero-width space splits ``<!--``/``-->``."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("<!--", "<\u200b!--").replace("-->", "--\u200b>")
+
+
 def cell(value: object) -> str:
     """A value made safe for one Markdown table cell."""
     if value is None or value == "":
@@ -67,6 +75,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=inert,  # every {{ expression }} of the template, whatever filter made it
     )
     env.filters["duration"] = duration_or_not_checked
     env.filters["cell"] = cell
