@@ -68,3 +68,46 @@ def test_a_second_run_on_the_same_report_is_refused_with_a_clear_line(cli, tmp_p
     assert done.stderr.startswith(f"validate-arm64: error: {report}: another validate-arm64 run")
     assert not report.exists()
     assert os.listdir(report.parent) == []
+
+
+PAIR = """
+import os, signal, sys
+from pathlib import Path
+from validator.__main__ import _terminate
+from validator.files import write_together
+signal.signal(signal.SIGTERM, _terminate)
+report, evidence = Path(sys.argv[1]), Path(sys.argv[2])
+try:
+    write_together([(evidence, "new evidence"), (report, "new report")],
+                   between=lambda: os.kill(os.getpid(), signal.SIGTERM))
+except KeyboardInterrupt:
+    print("interrupted after the renames", flush=True)
+    sys.exit(130)
+print("not interrupted", flush=True)
+"""
+
+
+def test_a_sigterm_between_report_and_evidence_never_splits_the_pair(tmp_path: Path):
+    # Without the signals held back, the SIGTERM sent after the first rename would leave new
+    # evidence beside the old report: a NO-GO evidence beside a GO report.
+    report, evidence = tmp_path / "r.md", tmp_path / "r.json"
+    report.write_text("old report")
+    evidence.write_text("old evidence")
+    done = subprocess.run([sys.executable, "-c", PAIR, str(report), str(evidence)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 130, done.stderr
+    assert done.stdout.strip() == "interrupted after the renames"
+    assert (report.read_text(), evidence.read_text()) == ("new report", "new evidence")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.md"]  # no temporaries
+
+
+def test_a_failure_while_staging_leaves_both_files_as_they_were(tmp_path: Path):
+    from validator.files import write_together
+
+    report, evidence = tmp_path / "r.md", tmp_path / "r.json"
+    report.write_text("old report")
+    evidence.write_text("old evidence")
+    with pytest.raises(UnicodeEncodeError):
+        write_together([(evidence, "new evidence"), (report, "bad \udcff surrogate")])
+    assert (report.read_text(), evidence.read_text()) == ("old report", "old evidence")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.md"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from validator.errors import UsageError
@@ -14,6 +15,46 @@ from validator.errors import UsageError
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``: temporary file, fsync, rename. Old or new, never a mix."""
+    write_together([(path, text)])
+
+
+def write_together(
+    files: Sequence[tuple[Path, str]], *, between: Callable[[], None] = lambda: None
+) -> None:
+    """Replace several files as one unit: all old or all new, never a mix of two validations.
+
+    Every temporary is written and synced first; then the renames run in the given order with
+    SIGINT and SIGTERM held back, so an interruption lands after the last rename, not between
+    two (``between`` runs after each rename but the last: where a signal would have split them).
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files:
+            staged.append((_staged(path, text), path))
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for number, (tmp, path) in enumerate(staged, start=1):
+                tmp.replace(path)
+                if number < len(staged):
+                    between()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    except BaseException:
+        for tmp, _path in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for folder in {path.parent for path, _text in files}:
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _staged(path: Path, text: str) -> Path:
+    """``text`` in a synced temporary beside ``path``, with the permissions ``path`` will keep."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -22,16 +63,10 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    return Path(tmp)
 
 
 def _mode_for(path: Path) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from validator.errors import UsageError
 from validator.evidence import Evidence
-from validator.files import write_atomic
+from validator.files import write_together
 from validator.history import (
     Entry,
     earlier,
@@ -89,10 +89,9 @@ def publish(
     markdown = keep_notes(redact(render_markdown(report), secrets), report_path)
     document = redact(render_json(report), secrets)
     json.loads(document)  # never write evidence that gate could not read back
-    write_atomic(evidence_path, document)
     unchanged = report_path.exists() and report_path.read_text(encoding="utf-8") == markdown
-    if not unchanged:
-        write_atomic(report_path, markdown)
+    # One unit: a report never stands beside the evidence of another validation.
+    write_together([(evidence_path, document)] + ([] if unchanged else [(report_path, markdown)]))
     history = history_path(report_path)
     record(history, read_history(history), report.trend[-1])
     return Published(
