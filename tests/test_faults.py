@@ -932,3 +932,26 @@ def _bounded(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "slow" not in request.keywords:
         assert time.monotonic() - started < 15, "a fault test took more than 15 s"
+
+
+@pytest.mark.parametrize("where", ["report-is-a-folder", "parent-is-a-file", "evidence-parent-is-a-file"])
+def test_an_unwritable_output_is_refused_before_anything_is_dispatched(tmp_path: Path, where: str):
+    root = tmp_path / "work"
+    root.mkdir()
+    extra: tuple[str, ...] = ()
+    if where == "report-is-a-folder":
+        (root / REPORT).mkdir(parents=True)
+    elif where == "parent-is-a-file":
+        (root / REPORT).parent.parent.mkdir(parents=True, exist_ok=True)
+        (root / REPORT).parent.write_text("a file where the report folder should be")
+    else:
+        (root / "blocked").write_text("a file")
+        extra = ("--evidence", str(root / "blocked" / "e.json"))
+    with emulator() as emu:
+        outcome = validate(emu, root, *extra)
+        dispatched = [r for r in emu.requests if r.path.endswith("/dispatches")]
+    assert outcome.code == 2, outcome
+    first = outcome.done.stderr.splitlines()[0]
+    assert first.startswith("validate-arm64: error: --")
+    assert "writable folder" in first
+    assert dispatched == []  # nothing spent on a report that could not be written

@@ -69,6 +69,25 @@ def _staged(path: Path, text: str) -> Path:
     return Path(tmp)
 
 
+def check_writable(path: Path, *, option: str) -> None:
+    """Refuse, before anything runs, an output ``path`` that could not be written at the end."""
+    problem = None
+    if path.is_dir():
+        problem = "is a folder"
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+            os.close(fd)
+            Path(probe).unlink()
+        except OSError as exc:
+            problem = f"cannot be written ({exc.strerror or type(exc).__name__})"
+    if problem is not None:
+        raise UsageError(
+            f"{option} {path}: {problem}. Point {option} at a file in a writable folder."
+        )
+
+
 def _mode_for(path: Path) -> int:
     """Keep an existing file's permissions; a new file gets what the umask allows."""
     try:

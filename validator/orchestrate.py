@@ -29,11 +29,14 @@ class Validation:
 
 def validate(config: Config, hooks: Hooks, *, environ: Mapping[str, str]) -> Validation:
     """Gather the evidence, assess it against the history, and publish what the phases ask."""
-    from validator.files import exclusive
+    from validator.files import check_writable, exclusive
     from validator.pipeline import gather
     from validator.publish import publish, with_history
     from validator.report import assess
 
+    if "report" in config.phases:  # found now, not after a dispatch and a wait
+        check_writable(config.report, option="--report")
+        check_writable(config.evidence_path, option="--evidence")
     with exclusive(config.report):
         evidence, past = with_history(gather(config, hooks), config.report)
         report = assess(
