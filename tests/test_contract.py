@@ -12,7 +12,7 @@ from subprocess import CompletedProcess
 from typing import Any
 
 from validator.render.document import render_json
-from validator.report import judge
+from validator.report import assess
 
 from builders import go
 from conftest import DOCS, FIXTURES
@@ -40,7 +40,7 @@ def test_every_json_block_of_the_contract_parses() -> None:
 
 def test_evidence_json_starts_with_the_contract_fields() -> None:
     documented = example("Evidence JSON")
-    written = json.loads(render_json(judge(go(), today=dt.date(2026, 1, 2))))
+    written = json.loads(render_json(assess(go(), today=dt.date(2026, 1, 2))))
     assert list(written)[: len(documented)] == list(documented)
     for key in ("schema", "verdict", "generated_at", "repository", "head_sha"):
         assert written[key] == documented[key], key
