@@ -197,7 +197,7 @@ def assert_fail_closed(outcome: Outcome, *, code: int, verdict: str | None) -> N
 
 def extracted(root: Path) -> list[str]:
     """Names of the artifact folders the last run extracted."""
-    runs = sorted((root / ".validate-arm64").glob("run-*/artifacts"))
+    runs = sorted((root / ".validate-arm64").glob("*/run-*/artifacts"))
     return sorted(p.name for r in runs for p in r.iterdir()) if runs else []
 
 
@@ -955,3 +955,4 @@ def test_an_unwritable_output_is_refused_before_anything_is_dispatched(tmp_path:
     assert first.startswith("validate-arm64: error: --")
     assert "writable folder" in first
     assert dispatched == []  # nothing spent on a report that could not be written
+

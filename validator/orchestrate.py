@@ -5,6 +5,9 @@ It returns what the command line says; it prints nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,7 @@ def validate(config: Config, hooks: Hooks, *, environ: Mapping[str, str]) -> Val
         check_writable(config.report, option="--report")
         check_writable(config.evidence_path, option="--evidence")
     with exclusive(config.report):
+        config = dataclasses.replace(config, work_dir=private_work_dir(config))
         evidence, past = with_history(gather(config, hooks), config.report)
         report = assess(
             evidence,
@@ -57,6 +61,17 @@ def validate(config: Config, hooks: Hooks, *, environ: Mapping[str, str]) -> Val
         if environ.get("GITHUB_ACTIONS") == "true":
             annotations = to_actions(report, config, environ)
     return Validation(report=report, note=note, annotations=annotations)
+
+
+def private_work_dir(config: Config) -> Path:
+    """This validation's own downloads and logs: one folder per report, under the report's lock.
+
+    Validations of other reports from the same folder never share (or empty) each other's.
+    """
+    report = config.report.resolve()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", report.stem).strip("-.")[:40] or "report"
+    digest = hashlib.sha256(str(report).encode()).hexdigest()[:10]
+    return config.work_dir / f"{slug}-{digest}"
 
 
 def to_actions(report: Report, config: Config, environ: Mapping[str, str]) -> str:
