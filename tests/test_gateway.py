@@ -567,7 +567,7 @@ def test_one_attempt_takes_at_most_a_third_of_the_budget(emu: Emulator) -> None:
     gw, sleeper = make_gateway(emu, timeout=30, retry_budget=3.0, clock=time.monotonic)
     emu.inject(Fault(path=r"/actions/runners$", kind="hang", times=100))
     started = time.monotonic()
-    with pytest.raises(RetriesExhausted, match=r"no answer from .* within 1 s") as info:
+    with pytest.raises(RetriesExhausted, match=r"no (complete )?answer from .* within 1 s") as info:
         gw.runners()
     assert time.monotonic() - started < 3.0
     assert "retry budget of 3s" in str(info.value)

@@ -92,6 +92,7 @@ class Config:
     run_timeout: float = 60 * 60
     poll_interval: float = 10.0
     retry_budget: float = 120.0  # time one API call may spend on retries and rate-limit waits
+    min_download_rate: float = 16 * 1024  # bytes/s a download must keep (0: no floor)
     run_budget: float | None = 15 * 60
     autoscaling: bool = False
     cancel_on_abort: bool = False

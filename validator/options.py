@@ -29,7 +29,7 @@ from validator.config import (
 )
 from validator.errors import UsageError
 from validator.fields import Fields
-from validator.units import parse_duration
+from validator.units import parse_duration, parse_rate
 
 if TYPE_CHECKING:
     import typer
@@ -45,6 +45,10 @@ GITHUB, EXPECT, OUTPUT = "GitHub", "Expectations", "Output"
 
 def _text(value: Any, where: str) -> str:
     return FIELDS.filled(value, where)
+
+
+def _rate(value: Any, where: str) -> float:
+    return parse_rate(FIELDS.filled(value, where), option=where)
 
 
 def _seconds(value: Any, where: str) -> float:
@@ -225,6 +229,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(key="retry-budget", field="retry_budget", read=_seconds, kind=str, default="2m",
            metavar=DURATION, help="How long one GitHub API call may spend on retries and "
            "rate-limit waits before the phase gives up."),
+    Option(key="min-download-rate", field="min_download_rate", read=_rate, kind=str,
+           default="16KB/s", metavar="RATE",
+           help="Stop a download that stays slower than this over a whole attempt window "
+           "(a third of --retry-budget); 0B/s: no floor."),
     Option(key="cancel-on-abort", field="cancel_on_abort", read=FIELDS.flag, kind=bool,
            default=False, help="On Ctrl-C, cancel the run that was dispatched."),
     Option(key="api-url", field="api_url", read=_api_url, kind=str, default=DEFAULT_API_URL,

@@ -62,6 +62,7 @@ def opened_gateway(config: Config, hooks: Hooks) -> Iterator[Gateway | None]:
         sleep=hooks.sleep,
         clock=hooks.clock,
         retry_budget=config.retry_budget,
+        min_download_rate=config.min_download_rate,
         **hooks.gateway_options,
     ) as gateway:
         yield gateway

@@ -37,3 +37,17 @@ def parse_duration(text: str, *, option: str) -> float:
     if seconds <= 0:
         raise UsageError(f"{option} {text!r}: must be more than zero.")
     return seconds
+
+
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b(?:/s)?")
+_RATE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_rate(text: str, *, option: str) -> float:
+    """``"16KB/s"``, ``"1MB/s"``, ``"0B/s"`` (no floor) → bytes per second (binary units)."""
+    match = _RATE.fullmatch(text.strip().lower())
+    if match is None:
+        raise UsageError(
+            f"{option} {text!r}: not a rate. Use e.g. 16KB/s, 1MB/s, or 0B/s for none."
+        )
+    return float(match.group(1)) * _RATE_UNITS[match.group(2)]

@@ -31,10 +31,12 @@ class Gateway:
         clock: Callable[[], float] = time.monotonic,
         retry_budget: float = 120.0,
         wall_clock: Callable[[], float] = time.time,
+        min_download_rate: float = 0.0,
     ) -> None:
         """``repository``, ``token`` and ``api_url`` as :class:`~validator.config.Config`
-        validated them (:mod:`.inputs` checks what it does not). ``clock`` measures waiting
-        (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
+        validated them. A download slower than ``min_download_rate`` bytes/s is stopped.
+        ``clock`` measures waiting (monotonic); ``wall_clock`` is epoch seconds, to read
+        GitHub's ``x-ratelimit-reset``.
         ``retry_budget`` bounds the time any one call may take, answer included.
         """
         repo = Repo(repository)
@@ -46,6 +48,7 @@ class Gateway:
             clock=clock,
             wall_clock=wall_clock,
             retry_budget=retry_budget,
+            min_download_rate=min_download_rate,
         )
         self.repository = repository
         self.api_url = self._api.api_url

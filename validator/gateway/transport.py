@@ -24,6 +24,7 @@ import requests
 from validator import __version__
 from validator.errors import GitHubError, RetriesExhausted
 from validator.evidence import Cost
+from validator.gateway.deadline import DeadlineExceeded, deadline, pace
 from validator.gateway.decode import error_message, json_object, list_field
 from validator.gateway.downloads import Sink
 from validator.gateway.messages import Wording, error_for, one_line
@@ -65,13 +66,16 @@ class Transport:
         clock: Callable[[], float],
         wall_clock: Callable[[], float],
         retry_budget: float,
+        min_download_rate: float = 0.0,
     ) -> None:
         """``api_url`` and ``token`` as checked (see :mod:`.inputs`). ``clock`` measures waiting
         (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
         The HTTP ``timeout`` is cut to a third of the retry budget, so a server that never
-        answers is given up on within the budget.
+        answers is given up on within the budget. The timeout bounds a whole answer, body
+        included; a download must keep ``min_download_rate`` bytes/s over every timeout window.
         """
         self.api_url = api_url
+        self.min_download_rate = min_download_rate
         self._token = token
         self.timeout = min(timeout, max(1.0, retry_budget / _TIMEOUT_SHARE))
         self._wall_clock = wall_clock
@@ -221,13 +225,17 @@ class Transport:
     ) -> Response:
         """One HTTP request through PyGithub's requester, counted; no answer → Transient."""
         try:
-            status, raw_headers, text = self._requester.requestJson(
-                verb,
-                url,
-                parameters=dict(params) if params else None,
-                headers=dict(headers) if headers else None,
-                input=body,
-            )
+            with deadline(self.timeout, self.api_url):
+                status, raw_headers, text = self._requester.requestJson(
+                    verb,
+                    url,
+                    parameters=dict(params) if params else None,
+                    headers=dict(headers) if headers else None,
+                    input=body,
+                )
+        except DeadlineExceeded as exc:
+            self._requests += 1
+            raise Transient(str(exc), wait=0.0) from None
         except _NO_ANSWER as exc:
             self._requests += 1
             raise Transient(_no_answer(exc, self.api_url, self.timeout), wait=0.0) from None
@@ -269,20 +277,28 @@ class Transport:
         """GET a signed URL (no Authorization) into ``sink``; the HTTP status."""
         if urllib.parse.urlsplit(location).scheme not in ("http", "https"):
             raise GitHubError(f"GitHub gave a download location that is not HTTP while {what}.")
-        received = 0
+        received = [0]
         try:
-            with self._blobs.get(location, stream=True, timeout=self.timeout) as resp:
+            with (
+                pace(self.timeout, self.min_download_rate, lambda: received[0], "the download"),
+                self._blobs.get(location, stream=True, timeout=self.timeout) as resp,
+            ):
                 if resp.status_code != 200:
                     return resp.status_code
                 for chunk in resp.iter_content(chunk_size=_CHUNK):
-                    received += len(chunk)
+                    received[0] += len(chunk)
                     self._bytes += len(chunk)
-                    if received > max_bytes:
+                    if received[0] > max_bytes:
                         raise GitHubError(
                             f"Stopped {what}: more than {max_bytes:,} bytes. The file is larger "
                             "than this tool accepts."
                         )
                     sink.write(chunk)
+        except DeadlineExceeded as exc:
+            raise GitHubError(
+                f"Stopped {what}: {exc}. Try again when the network is faster, or lower "
+                "--min-download-rate."
+            ) from None
         except _NO_ANSWER as exc:
             raise Transient(_no_answer(exc, "the download host", self.timeout), wait=0.0) from None
         except requests.RequestException as exc:
