@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.archives import Limits, Member, Problem, safe_extract, sniff, walk
-from validator.binaries import judge_member
+from validator.archives import Limits, Member, Problem, safe_extract, sniff
+from validator.binaries import inspect_member
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
-from validator.images import read_images
+from validator.images import read_images, walk_archive
 
 BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
@@ -194,18 +194,18 @@ def oci_image(
 
 def walk_bytes(data: bytes, path: str = "a", limits: Limits | None = None) -> list[object]:
     """Walk in-memory bytes as a forward-only stream, judging members as the scanner does."""
-    events = walk(io.BytesIO(data), path=path, limits=limits or Limits())
+    events = walk_archive(io.BytesIO(data), path=path, limits=limits or Limits())
     return [judged(e) for e in events]
 
 
 def walk_file(path: Path, limits: Limits | None = None) -> list[object]:
     with path.open("rb") as stream:
-        events = walk(stream, path=path.name, limits=limits or Limits(), random_access=True)
+        events = walk_archive(stream, path=path.name, limits=limits or Limits(), random_access=True)
         return [judged(e) for e in events]
 
 
 def judged(event: object) -> object:
-    return judge_member(event) if isinstance(event, Member) else event
+    return inspect_member(event) if isinstance(event, Member) else event
 
 
 def elves(events: list[object]) -> dict[str, bool]:

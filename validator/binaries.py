@@ -1,7 +1,7 @@
-"""The binaries phase's gatherer: every file under the inputs, judged by its first bytes.
+"""The binaries phase's gatherer: every file under the inputs, read by its first bytes.
 
 Folders are walked in sorted order without following links; archives (zip, tar, compressed
-tar, docker/OCI image archives) are looked into; every regular file is judged by
+tar, docker/OCI image archives) are looked into; every regular file is read by
 ``validator.elf``. Paths are reported relative to the inputs as the user wrote them.
 """
 
@@ -24,11 +24,11 @@ from validator.archives import (
     sniff,
     special_kind,
     unsupported,
-    walk,
 )
 from validator.elf import ELF_MAGIC, inspect_elf
 from validator.errors import UsageError
 from validator.evidence import BinaryInfo, BinaryScan, ImageInfo
+from validator.images import walk_archive
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ DEFAULT_LIMITS = Limits()
 
 
 def scan_binaries(paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS) -> BinaryScan:
-    """Look at every file under ``paths`` (files, folders, archives) and judge each one.
+    """Look at every file under ``paths`` (files, folders, archives) and read each one's headers.
 
     A missing path raises ``UsageError`` before anything is read.
     """
@@ -128,7 +128,7 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterator[_Found]:
-    """One regular file, read through its descriptor: what was opened is what is judged."""
+    """One regular file, read through its descriptor: what was opened is what is inspected."""
     flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
     try:
         # O_NONBLOCK: if a FIFO was put in the file's place, opening it must not wait.
@@ -171,25 +171,25 @@ def _read_head(fd: int, size: int) -> bytes:
 
 
 def _scan_archive(stream: BinaryIO, shown: str, limits: Limits) -> Iterator[_Found]:
-    for event in walk(stream, path=shown, limits=limits, random_access=True):
+    for event in walk_archive(stream, path=shown, limits=limits, random_access=True):
         if isinstance(event, Member):
-            yield judge_member(event)
+            yield inspect_member(event)
         else:
             yield event
 
 
-def judge_member(member: Member) -> BinaryInfo:
-    """The verdict on one file met inside an archive."""
+def inspect_member(member: Member) -> BinaryInfo:
+    """What one file met inside an archive is: an ELF read by its headers, or why not."""
     if member.error is not None:
         return BinaryInfo(
             path=member.path, kind="error", aarch64=False, size=member.size, reason=member.error
         )
     if member.note is not None or member.stream is None:
         return _not_read(member.path, member.note or "not read", size=member.size)
-    return _judge(member.stream, member.head, path=member.path, size=member.size)
+    return _inspect_stream(member.stream, member.head, path=member.path, size=member.size)
 
 
-def _judge(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
+def _inspect_stream(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
     if head[: len(ELF_MAGIC)] != ELF_MAGIC:
         return _not_elf(path, size)
     return inspect_elf(stream, path=path, size=size)

@@ -1,4 +1,4 @@
-"""Judge whether one file is a 64-bit little-endian AArch64 ELF, from its headers alone.
+"""Tell whether one file is a 64-bit little-endian AArch64 ELF, from its headers alone.
 
 Only the ELF header, the program-header table and the PT_INTERP string are read, never the
 whole file. Every offset and count is checked against the file size before pyelftools decodes
@@ -76,7 +76,7 @@ class _Damaged(Exception):
 
 
 def inspect_elf(stream: BinaryIO, *, path: str, size: int) -> BinaryInfo:
-    """Read the headers at the start of ``stream`` (``size`` bytes long) and judge them.
+    """Read the headers at the start of ``stream`` (``size`` bytes long) and describe the file.
 
     ``stream`` must be at the start of the file; it is read forward and sought only when it
     says it can seek. ``path`` is only copied into the result.
@@ -87,7 +87,7 @@ def inspect_elf(stream: BinaryIO, *, path: str, size: int) -> BinaryInfo:
             return BinaryInfo(
                 path=path, kind="not-elf", aarch64=False, size=size, reason="no ELF magic"
             )
-        return _judge(window, path=path, size=size)
+        return _read_headers(window, path=path, size=size)
     except _Damaged as exc:
         return BinaryInfo(path=path, kind="error", aarch64=False, size=size, reason=str(exc))
 
@@ -178,7 +178,7 @@ def _decode(parse: Any, data: bytes, what: str) -> Any:
         ) from exc
 
 
-def _judge(window: _Window, *, path: str, size: int) -> BinaryInfo:
+def _read_headers(window: _Window, *, path: str, size: int) -> BinaryInfo:
     head = window.head
     if size < EI_NIDENT:
         raise _Damaged(
@@ -304,7 +304,7 @@ def _check_sections(
 
     It is not read: loaders do not need it. Only with extended numbering (e_shnum 0 and the
     count in section 0's sh_size) is that one field read; a stream that cannot go back to it
-    makes the file an error rather than a file judged on a count it could not read.
+    makes the file an error rather than a file described by a count it could not read.
     """
     shoff, shnum, shentsize = header.e_shoff, header.e_shnum, header.e_shentsize
     if shoff == 0:

@@ -35,12 +35,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_archives import docker_save, gnu_sparse_tar, oci_image, tar_bytes, zip_bytes
 
-from validator.archives import HEAD_BYTES, Limits, Member, Problem, safe_extract, walk
-from validator.binaries import judge_member
+from validator.archives import HEAD_BYTES, Limits, Member, Problem, safe_extract
+from validator.binaries import inspect_member
 from validator.elf import MAX_INTERP, MAX_PHNUM, inspect_elf
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
-from validator.images import read_images
+from validator.images import read_images, walk_archive
 
 BINARIES = Path(__file__).resolve().parents[2] / "fixtures" / "binaries"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
@@ -645,8 +645,8 @@ def walked(data: bytes, *, limits: Limits = DEFAULT, random_access: bool = False
         try:
             with bounded("walk"):
                 events = [
-                    judge_member(e) if isinstance(e, Member) else e
-                    for e in walk(
+                    inspect_member(e) if isinstance(e, Member) else e
+                    for e in walk_archive(
                         io.BytesIO(data), path="a", limits=limits, random_access=random_access
                     )
                 ]

@@ -1,0 +1,32 @@
+"""Look inside archives without extracting them, and extract artifact archives safely.
+
+``sniff`` tells formats from magic bytes, ``streams`` meters decompressed bytes against the
+``Limits``, ``walk`` yields every file inside an archive, ``extract`` writes an artifact
+archive to disk. Container images are read by ``validator.images``, on top of the walker.
+"""
+
+from validator.archives.extract import safe_extract
+from validator.archives.members import not_read, special_kind
+from validator.archives.sniff import COMPRESSED, UNSUPPORTED, Format, sniff, unsupported
+from validator.archives.streams import DEFAULT_LIMITS, HEAD_BYTES, Limits, printable
+from validator.archives.walk import Documents, Event, Member, Problem, walk
+
+__all__ = [
+    "COMPRESSED",
+    "DEFAULT_LIMITS",
+    "HEAD_BYTES",
+    "UNSUPPORTED",
+    "Documents",
+    "Event",
+    "Format",
+    "Limits",
+    "Member",
+    "Problem",
+    "not_read",
+    "printable",
+    "safe_extract",
+    "sniff",
+    "special_kind",
+    "unsupported",
+    "walk",
+]
