@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from validator.archives import DEFAULT_LIMITS, Documents, Limits, Member, Problem, walk
+from validator.archives import DEFAULT_LIMITS, Documents, Limits, Member, NotOpened, Problem, walk
 from validator.evidence import ImageInfo
 
 MAX_INDEX_DEPTH = 4  # an OCI index may point at further indexes (multi-platform images)
@@ -23,7 +23,7 @@ _ATTESTATION = "attestation-manifest"
 
 def walk_archive(
     stream: BinaryIO, *, path: str, limits: Limits = DEFAULT_LIMITS, random_access: bool = False
-) -> Iterator[Member | ImageInfo | Problem]:
+) -> Iterator[Member | ImageInfo | Problem | NotOpened]:
     """``archives.walk``, with an ``ImageInfo`` per image in a docker-save or OCI archive."""
     for event in walk(stream, path=path, limits=limits, random_access=random_access):
         if isinstance(event, Documents):

@@ -5,22 +5,32 @@
 archive to disk. Container images are read by ``validator.images``, on top of the walker.
 """
 
+from validator.archives.events import Documents, Event, Member, NotOpened, Problem
 from validator.archives.extract import safe_extract
 from validator.archives.members import not_read, special_kind
-from validator.archives.sniff import COMPRESSED, UNSUPPORTED, Format, sniff, unsupported
+from validator.archives.sniff import (
+    COMPRESSED,
+    STUB_STARTS,
+    UNSUPPORTED,
+    Format,
+    sniff,
+    unsupported,
+)
 from validator.archives.streams import DEFAULT_LIMITS, HEAD_BYTES, Limits, printable
-from validator.archives.walk import Documents, Event, Member, Problem, walk
+from validator.archives.walk import walk, zip_after_stub
 
 __all__ = [
     "COMPRESSED",
     "DEFAULT_LIMITS",
     "HEAD_BYTES",
+    "STUB_STARTS",
     "UNSUPPORTED",
     "Documents",
     "Event",
     "Format",
     "Limits",
     "Member",
+    "NotOpened",
     "Problem",
     "not_read",
     "printable",
@@ -29,4 +39,5 @@ __all__ = [
     "special_kind",
     "unsupported",
     "walk",
+    "zip_after_stub",
 ]

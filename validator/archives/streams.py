@@ -46,6 +46,10 @@ class LimitExceeded(Exception):
     """A safety limit was broken; the message names the archive, the member and the limit."""
 
 
+class CannotOpen(Exception):
+    """A format this tool recognises but cannot open here; the message says which."""
+
+
 class Budget:
     """Members and decompressed bytes counted against the limits of one top-level archive."""
 
@@ -151,6 +155,74 @@ class Peeked(_InnerStreamReader):
         return self._raw.read(size)
 
 
+class Slice(_InnerStreamReader):
+    """The next ``size`` bytes of a stream (an ar or cpio member): no more can be read."""
+
+    def __init__(self, raw: BinaryIO, size: int) -> None:
+        self._raw = raw
+        self.left = size
+
+    def _read(self, size: int) -> bytes:
+        if self.left <= 0:
+            return b""
+        data = self._raw.read(min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def drain(self) -> None:
+        """Read to the end of the slice, so the parent stream stands after it."""
+        while self.left > 0:
+            if not self._read(COPY_CHUNK):
+                raise EOFError(f"the data ends {self.left} bytes before the member's end")
+
+
+class _ZstdFrames(_InnerStreamReader):
+    """Decompressed zstd frames, one after another; data ending inside a frame is an error.
+
+    zstandard's stream reader ends quietly on a cut frame, so frames are decoded here. Input
+    is fed in small pieces: one piece of zstd can hold a few megabytes per kilobyte.
+    """
+
+    FEED = 1024
+
+    def __init__(self, raw: BinaryIO) -> None:
+        try:
+            import zstandard  # optional: without it zstd data is "not inspected"
+        except ImportError:
+            raise CannotOpen(
+                "zstd-compressed data, which needs the zstandard package (not installed)"
+            ) from None
+        self._zstd = zstandard.ZstdDecompressor()
+        self._raw = raw
+        self._frame = self._zstd.decompressobj()
+        self._in_frame = False
+        self._out = memoryview(b"")
+
+    def _read(self, size: int) -> bytes:
+        while not self._out:
+            piece = self._raw.read(self.FEED)
+            if not piece:
+                if self._in_frame:
+                    raise EOFError("zstd data ends inside a frame")
+                return b""
+            self._out = memoryview(self._decompress(piece))
+        data = bytes(self._out[:size])
+        self._out = self._out[size:]
+        return data
+
+    def _decompress(self, piece: bytes) -> bytes:
+        out: list[bytes] = []
+        while piece:
+            self._in_frame = True
+            out.append(self._frame.decompress(piece))
+            piece = b""
+            if self._frame.eof:  # the next frame starts in what is left over
+                piece = self._frame.unused_data
+                self._frame = self._zstd.decompressobj()
+                self._in_frame = False
+        return b"".join(out)
+
+
 def read_up_to(stream: BinaryIO, size: int) -> bytes:
     """The next ``size`` bytes of ``stream``, or fewer where it ends."""
     chunks: list[bytes] = []
@@ -169,6 +241,9 @@ def _decompressor(fmt: Format, raw: BinaryIO) -> BinaryIO:
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
     if fmt == "bzip2":
         return cast(BinaryIO, bz2.BZ2File(raw, mode="rb"))
+    if fmt == "zstd":
+        return cast(BinaryIO, _ZstdFrames(raw))
+    # xz, and legacy .lzma ("alone") streams: FORMAT_AUTO tells them apart.
     return cast(BinaryIO, lzma.LZMAFile(raw, mode="rb"))
 
 

@@ -14,10 +14,10 @@ import logging
 import os
 import tarfile
 import zipfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Literal, cast
 
+from validator.archives.events import Documents, Event, Member, NotOpened, Problem
 from validator.archives.members import (
     not_read,
     tar_members,
@@ -26,11 +26,19 @@ from validator.archives.members import (
     zip_is_dir,
     zip_special,
 )
-from validator.archives.sniff import COMPRESSED, Format, sniff, unsupported
+from validator.archives.sniff import (
+    COMPRESSED,
+    STUB_STARTS,
+    ZIP_END,
+    Format,
+    sniff,
+    unsupported,
+)
 from validator.archives.streams import (
     DEFAULT_LIMITS,
     HEAD_BYTES,
     Budget,
+    CannotOpen,
     LimitExceeded,
     Limits,
     Metered,
@@ -41,46 +49,12 @@ from validator.archives.streams import (
     read_up_to,
     spool,
 )
+from validator.archives.unix import rpm_payload, walk_ar, walk_cpio
 
 log = logging.getLogger(__name__)
 
 MAX_DOC_BYTES = 4 << 20  # JSON members kept for reading image configs, each ...
 MAX_DOCS_BYTES = 32 << 20  # ... and in total per archive
-
-
-@dataclass(frozen=True, kw_only=True)
-class Member:
-    """A file met inside an archive; ``stream`` is readable until the walk moves on.
-
-    ``note`` is set for members that are deliberately not read (links, devices), ``error``
-    for members that could not be read; both leave ``stream`` as ``None``.
-    """
-
-    path: str
-    size: int
-    head: bytes = b""
-    stream: BinaryIO | None = None
-    note: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Problem:
-    """Part of an input that could not be walked: a damaged archive or a broken limit."""
-
-    message: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Documents:
-    """A tar's top-level names and its small JSON members (name → bytes), once it is walked."""
-
-    path: str
-    top_names: frozenset[str]
-    docs: Mapping[str, bytes] = field(default_factory=dict)
-
-
-Event = Member | Documents | Problem
 
 
 def walk(
@@ -96,8 +70,9 @@ def walk(
     try:
         if random_access:
             head = read_up_to(stream, HEAD_BYTES)
+            fmt: Format | None = "zip" if zip_after_stub(stream, head) else None
             stream.seek(0)
-            yield from _walk_container(stream, head, path, 1, budget, random_access=True)
+            yield from _walk_container(stream, head, path, 1, budget, random_access=True, fmt=fmt)
         else:
             peeked = Peeked(stream)
             yield from _walk_container(
@@ -110,54 +85,126 @@ def walk(
         yield Problem(message=f"{path}: could not be read: {one_line(exc)}")
 
 
+def zip_after_stub(stream: BinaryIO, head: bytes) -> bool:
+    """Whether a seekable file that starts like a script ends like a zip (a self-extractor)."""
+    if not head.startswith(STUB_STARTS) or sniff(head) is not None:
+        return False
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, size - _ZIP_TAIL))
+    return ZIP_END in stream.read(_ZIP_TAIL)
+
+
+_ZIP_TAIL = 22 + 0xFFFF  # the end-of-central-directory record and the longest comment
+
+
 def _walk_container(
-    stream: BinaryIO, head: bytes, path: str, depth: int, budget: Budget, *, random_access: bool
+    stream: BinaryIO,
+    head: bytes,
+    path: str,
+    depth: int,
+    budget: Budget,
+    *,
+    random_access: bool,
+    fmt: Format | None = None,
 ) -> Iterator[Event]:
     """Walk one archive of any supported format; damage becomes a Problem, limits propagate."""
-    fmt = sniff(head)
+    fmt = fmt or sniff(head)
     try:
         if fmt == "zip":
             yield from _walk_zip(stream, path, depth, budget, random_access=random_access)
         elif fmt == "tar":
             yield from _walk_tar(stream, path, depth, budget, random_access=random_access)
-        elif fmt in COMPRESSED:
-            inner = decompressed(fmt, stream, budget, path)
-            if sniff(inner.head) == "tar":
-                yield from _walk_tar(
-                    cast(BinaryIO, inner), path, depth, budget, random_access=False
+        elif fmt == "ar":
+            yield from walk_ar(stream, path, budget, _visitor(depth, budget))
+        elif fmt == "cpio":
+            yield from walk_cpio(stream, path, budget, _visitor(depth, budget))
+        elif fmt == "rpm":
+            payload = rpm_payload(stream, path)
+            if sniff(payload.head) in (*COMPRESSED, "cpio"):
+                yield from _walk_container(
+                    cast(BinaryIO, payload), payload.head, path, depth, budget, random_access=False
                 )
             else:
-                # One compressed file: its size is known only once it is inflated.
-                with spool(cast(BinaryIO, inner)) as spooled:
-                    size = spooled.seek(0, os.SEEK_END)
-                    spooled.seek(0)
-                    member = f"{path}!{_decompressed_name(path, fmt)}"
-                    yield from _visit(Peeked(spooled), member, size, depth, budget)
+                yield NotOpened(path=path, reason="an rpm whose payload this tool cannot open")
+        elif fmt in COMPRESSED:
+            yield from _walk_compressed(fmt, stream, path, depth, budget)
         else:
             yield Problem(message=f"{path}: not an archive this tool can open")
     except LimitExceeded:
         raise
+    except CannotOpen as exc:
+        yield NotOpened(path=path, reason=str(exc))
     except Exception as exc:  # damaged data: zlib, lzma, tarfile, zipfile, OSError, EOFError...
         log.info("%s: damaged %s: %s", path, fmt, exc)
         yield Problem(message=f"{path}: damaged {fmt} data: {one_line(exc)}")
 
 
+def _walk_compressed(
+    fmt: Format, stream: BinaryIO, path: str, depth: int, budget: Budget
+) -> Iterator[Event]:
+    """A compressed tar or cpio is walked; anything else is one compressed file."""
+    inner = decompressed(fmt, stream, budget, path)
+    if sniff(inner.head) in ("tar", "cpio"):
+        yield from _walk_container(
+            cast(BinaryIO, inner), inner.head, path, depth, budget, random_access=False
+        )
+        return
+    # One compressed file: its size is known only once it is inflated.
+    with spool(cast(BinaryIO, inner)) as spooled:
+        size = spooled.seek(0, os.SEEK_END)
+        spooled.seek(0)
+        member = f"{path}!{_decompressed_name(path, fmt)}"
+        yield from _visit(Peeked(spooled), member, size, depth, budget)
+
+
 def _visit(stream: Peeked, path: str, size: int, depth: int, budget: Budget) -> Iterator[Event]:
     """One file inside an archive: descend if it is an archive itself, else hand it out."""
     if sniff(stream.head) is not None:
-        if depth >= budget.limits.max_depth:
-            yield Problem(
-                message=f"{path}: archive nested more than {budget.limits.max_depth} deep; "
-                "not opened (limit max_depth)"
-            )
-            return
-        yield from _walk_container(
-            cast(BinaryIO, stream), stream.head, path, depth + 1, budget, random_access=False
-        )
+        yield from _descend(cast(BinaryIO, stream), stream.head, path, depth, budget)
     elif (what := unsupported(stream.head)) is not None:
-        yield Problem(message=f"{path}: is {what}, which this tool cannot look inside")
+        yield NotOpened(path=path, reason=f"{what}, which this tool cannot open")
+    elif stream.head.startswith(STUB_STARTS) and size > len(stream.head):
+        # A script longer than its head may end in a zip (a self-extractor): only its end says.
+        with spool(cast(BinaryIO, stream)) as spooled:
+            if zip_after_stub(spooled, stream.head):
+                spooled.seek(0)
+                yield from _descend(
+                    spooled, stream.head, path, depth, budget, random_access=True, fmt="zip"
+                )
+            else:
+                spooled.seek(0)
+                yield Member(path=path, size=size, head=stream.head, stream=spooled)
     else:
         yield Member(path=path, size=size, head=stream.head, stream=cast(BinaryIO, stream))
+
+
+def _descend(
+    stream: BinaryIO,
+    head: bytes,
+    path: str,
+    depth: int,
+    budget: Budget,
+    *,
+    random_access: bool = False,
+    fmt: Format | None = None,
+) -> Iterator[Event]:
+    """Walk an archive found inside another, unless that nests too deep."""
+    if depth >= budget.limits.max_depth:
+        yield Problem(
+            message=f"{path}: archive nested more than {budget.limits.max_depth} deep; "
+            "not opened (limit max_depth)"
+        )
+        return
+    yield from _walk_container(
+        stream, head, path, depth + 1, budget, random_access=random_access, fmt=fmt
+    )
+
+
+def _visitor(depth: int, budget: Budget) -> Callable[[Peeked, str, int], Iterator[Event]]:
+    def visit(stream: Peeked, path: str, size: int) -> Iterator[Event]:
+        return _visit(stream, path, size, depth, budget)
+
+    return visit
 
 
 def _walk_zip(
@@ -265,7 +312,14 @@ def _is_doc(name: str, size: int, head: bytes) -> bool:
 
 def _decompressed_name(path: str, fmt: Format) -> str:
     last = path.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
-    for suffix in {"gzip": (".gz", ".tgz"), "bzip2": (".bz2",), "xz": (".xz",)}[fmt]:
+    suffixes = {
+        "gzip": (".gz", ".tgz"),
+        "bzip2": (".bz2",),
+        "xz": (".xz",),
+        "lzma": (".lzma",),
+        "zstd": (".zst", ".zstd"),
+    }
+    for suffix in suffixes.get(fmt, ()):
         if last.endswith(suffix) and len(last) > len(suffix):
             return last[: -len(suffix)]
     return last + ".decompressed"
