@@ -20,10 +20,23 @@ UNSUPPORTED = {
 _UNSUPPORTED_MAGICS = tuple(UNSUPPORTED)
 _CPIO_MAGICS = (b"070701", b"070702", b"070707", b"\xc7\x71", b"\x71\xc7")
 _BLOCK = 512
+_FIRST_BYTES = frozenset(b"P\x1f\xfd\x28B!\xed0\xc7\x71\x5d")  # first bytes of the magics
 
 
 def sniff(head: bytes) -> Format | None:
     """The archive format whose magic bytes start ``head``, or None."""
+    if head[:1] and head[0] in _FIRST_BYTES:  # most files are none of these: one set lookup
+        fmt = _by_magic(head)
+        if fmt is not None:
+            return fmt
+    if head[257:262] == b"ustar" or _is_v7_tar(head):
+        return "tar"
+    if head.startswith(STUB_STARTS) and ZIP_LOCAL in head:
+        return "zip"
+    return None
+
+
+def _by_magic(head: bytes) -> Format | None:
     if head.startswith((ZIP_LOCAL, ZIP_END)):
         return "zip"
     if head.startswith(b"\x1f\x8b"):
@@ -39,8 +52,6 @@ def sniff(head: bytes) -> Format | None:
         and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
     ):
         return "bzip2"
-    if head[257:262] == b"ustar":
-        return "tar"
     if head.startswith(b"!<arch>\n"):
         return "ar"
     if head.startswith(b"\xed\xab\xee\xdb"):
@@ -49,10 +60,6 @@ def sniff(head: bytes) -> Format | None:
         return "cpio"
     if _is_lzma_alone(head):
         return "lzma"
-    if _is_v7_tar(head):
-        return "tar"
-    if head.startswith(STUB_STARTS) and ZIP_LOCAL in head:
-        return "zip"
     return None
 
 
