@@ -518,6 +518,22 @@ def test_cpio_links_and_devices_are_listed_not_followed() -> None:
     }
 
 
+def test_what_follows_a_cpio_trailer_is_walked_too() -> None:
+    """An initramfs: an uncompressed cpio (microcode), then the compressed main archive."""
+    main = (ARCHIVES / "x86-newc.cpio").read_bytes()
+    early = cpio_bytes({"kernel/x86/microcode/GenuineIntel.bin": b"microcode"})
+    found = elves(walk_bytes(early + bytes(300) + gzip.compress(main), "initrd"))
+    assert found == {f"initrd!(after the cpio trailer)!{HELLO}": False}
+    assert elves(walk_bytes(cpio_bytes({"bin/app": ARM}) + main, "initrd")) == {
+        "initrd!bin/app": True,
+        f"initrd!{HELLO}": False,
+    }
+    assert elves(walk_bytes(main + X86, "initrd")) == {
+        f"initrd!{HELLO}": False,
+        "initrd!(after the cpio trailer)": False,
+    }
+
+
 @pytest.mark.parametrize(
     ("data", "start"),
     [

@@ -1,8 +1,10 @@
 """Look inside archives without extracting them, and extract artifact archives safely.
 
-``sniff`` tells formats from magic bytes, ``streams`` meters decompressed bytes against the
-``Limits``, ``walk`` yields every file inside an archive, ``extract`` writes an artifact
-archive to disk. Container images are read by ``validator.images``, on top of the walker.
+``sniff`` tells formats from magic bytes; ``streams`` decompresses and meters bytes against
+the ``Limits``; ``walk`` yields the ``events`` of every file inside an archive, reading zip
+and tar itself and the formats of Unix packages (ar, cpio, rpm) through ``unix``;
+``members`` names what a member is; ``extract`` writes an artifact archive to disk.
+Container images are read by ``validator.images``, on top of the walker.
 """
 
 from validator.archives.events import Documents, Event, Member, NotOpened, Problem

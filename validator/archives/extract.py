@@ -51,7 +51,7 @@ class _Entry:
 
 
 def safe_extract(archive: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> list[Path]:
-    """Extract the zip or tar (plain, gzip, bzip2 or xz) ``archive`` into ``dest``.
+    """Extract the zip or tar (plain or gzip, bzip2, xz, lzma, zstd) ``archive`` into ``dest``.
 
     Refuses, with ``ArchiveError`` naming the archive, the member and the rule, any member
     whose path is absolute or climbs out with ``..``, any link or special file, duplicates,

@@ -155,6 +155,20 @@ class Peeked(_InnerStreamReader):
         return self._raw.read(size)
 
 
+class Prefixed(_InnerStreamReader):
+    """Bytes already read from a stream (``prefix``), then the rest of that stream."""
+
+    def __init__(self, prefix: bytes, raw: BinaryIO) -> None:
+        self._prefix = prefix
+        self._raw = raw
+
+    def _read(self, size: int) -> bytes:
+        if self._prefix:
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+            return data
+        return self._raw.read(size)
+
+
 class Slice(_InnerStreamReader):
     """The next ``size`` bytes of a stream (an ar or cpio member): no more can be read."""
 

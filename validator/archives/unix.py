@@ -8,6 +8,7 @@ read from a header is bounded before it is used.
 
 from __future__ import annotations
 
+import os
 import stat
 import struct
 from collections.abc import Callable, Iterator
@@ -15,7 +16,15 @@ from typing import BinaryIO, cast
 
 from validator.archives.events import Event, Member
 from validator.archives.members import not_read, special_kind, tar_name
-from validator.archives.streams import Budget, Peeked, Slice, printable, read_up_to
+from validator.archives.streams import (
+    Budget,
+    Peeked,
+    Prefixed,
+    Slice,
+    printable,
+    read_up_to,
+    spool,
+)
 
 Visit = Callable[[Peeked, str, int], Iterator[Event]]
 
@@ -24,6 +33,7 @@ MAX_AR_NAMES = 16 << 20  # the GNU long-name table of an ar archive
 MAX_RPM_HEADER = 256 << 20  # rpm's own limit on the size of one header
 _AR_SYMBOL_TABLES = frozenset({"/", "/SYM64/", "__.SYMDEF", "__.SYMDEF SORTED"})
 _CPIO_TRAILER = "TRAILER!!!"
+_CPIO_MAGICS = (b"070701", b"070702", b"070707", b"\xc7\x71", b"\x71\xc7")
 
 
 class Damaged(Exception):
@@ -57,8 +67,8 @@ def walk_ar(stream: BinaryIO, path: str, budget: Budget, visit: Visit) -> Iterat
         name = raw_name.decode("utf-8", "surrogateescape")
         member = f"{path}!{printable(name)}"
         data = Slice(stream, data_size)
+        budget.member(member)
         if name not in _AR_SYMBOL_TABLES:
-            budget.member(member)
             yield from visit(Peeked(cast(BinaryIO, data)), member, data_size)
         data.drain()
         _skip_padding(stream, size % 2)
@@ -77,7 +87,11 @@ def _gnu_name(raw: bytes, long_names: bytes, path: str) -> bytes:
 
 
 def walk_cpio(stream: BinaryIO, path: str, budget: Budget, visit: Visit) -> Iterator[Event]:
-    """Every member of a cpio archive (newc, crc, odc or old binary), up to its trailer."""
+    """Every member of a cpio archive (newc, crc, odc or old binary), and what follows it.
+
+    An initramfs is often cpio archives one after another (the microcode's, then the
+    compressed main one): what follows a trailer is walked too, never silently dropped.
+    """
     while True:
         mode, size, name_size, align = _cpio_header(stream, path)
         if name_size == 0 or name_size > MAX_NAME:
@@ -86,6 +100,16 @@ def walk_cpio(stream: BinaryIO, path: str, budget: Budget, visit: Visit) -> Iter
         _skip_padding(stream, _pad(name_size + _CPIO_HEADER[align], align))
         name = tar_name(raw_name.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape"))
         if name == _CPIO_TRAILER:
+            rest = _after_padding(stream)
+            if not rest:
+                return
+            stream = cast(BinaryIO, Prefixed(rest, stream))
+            if rest.startswith(_CPIO_MAGICS):
+                continue  # the next archive of a concatenation
+            with spool(stream) as tail:  # its size is known only once it is read
+                size = tail.seek(0, os.SEEK_END)
+                tail.seek(0)
+                yield from visit(Peeked(tail), f"{path}!(after the cpio trailer)", size)
             return
         member = f"{path}!{printable(name)}"
         budget.member(member)
@@ -125,6 +149,14 @@ def _cpio_header(stream: BinaryIO, path: str) -> tuple[int, int, int, int]:
         words = struct.unpack(f"{order}13H", magic + _exactly(stream, 20, path, "a cpio header"))
         return words[3], (words[11] << 16) | words[12], words[10], 2
     raise Damaged(f"{path}: no cpio header where one should be ({magic!r})")
+
+
+def _after_padding(stream: BinaryIO) -> bytes:
+    """The first bytes after the NULs that pad an archive to its block size; b"" at the end."""
+    while chunk := stream.read(512):
+        if rest := chunk.lstrip(b"\x00"):
+            return rest
+    return b""
 
 
 def rpm_payload(stream: BinaryIO, path: str) -> Peeked:
