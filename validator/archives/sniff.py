@@ -29,7 +29,8 @@ def sniff(head: bytes) -> Format | None:
         fmt = _by_magic(head)
         if fmt is not None:
             return fmt
-    if head[257:262] == b"ustar" or _is_v7_tar(head):
+    # A tar checksum ends in a NUL or a space at byte 155: a cheap gate before summing.
+    if head[257:262] == b"ustar" or (head[155:156] in (b" ", b"\x00") and _is_v7_tar(head)):
         return "tar"
     if head.startswith(STUB_STARTS) and ZIP_LOCAL in head:
         return "zip"
