@@ -1,4 +1,5 @@
-"""Archive walking and safe extraction, on real zip/tar/image archives built in tmp_path."""
+"""Archive walking and safe extraction, on real archives: built in tmp_path, or by real tools
+(fixtures/archives)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import lzma
 import os
 import stat
+import subprocess
+import sys
 import tarfile
 import warnings
 import zipfile
@@ -20,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.archives import Limits, Member, Problem, safe_extract, sniff, walk
-from validator.binaries import judge_member
+from validator.archives import Limits, Member, NotOpened, Problem, safe_extract, sniff
+from validator.binaries import inspect_member
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
-from validator.images import read_images
+from validator.images import read_images, walk_archive
 
 BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
@@ -194,18 +197,18 @@ def oci_image(
 
 def walk_bytes(data: bytes, path: str = "a", limits: Limits | None = None) -> list[object]:
     """Walk in-memory bytes as a forward-only stream, judging members as the scanner does."""
-    events = walk(io.BytesIO(data), path=path, limits=limits or Limits())
+    events = walk_archive(io.BytesIO(data), path=path, limits=limits or Limits())
     return [judged(e) for e in events]
 
 
 def walk_file(path: Path, limits: Limits | None = None) -> list[object]:
     with path.open("rb") as stream:
-        events = walk(stream, path=path.name, limits=limits or Limits(), random_access=True)
+        events = walk_archive(stream, path=path.name, limits=limits or Limits(), random_access=True)
         return [judged(e) for e in events]
 
 
 def judged(event: object) -> object:
-    return judge_member(event) if isinstance(event, Member) else event
+    return inspect_member(event) if isinstance(event, Member) else event
 
 
 def elves(events: list[object]) -> dict[str, bool]:
@@ -364,7 +367,8 @@ def test_total_uncompressed_bytes_are_counted_for_real() -> None:
     [
         (tar_bytes({"bin/tool": ARM}, compression="gz")[:-200], "t: damaged gzip data:"),
         (zip_bytes({"bin/tool": ARM})[:-30], "t: damaged zip data:"),
-        (b"\x28\xb5\x2f\xfd" + bytes(100), "t: not an archive"),
+        (b"\x28\xb5\x2f\xfd" + bytes(100), "t: damaged zstd data: zstd data ends inside a frame"),
+        (b"7z\xbc\xaf\x27\x1c" + bytes(100), "t: not an archive"),
     ],
 )
 def test_damaged_archives_are_problems(data: bytes, start: str) -> None:
@@ -372,10 +376,11 @@ def test_damaged_archives_are_problems(data: bytes, start: str) -> None:
     assert problems(events)[-1].startswith(start)
 
 
-def test_unsupported_formats_inside_archives_are_problems() -> None:
-    events = walk_bytes(tar_bytes({"app.tar.zst": b"\x28\xb5\x2f\xfd" + bytes(64)}), "t.tar")
-    assert problems(events) == [
-        "t.tar!app.tar.zst: is zstd-compressed data, which this tool cannot look inside"
+def test_unsupported_formats_inside_archives_are_not_inspected() -> None:
+    events = walk_bytes(tar_bytes({"app.7z": b"7z\xbc\xaf\x27\x1c" + bytes(64)}), "t.tar")
+    assert problems(events) == []
+    assert [e for e in events if isinstance(e, NotOpened)] == [
+        NotOpened(path="t.tar!app.7z", reason="a 7-Zip archive, which this tool cannot open")
     ]
 
 
@@ -387,6 +392,223 @@ def test_encrypted_zip_member_is_an_error() -> None:
     [entry] = walk_bytes(bytes(data), "z.zip")
     assert isinstance(entry, BinaryInfo)
     assert (entry.kind, entry.reason) == ("error", "encrypted: cannot be read")
+
+
+# --- package and old archive formats --------------------------------------------------------
+
+ARCHIVES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+HELLO = "usr/bin/hello"
+
+# fixture → (format sniffed from its bytes, the x86-64 program's path inside it)
+PACKAGED = {
+    "x86-v7.tar": ("tar", f"x86-v7.tar!{HELLO}"),
+    "x86.tar.bz2": ("bzip2", f"x86.tar.bz2!{HELLO}"),
+    "x86.tar.lzma": ("lzma", f"x86.tar.lzma!{HELLO}"),
+    "x86.tar.zst": ("zstd", f"x86.tar.zst!{HELLO}"),
+    "libhello-x86_64.a": ("ar", "libhello-x86_64.a!libhello.o"),
+    "hello-x86_64-xz.deb": ("ar", f"hello-x86_64-xz.deb!data.tar.xz!{HELLO}"),
+    "hello-x86_64-zstd.deb": ("ar", f"hello-x86_64-zstd.deb!data.tar.zst!{HELLO}"),
+    "hello-x86_64-gzip.deb": ("ar", f"hello-x86_64-gzip.deb!data.tar.gz!{HELLO}"),
+    "x86-newc.cpio": ("cpio", f"x86-newc.cpio!{HELLO}"),
+    "x86-odc.cpio": ("cpio", f"x86-odc.cpio!{HELLO}"),
+    "x86-bin.cpio": ("cpio", f"x86-bin.cpio!{HELLO}"),
+    "hello-x86_64-gzip.rpm": ("rpm", f"hello-x86_64-gzip.rpm!{HELLO}"),
+    "hello-x86_64-xz.rpm": ("rpm", f"hello-x86_64-xz.rpm!{HELLO}"),
+    "hello-x86_64-zstd.rpm": ("rpm", f"hello-x86_64-zstd.rpm!{HELLO}"),
+    "hello-x86_64-sfx.sh": ("zip", "hello-x86_64-sfx.sh!hello"),
+}
+
+
+def ar_bytes(members: Mapping[str, bytes], *, bsd: bool = False) -> bytes:
+    """An ar archive: GNU names (long ones in a ``//`` table) or BSD ``#1/len`` names."""
+
+    def header(name: bytes, size: int) -> bytes:
+        return (
+            name.ljust(16)
+            + b"0".ljust(12)
+            + b"0".ljust(6) * 2
+            + b"644".ljust(8)
+            + (str(size).encode().ljust(10) + b"`\n")
+        )
+
+    out = [b"!<arch>\n"]
+    table = b"".join(n.encode() + b"/\n" for n in members if len(n) > 15 and not bsd)
+    if table:
+        out += [header(b"//", len(table)), table, b"\n" * (len(table) % 2)]
+    for name, data in members.items():
+        raw = name.encode()
+        if bsd:
+            out += [header(b"#1/%d" % len(raw), len(raw) + len(data)), raw]
+        elif len(raw) > 15:
+            out.append(header(b"/%d" % table.index(raw + b"/\n"), len(data)))
+        else:  # GNU ends names with "/"; the symbol table is named "/" alone
+            out.append(header(raw if raw == b"/" else raw + b"/", len(data)))
+        out += [data, b"\n" * ((len(data) + (len(raw) if bsd else 0)) % 2)]
+    return b"".join(out)
+
+
+def cpio_bytes(members: Mapping[str, bytes], *, modes: Mapping[str, int] | None = None) -> bytes:
+    """A cpio "newc" archive: regular files unless ``modes`` says otherwise, then the trailer."""
+    out = bytearray()
+    for number, (name, data) in enumerate({**members, "TRAILER!!!": b""}.items()):
+        mode = (modes or {}).get(name, 0o100755 if name != "TRAILER!!!" else 0)
+        encoded = name.encode() + b"\0"
+        fields = (number, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(encoded), 0)
+        out += b"070701" + b"".join(b"%08x" % value for value in fields) + encoded
+        out += bytes(-len(out) % 4) + data + bytes(-len(data) % 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGED))
+def test_package_and_old_formats_are_told_by_their_bytes(name: str) -> None:
+    assert sniff((ARCHIVES / name).read_bytes()[:4096]) == PACKAGED[name][0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"#!/bin/sh\necho hello\n",
+        b"]" + bytes(600),  # the lzma properties byte, then no plausible dictionary
+        bytes(1024),  # zeros: not a v7 tar header (its checksum would be 256)
+        b"07070 is not a cpio header",
+        b"!<arch is not ar",
+        json.dumps({"arch": "arm64"}).encode().ljust(600),
+    ],
+)
+def test_look_alikes_are_not_archives(data: bytes) -> None:
+    assert sniff(data) is None
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGED))
+def test_x86_code_in_packages_and_old_formats_is_found(name: str) -> None:
+    """Before these formats were opened, each of these files was "not ELF": a silent pass."""
+    events = walk_file(ARCHIVES / name)
+    assert elves(events) == {PACKAGED[name][1]: False}
+    assert problems(events) == []
+
+
+def test_deb_members_are_all_listed() -> None:
+    events = walk_file(ARCHIVES / "hello-x86_64-xz.deb")
+    paths = [e.path for e in events if isinstance(e, BinaryInfo)]
+    assert paths[0] == "hello-x86_64-xz.deb!debian-binary"
+    assert any(p.startswith("hello-x86_64-xz.deb!control.tar") for p in paths)
+
+
+def test_ar_names_gnu_long_bsd_and_symbol_tables() -> None:
+    long_name = "a-name-longer-than-sixteen.o"
+    gnu = ar_bytes({"/": b"symbols", long_name: X86, "short.o": ARM})
+    assert elves(walk_bytes(gnu, "lib.a")) == {f"lib.a!{long_name}": False, "lib.a!short.o": True}
+    bsd = ar_bytes({"__.SYMDEF SORTED": b"symbols", long_name: X86}, bsd=True)
+    assert elves(walk_bytes(bsd, "lib.a")) == {f"lib.a!{long_name}": False}
+    real = walk_file(ARCHIVES / "libhello-aarch64.a")  # GNU ar writes a "/" symbol table
+    assert [e.path for e in real if isinstance(e, BinaryInfo)] == ["libhello-aarch64.a!hello.o"]
+
+
+def test_cpio_links_and_devices_are_listed_not_followed() -> None:
+    data = cpio_bytes(
+        {"bin/tool": X86, "bin/link": b"tool", "dev/null": b"", "etc": b""},
+        modes={"bin/link": 0o120777, "dev/null": 0o020666, "etc": 0o040755},
+    )
+    events = walk_bytes(data, "root.cpio")
+    found = {e.path: e.reason for e in events if isinstance(e, BinaryInfo)}
+    assert found == {
+        "root.cpio!bin/tool": "x86-64 (EM_X86_64)",
+        "root.cpio!bin/link": "symbolic link to tool: not followed",
+        "root.cpio!dev/null": "character device: not read",
+    }
+
+
+def test_what_follows_a_cpio_trailer_is_walked_too() -> None:
+    """An initramfs: an uncompressed cpio (microcode), then the compressed main archive."""
+    main = (ARCHIVES / "x86-newc.cpio").read_bytes()
+    early = cpio_bytes({"kernel/x86/microcode/GenuineIntel.bin": b"microcode"})
+    found = elves(walk_bytes(early + bytes(300) + gzip.compress(main), "initrd"))
+    assert found == {f"initrd!(after the cpio trailer)!{HELLO}": False}
+    assert elves(walk_bytes(cpio_bytes({"bin/app": ARM}) + main, "initrd")) == {
+        "initrd!bin/app": True,
+        f"initrd!{HELLO}": False,
+    }
+    assert elves(walk_bytes(main + X86, "initrd")) == {
+        f"initrd!{HELLO}": False,
+        "initrd!(after the cpio trailer)": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        (
+            b"!<arch>\n" + b"x.o/".ljust(48) + b"99999999".ljust(10) + b"`\n" + X86[:100],
+            "a: damaged ar",
+        ),
+        (b"!<arch>\n" + b"x.o/".ljust(48) + b"-1".ljust(10) + b"`\n", "a: damaged ar"),
+        (b"070701" + b"0" * 88 + b"%08x" % (1 << 30) + b"0" * 8, "a: damaged cpio"),
+        (cpio_bytes({"bin/tool": X86[:4096]})[:-200], "a: damaged cpio"),
+        (
+            b"\xed\xab\xee\xdb".ljust(96, b"\0")
+            + b"\x8e\xad\xe8\x01"
+            + bytes(4)
+            + bytes([0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF]),
+            "a: damaged rpm",
+        ),
+        ((ARCHIVES / "hello-x86_64-xz.rpm").read_bytes()[:-500], "a: damaged xz"),
+        ((ARCHIVES / "hello-x86_64-xz.rpm").read_bytes()[:200], "a: damaged rpm"),
+        ((ARCHIVES / "x86.tar.zst").read_bytes()[:-100], "a: damaged zstd"),
+    ],
+)
+def test_damaged_package_formats_are_problems(data: bytes, start: str) -> None:
+    assert problems(walk_bytes(data))[-1].startswith(start)
+
+
+def test_an_rpm_payload_that_cannot_be_opened_is_not_inspected() -> None:
+    rpm = (ARCHIVES / "hello-x86_64-gzip.rpm").read_bytes()
+    at = rpm.index(b"\x1f\x8b\x08")  # the payload: gzip
+    events = walk_bytes(rpm[:at] + b"7z\xbc\xaf\x27\x1c" + bytes(64), "p.rpm")
+    assert [e for e in events if isinstance(e, NotOpened)] == [
+        NotOpened(path="p.rpm", reason="an rpm whose payload this tool cannot open")
+    ]
+
+
+def test_zstd_without_its_package_is_not_inspected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # as if it were not installed
+    events = walk_file(ARCHIVES / "hello-x86_64-zstd.deb")
+    unopened = [e for e in events if isinstance(e, NotOpened)]
+    assert [e.path for e in unopened] == [
+        "hello-x86_64-zstd.deb!control.tar.zst",
+        "hello-x86_64-zstd.deb!data.tar.zst",
+    ]
+    assert "zstandard package" in unopened[0].reason
+    assert elves(events) == {}
+
+
+def test_zip_after_a_long_stub_is_found_on_disk_and_inside_archives(tmp_path: Path) -> None:
+    stub = b"#!/bin/sh\n" + b"# padding\n" * 1000 + b"exit 0\n"  # longer than the head
+    sfx = stub + zip_bytes({"bin/tool": X86})
+    (tmp_path / "install.sh").write_bytes(sfx)
+    assert elves(walk_file(tmp_path / "install.sh")) == {"install.sh!bin/tool": False}
+    nested = tar_bytes({"install.sh": sfx}, compression="gz")
+    assert elves(walk_bytes(nested, "t.tgz")) == {"t.tgz!install.sh!bin/tool": False}
+    script = tar_bytes({"run.sh": stub}, compression="gz")
+    assert [e.reason for e in walk_bytes(script) if isinstance(e, BinaryInfo)] == ["no ELF magic"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ar_bytes({f"m{i}.o": b"x" for i in range(30)}),
+        cpio_bytes({f"m{i}": b"x" for i in range(30)}),
+    ],
+)
+def test_member_limit_holds_for_ar_and_cpio(data: bytes) -> None:
+    assert "limit max_members" in problems(walk_bytes(data, limits=Limits(max_members=10)))[-1]
+
+
+def test_zstd_bomb_is_not_inflated() -> None:
+    bomb = subprocess.run(
+        ["zstd", "-19", "-c"], input=bytes(64 << 20), capture_output=True, check=True
+    ).stdout
+    assert len(bomb) < 1 << 16
+    assert "limit max_ratio" in problems(walk_bytes(bomb, "z.zst"))[-1]
 
 
 # --- images ---------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ import json
 import os
 import re
 import shutil
+import struct
+import sys
 import tarfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_archives import docker_save, tar_bytes, zip_bytes
 from test_elf import EXPECTED
+from typer.testing import CliRunner
 
 from validator.archives import Limits
 from validator.binaries import scan_binaries
+from validator.cli import app
 from validator.errors import UsageError
-from validator.evidence import BinaryInfo, BinaryScan
+from validator.evidence import BinaryInfo, BinaryScan, NotInspected
+from validator.report import judge
+
+from builders import go
 
 BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
@@ -128,14 +136,17 @@ def test_archive_problems_and_limits_are_recorded(here: Path) -> None:
     (here / "cut.tar.gz").write_bytes(tar_bytes({"a": ARM, "b": ARM}, compression="gz")[:-300])
     (here / "many.zip").write_bytes(zip_bytes({f"f{i}": b"x" for i in range(20)}))
     (here / "app.tar.zst").write_bytes(b"\x28\xb5\x2f\xfd" + bytes(40))
+    (here / "app.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(40))
     scan = scan_binaries(
-        [Path("cut.tar.gz"), Path("many.zip"), Path("app.tar.zst")], limits=Limits(max_members=5)
+        [Path("cut.tar.gz"), Path("many.zip"), Path("app.tar.zst"), Path("app.7z")],
+        limits=Limits(max_members=5),
     )
     assert len(scan.problems) == 3
     assert scan.problems[0].startswith("cut.tar.gz: damaged gzip data")
     assert scan.problems[1].startswith("many.zip: 20 members, more than 5")
-    assert scan.problems[2] == (
-        "app.tar.zst: is zstd-compressed data, which this tool cannot look inside"
+    assert scan.problems[2] == "app.tar.zst: damaged zstd data: zstd data ends inside a frame"
+    assert scan.not_inspected == (
+        NotInspected(path="app.7z", reason="a 7-Zip archive, which this tool cannot open"),
     )
 
 
@@ -248,3 +259,142 @@ def test_tar_inside_tar_stream(here: Path) -> None:
     assert [(f.path, f.aarch64) for f in scan.files] == [
         ("outer.tar.bz2!layers/inner.tar!bin/tool", True)
     ]
+
+
+# --- everything uploaded is looked at; only programs prove a build ----------------------------
+
+ARCHIVES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+X86_PACKED = sorted(p.name for p in ARCHIVES.iterdir() if p.name.startswith(("x86", "hello-")))
+
+
+def verdict_on(scan: BinaryScan) -> tuple[str, str, str]:
+    """ELF001, ELF002 and the verdict on otherwise good evidence holding ``scan``."""
+    report = judge(replace(go(), binaries=scan))
+    by_check = {o.check: o.status for o in report.outcomes}
+    return by_check["ELF001"], by_check["ELF002"], report.verdict
+
+
+def test_go_without_the_archives_is_the_baseline(here: Path) -> None:
+    (here / "app").write_bytes(ARM)
+    assert verdict_on(scan_binaries([Path("app")])) == ("passed", "passed", "GO")
+
+
+@pytest.mark.parametrize("name", X86_PACKED)
+def test_x86_code_in_any_uploaded_archive_is_no_go(here: Path, name: str) -> None:
+    """An AArch64 program beside x86 code packed as .deb, .a, rpm, cpio, v7 tar, .tar.zst..."""
+    (here / "app").write_bytes(ARM)
+    shutil.copy(ARCHIVES / name, here / "upload")  # the name says nothing: bytes decide
+    scan = scan_binaries([Path("app"), Path("upload")])
+    assert [f.path for f in scan.elves if not f.aarch64] == [
+        f.path for f in scan.files if f.path.startswith("upload!") and f.kind == "elf"
+    ]
+    assert scan.elf_count == 2
+    assert not scan.ok
+    assert verdict_on(scan)[1:] == ("failed", "NO-GO")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"7z\xbc\xaf\x27\x1c" + bytes(64), "a 7-Zip archive, which this tool cannot open"),
+        (b"Rar!\x1a\x07\x01\x00" + bytes(64), "a RAR archive, which this tool cannot open"),
+    ],
+)
+def test_what_cannot_be_opened_is_listed_and_inconclusive(
+    here: Path, data: bytes, reason: str
+) -> None:
+    (here / "app").write_bytes(ARM)
+    (here / "bundle").write_bytes(data)
+    (here / "outer.tgz").write_bytes(tar_bytes({"inner": data}, compression="gz"))
+    scan = scan_binaries([Path("app"), Path("bundle"), Path("outer.tgz")])
+    assert scan.not_inspected == (
+        NotInspected(path="bundle", reason=reason),
+        NotInspected(path="outer.tgz!inner", reason=reason),
+    )
+    assert (scan.problems, scan.ok) == ((), False)
+    document = scan.contract_json()
+    assert document["ok"] is False
+    assert document["not_inspected"] == [
+        {"path": "bundle", "reason": reason},
+        {"path": "outer.tgz!inner", "reason": reason},
+    ]
+    assert verdict_on(scan) == ("passed", "inconclusive", "INCONCLUSIVE")
+
+
+def test_zstd_without_its_package_is_not_inspected(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # as if it were not installed
+    (here / "app").write_bytes(ARM)
+    shutil.copy(ARCHIVES / "x86.tar.zst", here / "x86.tar.zst")
+    scan = scan_binaries([Path("app"), Path("x86.tar.zst")])
+    assert [n.path for n in scan.not_inspected] == ["x86.tar.zst"]
+    assert verdict_on(scan)[1:] == ("inconclusive", "INCONCLUSIVE")
+
+
+def test_inspect_binaries_exits_1_when_something_was_not_inspected(here: Path) -> None:
+    (here / "app").write_bytes(ARM)
+    (here / "bundle.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(64))
+    result = CliRunner().invoke(app, ["inspect-binaries", "app", "bundle.7z", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["not_inspected"] == [
+        {"path": "bundle.7z", "reason": "a 7-Zip archive, which this tool cannot open"}
+    ]
+    table = CliRunner().invoke(app, ["inspect-binaries", "app", "bundle.7z"])
+    assert "NOT INSPECTED bundle.7z: a 7-Zip archive" in table.stdout
+
+
+def core_of(program: bytes) -> bytes:
+    """``program`` with e_type ET_CORE: an AArch64 core dump's header, from real bytes."""
+    return program[:16] + struct.pack("<H", 4) + program[18:]
+
+
+@pytest.mark.parametrize(
+    ("files", "why"),
+    [
+        ({"lib.a": (ARCHIVES / "libhello-aarch64.a").read_bytes()}, "ET_REL in an ar archive"),
+        ({"hello.o": (BINARIES / "hello-aarch64.o").read_bytes()}, "ET_REL"),
+        ({"hello.ko": (BINARIES / "hello-aarch64.ko").read_bytes()}, "ET_REL kernel module"),
+        ({"hello.debug": (BINARIES / "hello-aarch64.debug").read_bytes()}, "debug-info file"),
+        ({"core": core_of(ARM)}, "ET_CORE"),
+    ],
+)
+def test_only_executables_and_shared_objects_prove_a_build(
+    here: Path, files: dict[str, bytes], why: str
+) -> None:
+    """Each of these is 64-bit little-endian AArch64 ELF, yet proves no build."""
+    for name, data in files.items():
+        (here / name).write_bytes(data)
+    scan = scan_binaries([Path(n) for n in files])
+    assert scan.elf_count == 1 and scan.aarch64_count == 1, why
+    assert (scan.program_count, scan.ok) == (0, False), why
+    assert scan.contract_json()["program_count"] == 0
+    assert verdict_on(scan) == ("failed", "skipped", "NO-GO"), why
+    (here / "app").write_bytes(ARM)
+    with_program = scan_binaries([Path("app"), *(Path(n) for n in files)])
+    assert (with_program.program_count, with_program.ok) == (1, True)
+    assert verdict_on(with_program) == ("passed", "passed", "GO")
+
+
+def test_a_real_core_dump_is_listed_not_counted(here: Path) -> None:
+    shutil.copy(ARCHIVES / "core-x86_64.xz", here / "core.xz")
+    scan = scan_binaries([Path("core.xz")])
+    (core,) = scan.elves
+    assert (core.path, core.type, core.machine, core.is_program) == (
+        "core.xz!core",
+        "ET_CORE",
+        "EM_X86_64",
+        False,
+    )
+    assert scan.program_count == 0
+
+
+def test_the_debug_file_is_named_in_the_json(here: Path) -> None:
+    shutil.copy(BINARIES / "hello-aarch64.debug", here / "app.debug")
+    shutil.copy(BINARIES / "hello-aarch64", here / "app")
+    document = scan_binaries([Path("app"), Path("app.debug")]).contract_json()
+    assert (document["debug_only"], document["program_count"], document["ok"]) == (
+        ["app.debug"],
+        1,
+        True,
+    )

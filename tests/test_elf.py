@@ -571,3 +571,21 @@ def test_mutated_real_headers_give_a_result(
         size=len(data),
     )
     check_invariants(streamed, "x")
+
+
+@pytest.mark.parametrize(
+    ("name", "debug_only"),
+    [
+        ("hello-aarch64.debug", True),
+        ("hello-aarch64", False),
+        ("hello-aarch64-static", False),
+        ("libhello-aarch64.so", False),
+        ("hello-x86_64", False),
+        ("hello-aarch64.o", False),  # no program headers: not a program, but not debug-only
+    ],
+)
+def test_debug_info_files_are_told_by_their_code_segment(name: str, debug_only: bool) -> None:
+    """objcopy --only-keep-debug keeps the program headers; the code segment loses its bytes."""
+    info = inspect_bytes(fixture(name))
+    assert info.debug_only is debug_only
+    assert info.is_program is (info.type in ("ET_EXEC", "ET_DYN") and not debug_only)

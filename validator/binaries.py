@@ -1,8 +1,10 @@
-"""The binaries phase's gatherer: every file under the inputs, judged by its first bytes.
+"""The binaries phase's gatherer: every file under the inputs, read by its first bytes.
 
-Folders are walked in sorted order without following links; archives (zip, tar, compressed
-tar, docker/OCI image archives) are looked into; every regular file is judged by
-``validator.elf``. Paths are reported relative to the inputs as the user wrote them.
+Folders are walked in sorted order without following links; archives (zip, also after a
+script stub; tar, also v7 and compressed with gzip, bzip2, xz, lzma or zstd; ar: .deb, .a,
+.rlib; cpio; rpm; docker/OCI image archives) are looked into; every regular file is read by
+``validator.elf``. What cannot be opened is listed as not inspected, never as "not ELF".
+Paths are reported relative to the inputs as the user wrote them.
 """
 
 from __future__ import annotations
@@ -16,28 +18,31 @@ from typing import BinaryIO, cast
 
 from validator.archives import (
     HEAD_BYTES,
+    STUB_STARTS,
     Limits,
     Member,
+    NotOpened,
     Problem,
     not_read,
     printable,
     sniff,
     special_kind,
     unsupported,
-    walk,
+    zip_after_stub,
 )
 from validator.elf import ELF_MAGIC, inspect_elf
 from validator.errors import UsageError
-from validator.evidence import BinaryInfo, BinaryScan, ImageInfo
+from validator.evidence import BinaryInfo, BinaryScan, ImageInfo, NotInspected
+from validator.images import walk_archive
 
 log = logging.getLogger(__name__)
 
-_Found = BinaryInfo | ImageInfo | Problem
+_Found = BinaryInfo | ImageInfo | Problem | NotInspected
 DEFAULT_LIMITS = Limits()
 
 
 def scan_binaries(paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS) -> BinaryScan:
-    """Look at every file under ``paths`` (files, folders, archives) and judge each one.
+    """Look at every file under ``paths`` (files, folders, archives) and read each one's headers.
 
     A missing path raises ``UsageError`` before anything is read.
     """
@@ -49,22 +54,31 @@ def scan_binaries(paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS) -> 
     files: list[BinaryInfo] = []
     images: list[ImageInfo] = []
     problems: list[str] = []
+    unopened: list[NotInspected] = []
     for path in paths:
         for found in _scan_input(path, limits):
             if isinstance(found, BinaryInfo):
                 files.append(found)
             elif isinstance(found, ImageInfo):
                 images.append(found)
+            elif isinstance(found, NotInspected):
+                unopened.append(found)
             else:
                 problems.append(found.message)
     log.info(
-        "%d files, %d ELF, %d images, %d problems",
+        "%d files, %d ELF, %d images, %d problems, %d not inspected",
         len(files),
         sum(1 for f in files if f.kind == "elf"),
         len(images),
         len(problems),
+        len(unopened),
     )
-    return BinaryScan(files=tuple(files), images=tuple(images), problems=tuple(problems))
+    return BinaryScan(
+        files=tuple(files),
+        images=tuple(images),
+        problems=tuple(problems),
+        not_inspected=tuple(unopened),
+    )
 
 
 def _scan_input(path: Path, limits: Limits) -> Iterator[_Found]:
@@ -128,7 +142,7 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterator[_Found]:
-    """One regular file, read through its descriptor: what was opened is what is judged."""
+    """One regular file, read through its descriptor: what was opened is what is inspected."""
     flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
     try:
         # O_NONBLOCK: if a FIFO was put in the file's place, opening it must not wait.
@@ -146,12 +160,16 @@ def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterat
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "rb", buffering=0, closefd=False) as raw:
                 yield inspect_elf(cast(BinaryIO, raw), path=shown, size=info.st_size)
-        elif sniff(head) is not None:
+        elif (what := unsupported(head)) is not None:
+            yield NotInspected(path=shown, reason=f"{what}, which this tool cannot open")
+        elif sniff(head) is not None or head.startswith(STUB_STARTS):
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "rb", closefd=False) as stream:
-                yield from _scan_archive(stream, shown, limits)
-        elif (what := unsupported(head)) is not None:
-            yield Problem(message=f"{shown}: is {what}, which this tool cannot look inside")
+                if sniff(head) is not None or zip_after_stub(stream, head):
+                    stream.seek(0)
+                    yield from _scan_archive(stream, shown, limits)
+                else:
+                    yield _not_elf(shown, info.st_size)
         else:
             yield _not_elf(shown, info.st_size)
     except OSError as exc:
@@ -171,25 +189,27 @@ def _read_head(fd: int, size: int) -> bytes:
 
 
 def _scan_archive(stream: BinaryIO, shown: str, limits: Limits) -> Iterator[_Found]:
-    for event in walk(stream, path=shown, limits=limits, random_access=True):
+    for event in walk_archive(stream, path=shown, limits=limits, random_access=True):
         if isinstance(event, Member):
-            yield judge_member(event)
+            yield inspect_member(event)
+        elif isinstance(event, NotOpened):
+            yield NotInspected(path=event.path, reason=event.reason)
         else:
             yield event
 
 
-def judge_member(member: Member) -> BinaryInfo:
-    """The verdict on one file met inside an archive."""
+def inspect_member(member: Member) -> BinaryInfo:
+    """What one file met inside an archive is: an ELF read by its headers, or why not."""
     if member.error is not None:
         return BinaryInfo(
             path=member.path, kind="error", aarch64=False, size=member.size, reason=member.error
         )
     if member.note is not None or member.stream is None:
         return _not_read(member.path, member.note or "not read", size=member.size)
-    return _judge(member.stream, member.head, path=member.path, size=member.size)
+    return _inspect_stream(member.stream, member.head, path=member.path, size=member.size)
 
 
-def _judge(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
+def _inspect_stream(stream: BinaryIO, head: bytes, *, path: str, size: int) -> BinaryInfo:
     if head[: len(ELF_MAGIC)] != ELF_MAGIC:
         return _not_elf(path, size)
     return inspect_elf(stream, path=path, size=size)

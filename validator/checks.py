@@ -470,21 +470,40 @@ def image_build_succeeded(ev: Evidence) -> Finding:
 
 
 def binaries_found(ev: Evidence) -> Finding:
-    """At least one ELF binary was found in the artifacts."""
+    """At least one ELF executable or shared object was found in the artifacts."""
     if (gap := _not_run(ev, "binaries")) is not None:
         return gap
     scan = ev.binaries
-    if (scan is None or scan.elf_count == 0) and (lost := _unusable_artifacts(ev)) is not None:
+    if (scan is None or scan.program_count == 0) and (lost := _unusable_artifacts(ev)) is not None:
         return lost
-    if scan is None or scan.elf_count == 0:
+    if scan is None or scan.program_count == 0:
         looked = len(scan.files) if scan else 0
+        others = scan.elf_count if scan else 0
+        listed = (
+            f" The {_n(others, 'ELF file')} found (relocatable objects, core dumps, debug-info "
+            "files) do not prove a build."
+            if others
+            else ""
+        )
+        unopened = len(scan.not_inspected) if scan else 0
+        unknown = f" {_n(unopened, 'input')} could not be inspected." if unopened else ""
+        what = "ELF executable or shared object" if others else "ELF binary"
         return failed(
-            f'No ELF binary among {looked} files. A manifest that claims `"arch": "arm64"` '
-            "is not evidence of architecture.",
+            f"No {what} among {looked} files.{listed}{unknown} A manifest that claims "
+            '`"arch": "arm64"` is not evidence of architecture.',
             "Upload the built binaries (e.g. `target/release/<name>` or a tarball of them) "
             "with actions/upload-artifact in the ARM64 build job.",
         )
-    return passed(f"{_n(scan.elf_count, 'ELF file')} found among {_n(len(scan.files), 'file')}.")
+    extra = scan.elf_count - scan.program_count
+    listed = (
+        f" ({_n(extra, 'other ELF file')}: relocatable objects, core dumps or debug-info "
+        "files, listed but not counted)"
+        if extra
+        else ""
+    )
+    return passed(
+        f"{_n(scan.program_count, 'ELF file')} found among {_n(len(scan.files), 'file')}{listed}."
+    )
 
 
 def binaries_are_aarch64(ev: Evidence) -> Finding:
@@ -494,6 +513,8 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
     scan = ev.binaries
     if scan is None or scan.elf_count == 0:
         return skipped("Requires ELF001: no ELF binary was found.")
+    if scan.program_count == 0:
+        return skipped("Requires ELF001: no ELF executable or shared object was found.")
     bad = [f for f in scan.files if (f.kind == "elf" and not f.aarch64) or f.kind == "error"]
     if bad or scan.problems:
         listed = "; ".join(f"`{f.path}`: {f.reason}" for f in bad[:5])
@@ -504,6 +525,14 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
             f"inputs could not be inspected: {detail}.",
             "Build with an aarch64 target (e.g. `--target aarch64-unknown-linux-gnu`) on the "
             "ARM64 runner, and upload only those binaries.",
+        )
+    if scan.not_inspected:
+        listed = "; ".join(f"`{n.path}`: {n.reason}" for n in scan.not_inspected[:5])
+        return inconclusive(
+            f"{_n(len(scan.not_inspected), 'input')} could not be inspected, so what they hold "
+            f"is unknown: {listed}.",
+            "Upload the binaries in a format this tool opens (zip, tar with gzip, bzip2, xz or "
+            "zstd, .deb, .rpm, cpio), or uncompressed.",
         )
     if scan.elf_count == 1:
         return passed("The one ELF file is 64-bit little-endian AArch64.")

@@ -1,4 +1,4 @@
-"""Judge whether one file is a 64-bit little-endian AArch64 ELF, from its headers alone.
+"""Tell whether one file is a 64-bit little-endian AArch64 ELF, from its headers alone.
 
 Only the ELF header, the program-header table and the PT_INTERP string are read, never the
 whole file. Every offset and count is checked against the file size before pyelftools decodes
@@ -66,9 +66,12 @@ SEGMENT_NAMES = {
     0x6474E552: "PT_GNU_RELRO",
     0x6474E553: "PT_GNU_PROPERTY",
 }
-# Where p_type, p_offset and p_filesz sit in Elf32_Phdr / Elf64_Phdr (struct formats).
+PT_LOAD = 1
+PF_X = 1
+# Where p_type, p_offset, p_filesz, p_memsz and p_flags sit in Elf32_Phdr / Elf64_Phdr.
 _PHDR_FORMAT = {32: "IIIIIIII", 64: "IIQQQQQQ"}
-_PHDR_FIELDS = {32: (0, 1, 4), 64: (0, 2, 5)}
+_PHDR_FIELDS = {32: (0, 1, 4, 5, 6), 64: (0, 2, 5, 6, 1)}
+_Segment = tuple[int, int, int, int, int]  # p_type, p_offset, p_filesz, p_memsz, p_flags
 
 
 class _Damaged(Exception):
@@ -76,7 +79,7 @@ class _Damaged(Exception):
 
 
 def inspect_elf(stream: BinaryIO, *, path: str, size: int) -> BinaryInfo:
-    """Read the headers at the start of ``stream`` (``size`` bytes long) and judge them.
+    """Read the headers at the start of ``stream`` (``size`` bytes long) and describe the file.
 
     ``stream`` must be at the start of the file; it is read forward and sought only when it
     says it can seek. ``path`` is only copied into the result.
@@ -87,7 +90,7 @@ def inspect_elf(stream: BinaryIO, *, path: str, size: int) -> BinaryInfo:
             return BinaryInfo(
                 path=path, kind="not-elf", aarch64=False, size=size, reason="no ELF magic"
             )
-        return _judge(window, path=path, size=size)
+        return _read_headers(window, path=path, size=size)
     except _Damaged as exc:
         return BinaryInfo(path=path, kind="error", aarch64=False, size=size, reason=str(exc))
 
@@ -178,7 +181,7 @@ def _decode(parse: Any, data: bytes, what: str) -> Any:
         ) from exc
 
 
-def _judge(window: _Window, *, path: str, size: int) -> BinaryInfo:
+def _read_headers(window: _Window, *, path: str, size: int) -> BinaryInfo:
     head = window.head
     if size < EI_NIDENT:
         raise _Damaged(
@@ -217,7 +220,7 @@ def _judge(window: _Window, *, path: str, size: int) -> BinaryInfo:
         # bytes in debug-info files, patchelf (auditwheel) one holding just a NUL in libraries.
         found = [
             _interpreter(window, offset, length, size=size)
-            for kind, offset, length in segments
+            for kind, offset, length, _, _ in segments
             if kind == PT_INTERP and length
         ]
         interpreters = [path for path in found if path]
@@ -228,7 +231,11 @@ def _judge(window: _Window, *, path: str, size: int) -> BinaryInfo:
     except _Damaged as exc:
         # What the header said is kept: "a damaged AArch64 file" is worth knowing.
         return dataclasses.replace(info, kind="error", reason=str(exc))
-    info = dataclasses.replace(info, interpreter=interpreters[0] if interpreters else None)
+    info = dataclasses.replace(
+        info,
+        interpreter=interpreters[0] if interpreters else None,
+        debug_only=elf_type in ("ET_EXEC", "ET_DYN") and _code_left_out(segments),
+    )
     reason = _why_not_aarch64(info, interpreters)
     log.debug("%s: %s %s-bit %s %s: %s", path, machine, elf_class, endian, elf_type, reason)
     if reason is None:
@@ -251,8 +258,9 @@ def _why_not_aarch64(info: BinaryInfo, interpreters: list[str]) -> str | None:
 
 def _segments(
     window: _Window, header: Any, *, little: bool, elf_class: int, size: int
-) -> list[tuple[int, int, int]]:
-    """(p_type, p_offset, p_filesz) of each program header, once the table is in the file."""
+) -> list[_Segment]:
+    """(p_type, p_offset, p_filesz, p_memsz, p_flags) of each program header, once the table
+    is in the file."""
     phnum, phentsize, phoff = header.e_phnum, header.e_phentsize, header.e_phoff
     if phnum == 0:
         return []
@@ -279,16 +287,29 @@ def _segments(
     # Three fields of each entry are needed: struct reads them at a fraction of the cost of
     # pyelftools' per-entry decoding, and the table's bounds were checked above.
     fmt = ("<" if little else ">") + _PHDR_FORMAT[elf_class]
-    type_at, offset_at, size_at = _PHDR_FIELDS[elf_class]
+    type_at, offset_at, size_at, mem_at, flags_at = _PHDR_FIELDS[elf_class]
     return [
-        (entry[type_at], entry[offset_at], entry[size_at])
+        (entry[type_at], entry[offset_at], entry[size_at], entry[mem_at], entry[flags_at])
         for entry in struct.iter_unpack(fmt, table)
     ]
 
 
-def _check_segments(segments: list[tuple[int, int, int]], size: int) -> None:
+def _code_left_out(segments: list[_Segment]) -> bool:
+    """True when an executable PT_LOAD lacks bytes it loads: the code of a debug-info file.
+
+    ``objcopy --only-keep-debug`` keeps the program headers but turns the code sections into
+    NOBITS, so the executable segment holds the headers only (p_filesz < p_memsz). Real
+    programs keep their zero-filled memory (.bss) in a segment that is not executable.
+    """
+    return any(
+        kind == PT_LOAD and flags & PF_X and filesz < memsz
+        for kind, _, filesz, memsz, flags in segments
+    )
+
+
+def _check_segments(segments: list[_Segment], size: int) -> None:
     """Every segment's bytes must lie inside the file (a cut file loses its end first)."""
-    for number, (kind, offset, length) in enumerate(segments):
+    for number, (kind, offset, length, _, _) in enumerate(segments):
         if length and offset + length > size:
             name = SEGMENT_NAMES.get(kind, f"type 0x{kind:x}")
             raise _Damaged(
@@ -304,7 +325,7 @@ def _check_sections(
 
     It is not read: loaders do not need it. Only with extended numbering (e_shnum 0 and the
     count in section 0's sh_size) is that one field read; a stream that cannot go back to it
-    makes the file an error rather than a file judged on a count it could not read.
+    makes the file an error rather than a file described by a count it could not read.
     """
     shoff, shnum, shentsize = header.e_shoff, header.e_shnum, header.e_shentsize
     if shoff == 0:

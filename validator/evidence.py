@@ -50,6 +50,15 @@ class BinaryInfo:
     interpreter: str | None = None
     size: int | None = None
     reason: str | None = None  # why it is not aarch64, or why it could not be read
+    debug_only: bool = False  # an executable's headers without its code (a .debug file)
+
+    @property
+    def is_program(self) -> bool:
+        """An executable or shared object with its code: what proves a build (ELF001).
+
+        Relocatable objects, core dumps and debug-info files are ELF, but not programs.
+        """
+        return self.kind == "elf" and self.type in ("ET_EXEC", "ET_DYN") and not self.debug_only
 
     def contract_json(self) -> dict[str, Any]:
         """The ``inspect-binaries --json`` form of this file (see DESIGN.md)."""
@@ -64,6 +73,14 @@ class BinaryInfo:
             }
         out["reason"] = self.reason
         return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotInspected:
+    """An input, or part of one, whose contents could not be looked at, and why."""
+
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +105,8 @@ class BinaryScan:
     files: tuple[BinaryInfo, ...] = ()
     images: tuple[ImageInfo, ...] = ()
     problems: tuple[str, ...] = ()  # inputs that could not be walked (limits, unreadable)
+    # archives or compressions that cannot be opened: their files are unknown, not absent
+    not_inspected: tuple[NotInspected, ...] = ()
 
     @property
     def elves(self) -> tuple[BinaryInfo, ...]:
@@ -102,14 +121,25 @@ class BinaryScan:
         return sum(1 for f in self.files if f.aarch64)
 
     @property
+    def programs(self) -> tuple[BinaryInfo, ...]:
+        """The executables and shared objects: the ELF files that prove a build."""
+        return tuple(f for f in self.files if f.is_program)
+
+    @property
+    def program_count(self) -> int:
+        return len(self.programs)
+
+    @property
     def ok(self) -> bool:
-        """At least one ELF, every ELF aarch64, and nothing that could not be read or walked."""
+        """At least one executable or shared object, every ELF aarch64, and nothing that
+        could not be read, walked or inspected."""
         damaged = any(f.kind == "error" for f in self.files)
         return (
-            self.elf_count > 0
+            self.program_count > 0
             and self.aarch64_count == self.elf_count
             and not damaged
             and not self.problems
+            and not self.not_inspected
         )
 
     def contract_json(self) -> dict[str, Any]:
@@ -122,6 +152,9 @@ class BinaryScan:
             "files": [f.contract_json() for f in self.files],
             "images": [to_json(i) for i in self.images],
             "problems": list(self.problems),
+            "program_count": self.program_count,
+            "debug_only": [f.path for f in self.files if f.debug_only],
+            "not_inspected": [to_json(n) for n in self.not_inspected],
         }
 
 

@@ -1,22 +1,36 @@
 """Read the platform of docker-save and OCI image archives from their JSON documents.
 
-Pure: the archive walker hands over the small JSON members it met (name → bytes); this module
-follows docker's ``manifest.json`` (``Config``) or the OCI layout (``index.json`` → manifest →
-config) to the image config and reads its ``os``, ``architecture`` and ``variant``.
+The archive walker hands over the small JSON members it met at a tar's top level (name →
+bytes); ``walk_archive`` turns those of an image layout into ``ImageInfo``. The reading itself
+is pure: it follows docker's ``manifest.json`` (``Config``) or the OCI layout (``index.json`` →
+manifest → config) to the image config and reads its ``os``, ``architecture`` and ``variant``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any, BinaryIO
 
+from validator.archives import DEFAULT_LIMITS, Documents, Limits, Member, NotOpened, Problem, walk
 from validator.evidence import ImageInfo
 
 MAX_INDEX_DEPTH = 4  # an OCI index may point at further indexes (multi-platform images)
 _DIGEST = re.compile(r"^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
 _ATTESTATION = "attestation-manifest"
+
+
+def walk_archive(
+    stream: BinaryIO, *, path: str, limits: Limits = DEFAULT_LIMITS, random_access: bool = False
+) -> Iterator[Member | ImageInfo | Problem | NotOpened]:
+    """``archives.walk``, with an ``ImageInfo`` per image in a docker-save or OCI archive."""
+    for event in walk(stream, path=path, limits=limits, random_access=random_access):
+        if isinstance(event, Documents):
+            if is_image_layout(event.top_names):
+                yield from read_images(event.path, event.docs)
+        else:
+            yield event
 
 
 def is_image_layout(names: Collection[str]) -> bool:

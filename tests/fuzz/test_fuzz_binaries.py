@@ -31,18 +31,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_archives import docker_save, gnu_sparse_tar, oci_image, tar_bytes, zip_bytes
+from test_archives import (
+    ar_bytes,
+    cpio_bytes,
+    docker_save,
+    gnu_sparse_tar,
+    oci_image,
+    tar_bytes,
+    zip_bytes,
+)
 
-from validator.archives import HEAD_BYTES, Limits, Member, Problem, safe_extract, walk
-from validator.binaries import judge_member
+from validator.archives import HEAD_BYTES, Limits, Member, NotOpened, Problem, safe_extract
+from validator.binaries import inspect_member
 from validator.elf import MAX_INTERP, MAX_PHNUM, inspect_elf
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
-from validator.images import read_images
+from validator.images import read_images, walk_archive
 
 BINARIES = Path(__file__).resolve().parents[2] / "fixtures" / "binaries"
+ARCHIVES = Path(__file__).resolve().parents[2] / "fixtures" / "archives"
 ARM = (BINARIES / "hello-aarch64").read_bytes()
 X86 = (BINARIES / "hello-x86_64").read_bytes()
 TIME_BOUND = 10.0  # seconds for one call on a few KiB of input: far above normal, below a hang
@@ -593,6 +603,21 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
         "limit max_members",
         "limit max_members",
     ),
+    "tar.zst of 40 MB of zeros": (
+        lambda: zstandard.ZstdCompressor().compress(tar_bytes({"zeros": bytes(40 << 20)})),
+        "limit max_ratio",
+        "limit max_ratio",
+    ),
+    "cpio of 3,000 empty members": (
+        lambda: cpio_bytes({f"f{i}": b"" for i in range(3000)}),
+        "limit max_members",
+        "not a zip or tar",
+    ),
+    "ar of 3,000 members": (
+        lambda: ar_bytes({f"f{i}": b"" for i in range(3000)}),
+        "limit max_members",
+        "not a zip or tar",
+    ),
 }
 FLOOD_LIMITS = Limits(max_members=1000)
 
@@ -608,8 +633,38 @@ SAMPLES = [
     docker_save("arm64", binary=ARM[:2000]),
     oci_image([("linux", "arm64", "v8", ARM[:2000])], attestation=True, nested_index=True),
     gzip.compress(ARM[:HEAD_BYTES]),
+    # Made by real tools (fixtures/archives): ar, .deb, cpio, rpm, v7 tar, .lzma, .zst, sfx.
+    *(
+        (ARCHIVES / name).read_bytes()
+        for name in (
+            "libhello-x86_64.a",
+            "hello-x86_64-zstd.deb",
+            "x86-newc.cpio",
+            "x86-odc.cpio",
+            "x86-bin.cpio",
+            "hello-x86_64-xz.rpm",
+            "x86-v7.tar",
+            "x86.tar.lzma",
+            "x86.tar.zst",
+            "hello-x86_64-sfx.sh",
+        )
+    ),
 ]
-MAGICS = [b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"\xfd7zXZ\x00", b"BZh91AY&SY"]
+MAGICS = [
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x1f\x8b",
+    b"\xfd7zXZ\x00",
+    b"BZh91AY&SY",
+    b"\x28\xb5\x2f\xfd",
+    b"!<arch>\n",
+    b"070701",
+    b"070707",
+    b"\xc7\x71",
+    b"\xed\xab\xee\xdb",
+    b"]\x00\x00\x80\x00",
+    b"#!/bin/sh\nPK\x03\x04",
+]
 
 
 @st.composite
@@ -645,8 +700,8 @@ def walked(data: bytes, *, limits: Limits = DEFAULT, random_access: bool = False
         try:
             with bounded("walk"):
                 events = [
-                    judge_member(e) if isinstance(e, Member) else e
-                    for e in walk(
+                    inspect_member(e) if isinstance(e, Member) else e
+                    for e in walk_archive(
                         io.BytesIO(data), path="a", limits=limits, random_access=random_access
                     )
                 ]
@@ -655,7 +710,7 @@ def walked(data: bytes, *, limits: Limits = DEFAULT, random_access: bool = False
         assert os.listdir(spool) == [], "a spooled temporary file was left behind"
     files = [e for e in events if isinstance(e, BinaryInfo)]
     for event in events:
-        assert isinstance(event, BinaryInfo | ImageInfo | Problem)
+        assert isinstance(event, BinaryInfo | ImageInfo | Problem | NotOpened)
         text = event.message if isinstance(event, Problem) else event.path
         assert "\n" not in text and "\r" not in text
         if isinstance(event, BinaryInfo):

@@ -51,6 +51,8 @@ def binaries_table(scan: BinaryScan) -> str:
         )
     for problem in scan.problems:
         lines.append(f"SKIPPED   {problem}")
+    for unopened in scan.not_inspected:
+        lines.append(f"NOT INSPECTED {unopened.path}: {unopened.reason}")
     others = sum(1 for f in scan.files if f.kind == "not-elf")
     verdict = "OK" if scan.ok else "NOT OK"
     if scan.elf_count == 0:
