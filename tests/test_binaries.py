@@ -26,7 +26,7 @@ from validator.binaries import scan_binaries
 from validator.cli import app
 from validator.errors import UsageError
 from validator.evidence import BinaryInfo, BinaryScan, NotInspected
-from validator.report import judge
+from validator.report import assess
 
 from builders import go
 
@@ -269,7 +269,7 @@ X86_PACKED = sorted(p.name for p in ARCHIVES.iterdir() if p.name.startswith(("x8
 
 def verdict_on(scan: BinaryScan) -> tuple[str, str, str]:
     """ELF001, ELF002 and the verdict on otherwise good evidence holding ``scan``."""
-    report = judge(replace(go(), binaries=scan))
+    report = assess(replace(go(), binaries=scan))
     by_check = {o.check: o.status for o in report.outcomes}
     return by_check["ELF001"], by_check["ELF002"], report.verdict
 
