@@ -16,8 +16,8 @@ def inspect_binaries(
         list[Path],
         typer.Argument(
             metavar="PATH",
-            help="Files, folders and archives (zip, also after a shell stub; tar in any compression; "
-            "ar: .deb, .a, .rlib; cpio; rpm), docker/OCI image archives.",
+            help="Files, folders and archives (zip, also after a shell stub; tar in any "
+            "compression; ar: .deb, .a, .rlib; cpio; rpm), docker/OCI image archives.",
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
