@@ -53,7 +53,7 @@ def label(text: str, limit: int = LABEL_LIMIT) -> str:
         cleaned = cleaned.replace("%%", "%")
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
-    return f'"{cleaned}"'
+    return f'"{cleaned or "—"}"'  # Mermaid refuses an empty title
 
 
 def number(value: float) -> str:
