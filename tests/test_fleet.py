@@ -346,3 +346,65 @@ def test_demo_scenarios_make_a_dashboard(demo_evidence):
     assert fleet.exit_code == 1
     later = build_fleet(load_all([root]), now=now + dt.timedelta(days=30), max_age=26 * 3600.0)
     assert {r.verdict for r in later.rows} == {"INCONCLUSIVE"}
+
+
+# --- the ready workflow (actionlint runs on it in CI; here: what it must do) ----------------
+
+WORKFLOW = Path(__file__).resolve().parents[1] / "docs" / "ci" / "workflows" / "arm64-fleet.yml"
+
+
+def plan_script() -> str:
+    import textwrap
+
+    text = WORKFLOW.read_text()
+    return textwrap.dedent(re.search(r"python3 - <<'PY'\n(.*?)\n\s*PY\n", text, re.S).group(1))
+
+
+def run_plan(tmp_path, config=None, repositories=""):
+    import subprocess
+    import sys
+
+    if config is not None:
+        write(tmp_path, ".github/arm64-fleet.json", config)
+    out = tmp_path / "github_output"
+    out.write_text("")
+    done = subprocess.run([sys.executable, "-c", plan_script()], cwd=tmp_path, text=True,
+                          capture_output=True, check=False,
+                          env={"GITHUB_OUTPUT": str(out), "REPOSITORIES": repositories})
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    return done, outputs
+
+
+def test_workflow_spreads_one_job_per_repository_and_collects_once():
+    text = WORKFLOW.read_text()
+    assert "fail-fast: false" in text
+    assert "concurrency:\n  group: arm64-fleet-dashboard" in text
+    assert "permissions:\n  contents: read\n" in text and "write" not in text.split("jobs:")[0]
+    assert 'use-latest-run: "true"' in text
+    assert "matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}" in text
+    assert "validate-arm64 fleet evidence fleet-history" in text
+    assert "if-no-files-found: error" in text
+
+
+def test_workflow_plan_reads_the_config_file(tmp_path):
+    done, outputs = run_plan(tmp_path, {"repositories": [
+        "octo/a", {"repo": "octo/b", "workflow": "ci-arm64.yml", "expected-tests": 24}]})
+    assert done.returncode == 0, done.stderr
+    include = json.loads(outputs["matrix"])["include"]
+    assert include == [
+        {"repo": "octo/a", "workflow": "build-push-arm64.yml", "expected-tests": "",
+         "min-tests": "", "slug": "octo-a-build-push-arm64.yml"},
+        {"repo": "octo/b", "workflow": "ci-arm64.yml", "expected-tests": "24", "min-tests": "",
+         "slug": "octo-b-ci-arm64.yml"},
+    ]
+    assert outputs["slugs"] == "octo-a-build-push-arm64.yml octo-b-ci-arm64.yml"
+
+
+@pytest.mark.parametrize(("repositories", "message"), [
+    ("octo/a, not-a-repo", "'not-a-repo': expected OWNER/NAME"),
+    (" ".join(f"octo/r{i}" for i in range(257)), "at most 256 jobs"),
+    ("octo/a octo/a", "listed twice"),
+])
+def test_workflow_plan_refuses_what_github_would_not_run(tmp_path, repositories, message):
+    done, outputs = run_plan(tmp_path, repositories=repositories)
+    assert done.returncode == 1 and message in done.stderr and outputs == {}
