@@ -45,9 +45,13 @@ def _blockers(row: Row) -> str:
         f"{'❌' if f.status == 'failed' else '⚠️ not checked:'} {cell(f.check)}: {cell(f.reason)}"
         for f in shown[:FINDINGS_SHOWN]
     ]
-    hidden = len(row.findings) - len(shown[:FINDINGS_SHOWN])
-    if hidden:
-        lines.append(f"… and {hidden} more (see the JSON)")
+    more_shown_kind = len(shown) - len(shown[:FINDINGS_SHOWN])
+    kind = "failed" if failed else "not checked"
+    extra = [f"{more_shown_kind} more {kind}"] if more_shown_kind else []
+    if failed and len(row.findings) > len(failed):
+        extra.append(f"{len(row.findings) - len(failed)} not checked")
+    if extra:
+        lines.append(f"… and {', '.join(extra)} (see the JSON)")
     return "<br>".join(lines) or "—"
 
 
