@@ -5,17 +5,64 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from validator.evidence import Evidence, Previous
 from validator.files import write_atomic
 
 log = logging.getLogger(__name__)
 
-MAX_ENTRIES = 200
+MAX_ENTRIES = 200  # lines kept in the history file unless the caller asks for another count
 SCHEMA = "validate-arm64/history/1"
+
+
+T = TypeVar("T")
+
+
+def _optional(data: dict[str, Any], key: str, check: Callable[[Any], T | None]) -> T | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    checked = check(value)
+    if checked is None:
+        raise TypeError(f"{key}: {value!r} is not valid")
+    return checked
+
+
+# Larger figures are damage, not observations, and would overflow the trend chart.
+_MOST_TESTS = 10**9
+_MOST_SECONDS = 10.0**8
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= _MOST_TESTS else None
+
+
+def _id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= _MOST_SECONDS else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _texts(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{key}: not a list of strings")
+    return tuple(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +80,7 @@ class Entry:
     queued_seconds: float | None
     run_seconds: float | None
     failed: tuple[str, ...]
+    passed: int | None = None  # absent from lines written before the trend chart existed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +92,7 @@ class Entry:
             "attempt": self.attempt,
             "head_sha": self.head_sha,
             "tests": self.tests,
+            "passed": self.passed,
             "test_names": list(self.test_names),
             "queued_seconds": self.queued_seconds,
             "run_seconds": self.run_seconds,
@@ -52,18 +101,26 @@ class Entry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
+        """An entry from one history line; ``TypeError``/``KeyError`` when a field is damaged."""
+        fingerprint, generated_at = _text(data["fingerprint"]), _text(data["generated_at"])
+        verdict = data["verdict"]
+        if fingerprint is None or generated_at is None:
+            raise TypeError("fingerprint and generated_at must be strings")
+        if verdict not in ("GO", "NO-GO", "INCONCLUSIVE"):
+            raise TypeError(f"verdict {verdict!r} is not GO, NO-GO or INCONCLUSIVE")
         return cls(
-            fingerprint=str(data["fingerprint"]),
-            generated_at=str(data["generated_at"]),
-            verdict=str(data["verdict"]),
-            run_id=data.get("run_id"),
-            attempt=data.get("attempt"),
-            head_sha=data.get("head_sha"),
-            tests=data.get("tests"),
-            test_names=tuple(str(n) for n in data.get("test_names") or ()),
-            queued_seconds=data.get("queued_seconds"),
-            run_seconds=data.get("run_seconds"),
-            failed=tuple(str(c) for c in data.get("failed") or ()),
+            fingerprint=fingerprint,
+            generated_at=generated_at,
+            verdict=verdict,
+            run_id=_optional(data, "run_id", _id),
+            attempt=_optional(data, "attempt", _id),
+            head_sha=_optional(data, "head_sha", _text),
+            tests=_optional(data, "tests", _count),
+            passed=_optional(data, "passed", _count),
+            test_names=_texts(data, "test_names"),
+            queued_seconds=_optional(data, "queued_seconds", _seconds),
+            run_seconds=_optional(data, "run_seconds", _seconds),
+            failed=_texts(data, "failed"),
         )
 
 
@@ -72,20 +129,32 @@ def history_path(report: Path) -> Path:
 
 
 def read_history(path: Path) -> tuple[Entry, ...]:
-    """Entries oldest first; damaged lines are skipped (and logged), never fatal."""
-    if not path.is_file():
+    """Entries oldest first. A damaged line (not JSON, not UTF-8, a field of the wrong type) is
+    skipped with a warning and the rest is kept: a history is never fatal."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ()
+    except OSError as exc:
+        log.warning("%s: history not read (%s); the trend starts afresh", path, exc.strerror)
         return ()
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            if data.get("schema") == SCHEMA:
-                entries.append(Entry.from_json(data))
-        except (ValueError, KeyError, TypeError, AttributeError):
+            data = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+            if data.get("schema") != SCHEMA:
+                log.warning("%s:%d: skipped a line of another schema", path, number)
+                continue
+            entries.append(Entry.from_json(data))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             log.warning("%s:%d: skipped a damaged history line", path, number)
     return tuple(entries)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
 
 
 def fingerprint(evidence: Evidence) -> str:
@@ -122,6 +191,7 @@ def entry_for(evidence: Evidence, verdict: str, failed: tuple[str, ...]) -> Entr
         attempt=run.attempt if run else None,
         head_sha=run.head_sha if run else None,
         tests=tests.total.tests if tests else None,
+        passed=tests.total.passed if tests else None,
         test_names=names,
         queued_seconds=run.queued_seconds if run else None,
         run_seconds=run.run_seconds if run else None,
@@ -149,10 +219,12 @@ def previous_of(entries: tuple[Entry, ...]) -> Previous | None:
     )
 
 
-def record(path: Path, entries: tuple[Entry, ...], new: Entry) -> bool:
-    """Append ``new`` unless it repeats the last entry; keep the newest MAX_ENTRIES lines."""
+def record(path: Path, entries: tuple[Entry, ...], new: Entry, *, keep: int = MAX_ENTRIES) -> bool:
+    """Append ``new`` unless it repeats the last entry; keep the newest ``keep`` lines."""
+    if keep < 1:
+        raise ValueError(f"keep={keep}: a history keeps at least one entry")
     if entries and entries[-1].fingerprint == new.fingerprint:
         return False
-    kept = (*entries, new)[-MAX_ENTRIES:]
+    kept = (*entries, new)[-keep:]
     write_atomic(path, "".join(json.dumps(e.to_json(), sort_keys=True) + "\n" for e in kept))
     return True

@@ -10,11 +10,13 @@ import jinja2
 from validator.checks import BY_ID, PREREQUISITES, Check, Outcome
 from validator.evidence import Evidence, Job
 from validator.labels import has_labels
+from validator.render import mermaid
 from validator.report import Report
 from validator.resources import data_path
 from validator.units import duration
 
 TEMPLATE = "ARM64_TEST_RESULTS.md.j2"
+TREND_TABLE_ROWS = 10  # the chart shows up to mermaid.DEFAULT_POINTS validations, the table fewer
 
 
 class CheckRow(NamedTuple):
@@ -80,6 +82,11 @@ def _environment() -> jinja2.Environment:
     env.filters["duration"] = duration_or_not_checked
     env.filters["cell"] = cell
     env.filters["fence"] = fence
+    env.filters["mermaid"] = mermaid.block
+    env.filters["tests_chart"] = mermaid.tests_chart
+    env.filters["minutes_chart"] = mermaid.minutes_chart
+    env.filters["verdict_strip"] = mermaid.verdict_strip
+    env.globals.update(chart_points=mermaid.DEFAULT_POINTS, table_rows=TREND_TABLE_ROWS)
     return env
 
 
