@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -62,6 +63,21 @@ def check(py: str) -> int:
     return 0
 
 
+def ensure_mermaid() -> None:
+    """Install Mermaid's parser (npm, pinned) for the chart tests, where node and npm exist."""
+    folder = ROOT / "tests" / "mermaid"
+    if not (folder / "package-lock.json").exists() or (folder / "node_modules").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        print("dev.py: no node/npm: the Mermaid chart tests will be skipped", file=sys.stderr)
+        return
+    print("dev.py: installing Mermaid's parser for the chart tests (npm ci)", file=sys.stderr)
+    subprocess.run(
+        [npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder)], check=True
+    )
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -75,6 +91,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return subprocess.call([tool, *rest])
     if command == "test":
+        ensure_mermaid()
         return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
     if command == "check":
         return check(py)

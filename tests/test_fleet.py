@@ -18,7 +18,7 @@ from validator.fleet import Loaded, build_fleet, fleet_command, load, load_all
 from validator.history import entry_for, history_path, record
 from validator.render.document import evidence_document
 from validator.render.fleet import SCHEMA, fleet_document, render_json, render_markdown
-from validator.report import judge
+from validator.report import assess
 
 from builders import go, results, runner
 
@@ -31,7 +31,7 @@ def document(ev=None, **settings):
     ev = ev or go()
     if settings:
         ev = replace(ev, settings=replace(ev.settings, **settings))
-    return evidence_document(judge(ev, today=NOW.date()))
+    return evidence_document(assess(ev, today=NOW.date()))
 
 
 def no_go():

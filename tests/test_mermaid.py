@@ -17,7 +17,7 @@ import pytest
 from validator.history import MAX_ENTRIES, Entry, entry_for, read_history, record
 from validator.render import mermaid
 from validator.render.markdown import render_markdown
-from validator.report import judge
+from validator.report import assess
 
 from builders import go, results
 from conftest import ROOT
@@ -144,7 +144,7 @@ def test_verdict_strip():
 
 
 def test_report_trend_section_has_charts_mermaid_draws(parse):
-    text = render_markdown(judge(go(), history=entries(35)))
+    text = render_markdown(assess(go(), history=entries(35)))
     trend = text[text.index("## Trend"):text.index("## Notes")]
     charts = FENCE.findall(trend)
     assert len(charts) == 2
@@ -156,7 +156,7 @@ def test_report_trend_section_has_charts_mermaid_draws(parse):
 def test_report_trend_says_what_it_could_not_chart():
     history = tuple(replace(e, passed=None, run_seconds=None) for e in entries(3))
     ev = replace(go(), tests=None, run=replace(go().run, run_seconds=None))
-    text = render_markdown(judge(ev, history=history))
+    text = render_markdown(assess(ev, history=history))
     assert "Tests passed: not charted" in text
     assert "Run and queue minutes: not charted" in text
     assert "```mermaid" not in text

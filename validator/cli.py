@@ -120,6 +120,7 @@ for name, command in (
     ("inspect-binaries", offline.inspect_binaries),
     ("count-tests", offline.count_tests),
     ("gate", release.gate),
+    ("fleet", release.fleet),
     ("demo", emulated.demo),
     ("emulator", emulated.emulator),
 ):

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator.render.mermaid import DEFAULT_POINTS
+
 if TYPE_CHECKING:
     from validator.config import Config
     from validator.phases.context import Hooks
     from validator.report import Report
 
-HISTORY_SHOWN = 9  # earlier validations in the report's trend, besides this one
+HISTORY_SHOWN = DEFAULT_POINTS - 1  # earlier validations in the report's trend charts
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""The release gate: a decision from evidence written earlier."""
+"""Decisions from evidence written earlier: the release gate, and the fleet dashboard."""
 
 from __future__ import annotations
 
@@ -57,3 +57,51 @@ def gate(
     )
     typer.echo(result.line, err=result.code != 0)
     raise typer.Exit(result.code)
+
+
+def fleet(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH",
+            help="Evidence JSON files, or folders holding them (e.g. downloaded matrix artifacts).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", metavar="PATH", help="Write the dashboard here, not to stdout."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The validate-arm64/fleet/1 JSON document.")
+    ] = False,
+    max_age: Annotated[
+        str,
+        typer.Option(
+            "--max-age", metavar="DURATION", help="Older evidence is stale (INCONCLUSIVE): 26h, 7d."
+        ),
+    ] = "26h",
+) -> None:
+    """One dashboard for many validations: a row per repository and workflow, worst first.
+
+    \b
+    Examples:
+      validate-arm64 fleet artifacts/                          # Markdown on stdout
+      validate-arm64 fleet artifacts/ --output ARM64_FLEET.md  # and the step summary in Actions
+      validate-arm64 fleet a.json b.json --json --max-age 7d
+
+    \b
+    Exit codes: 0 all GO, 1 any NO-GO, 3 otherwise (stale, unreadable, not checked), 2 usage.
+    """
+    import datetime as dt
+
+    from validator.fleet import fleet_command
+
+    code, text = fleet_command(
+        paths,
+        output=output,
+        as_json=as_json,
+        max_age=parse_duration(max_age, option="--max-age"),
+        now=dt.datetime.now(dt.UTC),
+    )
+    typer.echo(text)
+    raise typer.Exit(code)

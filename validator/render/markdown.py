@@ -45,11 +45,12 @@ def duration_or_not_checked(seconds: float | None) -> str:
 
 
 def inert(value: object) -> object:
-    """Generated text that cannot open or close an HTML comment, so it can never pose as the
-    notes markers (or hide the sections after it): a zero-width space splits ``<!--``/``-->``."""
+    """Generated text that cannot open an HTML comment, so it can never pose as the notes
+    markers (or hide the sections after it): a zero-width space splits ``<!--``. (``-->`` stays:
+    Mermaid's axis syntax needs it, and it closes nothing outside a comment.)"""
     if not isinstance(value, str):
         return value
-    return value.replace("<!--", "<\u200b!--").replace("-->", "--\u200b>")
+    return value.replace("<!--", "<\u200b!--")
 
 
 def cell(value: object) -> str:
