@@ -252,9 +252,11 @@ def run_is_the_one_asked(ev: Evidence) -> Finding:
     A --use-latest-run run is judged only when it is of the ref's head commit and no newer
     run on that commit is still in progress.
     """
-    run = _run_or_gap(ev)
-    if isinstance(run, Finding):
-        return run
+    if (gap := _not_run(ev, "dispatch")) is not None:
+        return gap
+    run = ev.run
+    if run is None:
+        return skipped("No run to judge (see RUN002).")
     sha = (run.head_sha or "unknown")[:12]
     own = f"run {run.id} of `{run.workflow_path or '?'}` on `{run.head_branch}` at `{sha}`"
     wf = ev.health.workflow if ev.health else None
