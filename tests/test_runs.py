@@ -96,10 +96,15 @@ def test_a_run_of_another_workflow_fails_run004():
 def test_tests_from_a_job_log_are_traced_to_that_job_by_id_not_by_name():
     # A matrix: two jobs with one display name, the ARM64 one listed first.
     arm = replace(job("test"), id=1)
-    x86 = replace(job("test", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",)),
-                  id=2)
-    ev = replace(go(), run=replace(go().run, jobs=(arm, x86)), tests_source="job log: test",
-                 tests_job_id=x86.id)
+    x86 = replace(
+        job("test", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",)), id=2
+    )
+    ev = replace(
+        go(),
+        run=replace(go().run, jobs=(arm, x86)),
+        tests_source="job log: test",
+        tests_job_id=x86.id,
+    )
     assert status(ev, "TST001") == "failed"
     # Found by name, the first `test` would be the ARM64 job, and the check would pass.
     assert status(replace(ev, tests_job_id=arm.id), "TST001") == "passed"
@@ -109,9 +114,15 @@ def test_tests_from_a_job_log_are_traced_to_that_job_by_id_not_by_name():
 def test_an_attempt_is_timed_from_its_own_start_on_its_own_jobs():
     carried = replace(job("build"), attempt=1, started_at="2025-12-27T09:00:06Z")
     rerun = replace(job("test"), attempt=2, started_at="2026-01-01T10:00:06Z")
-    run = replace(go().run, attempt=2, created_at="2025-12-27T09:00:00Z",
-                  run_started_at="2026-01-01T10:00:00Z", updated_at="2026-01-01T10:04:00Z",
-                  jobs=(carried, rerun), queued_seconds=None)
+    run = replace(
+        go().run,
+        attempt=2,
+        created_at="2025-12-27T09:00:00Z",
+        run_started_at="2026-01-01T10:00:00Z",
+        updated_at="2026-01-01T10:04:00Z",
+        jobs=(carried, rerun),
+        queued_seconds=None,
+    )
     timed = with_job_timings(run)
     assert (timed.queued_seconds, timed.run_seconds) == (6.0, 234.0)  # not five days
 
@@ -120,13 +131,25 @@ def test_an_attempt_is_timed_from_its_own_start_on_its_own_jobs():
 
 
 def test_a_run_id_of_another_workflow_branch_or_event_is_a_usage_error():
-    run = replace(go().run, dispatched=False, workflow_id=220132596,
-                  workflow_path=".github/workflows/ci-arm64.yml", repository="o/r")
-    kw = {"asked_workflow": "build-push-arm64.yml", "workflow": go().health.workflow,
-          "repository": "o/r", "ref": "main", "allow_other": False}
+    run = replace(
+        go().run,
+        dispatched=False,
+        workflow_id=220132596,
+        workflow_path=".github/workflows/ci-arm64.yml",
+        repository="o/r",
+    )
+    kw = {
+        "asked_workflow": "build-push-arm64.yml",
+        "workflow": go().health.workflow,
+        "repository": "o/r",
+        "ref": "main",
+        "allow_other": False,
+    }
     with pytest.raises(UsageError, match=r"ci-arm64\.yml in o/r, not of build-push-arm64\.yml"):
         refuse_foreign_run(run, **kw)
-    own = replace(run, workflow_id=220132581, workflow_path=".github/workflows/build-push-arm64.yml")
+    own = replace(
+        run, workflow_id=220132581, workflow_path=".github/workflows/build-push-arm64.yml"
+    )
     refuse_foreign_run(own, **kw)
     with pytest.raises(UsageError, match="other/r"):
         refuse_foreign_run(replace(own, repository="other/r"), **kw)
@@ -148,8 +171,15 @@ def clock() -> VirtualClock:
 
 
 def gateway(emu: Emulator, clock: VirtualClock, repository: str | None = None, **kw: object):
-    return Gateway(repository=repository or emu.repository, token="t", api_url=emu.base_url,
-                   sleep=clock.sleep, clock=clock.now, wall_clock=clock.now, **kw)  # type: ignore[arg-type]
+    return Gateway(
+        repository=repository or emu.repository,
+        token="t",
+        api_url=emu.base_url,
+        sleep=clock.sleep,
+        clock=clock.now,
+        wall_clock=clock.now,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_every_request_pins_the_media_type_and_api_version(clock):
@@ -162,15 +192,19 @@ def test_every_request_pins_the_media_type_and_api_version(clock):
 
 
 def test_dispatch_works_under_api_version_2026_03_10(clock):
-    with Emulator("healthy", clock=clock) as emu, \
-            gateway(emu, clock, api_version="2026-03-10") as gw:
+    with (
+        Emulator("healthy", clock=clock) as emu,
+        gateway(emu, clock, api_version="2026-03-10") as gw,
+    ):
         run_id = gw.dispatch("build-push-arm64.yml", ref="main", inputs={})
         assert run_id is not None and gw.run(run_id)[0].id == run_id
 
 
 def test_a_renamed_repository_is_named_and_never_waited_for(clock):
-    with Emulator("renamed-repository", clock=clock) as emu, \
-            gateway(emu, clock, "tzervas/holographic-substrate") as gw:
+    with (
+        Emulator("renamed-repository", clock=clock) as emu,
+        gateway(emu, clock, "tzervas/holographic-substrate") as gw,
+    ):
         with pytest.raises(RepositoryMoved, match="moved to tzervas/embeddenator"):
             gw.default_branch()
         # A POST answers 307: never a success, neither a dispatch nor a cancel.
@@ -206,8 +240,12 @@ def test_the_latest_run_and_the_head_are_asked_with_github_filters(clock):
     assert run_id == 20961180042
     assert head == emu.scenario.repository.branches["main"]
     assert [r.id for r in unfinished] == [20990112358]
-    assert queries[0] | {"per_page": "1"} == {"branch": "main", "status": "completed",
-                                               "event": "workflow_dispatch", "per_page": "1"}
+    assert queries[0] | {"per_page": "1"} == {
+        "branch": "main",
+        "status": "completed",
+        "event": "workflow_dispatch",
+        "per_page": "1",
+    }
     assert queries[1]["head_sha"] == head and queries[1]["event"] == "workflow_dispatch"
 
 
@@ -220,9 +258,7 @@ def test_jobs_of_the_newest_attempt_and_the_earlier_attempts(clock):
     assert run.attempt == 2 and run.queued_seconds is None  # not created_at → run_started_at
     assert {j.name: j.attempt for j in jobs}["test"] == 2
     assert sorted({j.attempt for j in jobs}) == [1, 2] and len(jobs) == 5
-    assert [(a.number, a.conclusion, a.failed_jobs) for a in earlier] == [
-        (1, "failure", ("test",))
-    ]
+    assert [(a.number, a.conclusion, a.failed_jobs) for a in earlier] == [(1, "failure", ("test",))]
 
 
 # --- the emulator ------------------------------------------------------------------------------------
@@ -248,3 +284,29 @@ def test_the_emulator_answers_attempts_as_github_does(clock):
         numbers = [s["number"] for s in steps]
         assert numbers != list(range(1, len(steps) + 1))  # GitHub skips hidden steps
         assert steps[0]["started_at"].endswith("+01:00")
+
+
+def test_an_artifact_without_digest_is_served_and_read_as_such(clock):
+    import dataclasses
+
+    from validator.emulator import load_scenario
+
+    base = load_scenario("healthy")
+    run = base.runs[0]
+    plan = dataclasses.replace(
+        run.plan, artifacts=tuple(dataclasses.replace(a, digest=False) for a in run.plan.artifacts)
+    )
+    old = dataclasses.replace(base, runs=(dataclasses.replace(run, plan=plan),))
+    with Emulator(old, clock=clock) as emu, gateway(emu, clock) as gw:
+        arts = gw.artifacts(run.id)
+        raw = requests_json(
+            f"{emu.base_url}/repos/{emu.repository}/actions/runs/{run.id}/artifacts"
+        )
+    assert arts and all(a.digest is None for a in arts)
+    assert all("digest" not in a for a in raw["artifacts"])  # older uploads have none
+
+
+def requests_json(url: str) -> dict:
+    import requests
+
+    return requests.get(url, timeout=10).json()
