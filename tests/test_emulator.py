@@ -67,6 +67,10 @@ REQUIRED_SCENARIOS = {
     "legacy-ghes",
     "not-default-branch",
     "autoscaled-fleet",
+    "flaky-rerun",
+    "stale-latest-run",
+    "run-of-another-workflow",
+    "renamed-repository",
 }
 
 

@@ -758,31 +758,22 @@ def test_run_that_ends_badly_is_no_go(root: Path, conclusion: str) -> None:
 
 
 def test_rerun_attempt_2_is_what_the_report_shows(root: Path) -> None:
-    """A re-run: the run is at attempt 2, and only attempt 2's jobs are evidence."""
-
-    def attempt_2(run: Any) -> None:
-        run["run_attempt"] = 2
-
-    def jobs_of_both_attempts(body: Any) -> None:
-        first = []
-        for job in body["jobs"]:
-            job["run_attempt"] = 2
-            failed = dict(job, id=job["id"] + 500, run_attempt=1, conclusion="failure")
-            first.append(failed)
-        body["jobs"] = first + body["jobs"]
-        body["total_count"] = len(body["jobs"])
-
-    with emulator() as emu, Proxy(emu) as proxy:
-        proxy.edit_json(RUN, attempt_2)
-        proxy.edit_json(r"/actions/runs/\d+/jobs$", jobs_of_both_attempts)
-        outcome = validate(proxy, root)
+    """A re-run: the run is at attempt 2, and each job's newest attempt is evidence (jobs that
+    "re-run failed jobs" did not re-run keep attempt 1 and count); attempt 1 is named."""
+    # On the scenario's own clock: in real time, the run's artifacts would have expired.
+    with Emulator("flaky-rerun", clock=VirtualClock(), advance_per_request=ADVANCE) as emu:
+        outcome = validate(emu, root, "--run-id", "20912345678")
+        jobs = [r.query.get("filter") for r in emu.requests if r.path.endswith("/jobs")]
     assert_fail_closed(outcome, code=0, verdict="GO")
+    assert jobs == ["latest", "all"]  # the judged jobs, then the earlier attempts' failures
     run = outcome.evidence["evidence"]["run"]
     assert run["attempt"] == 2
     assert run["jobs"] and all(job["conclusion"] == "success" for job in run["jobs"])
+    assert {job["attempt"] for job in run["jobs"]} == {1, 2}
     report = (root / REPORT).read_text(encoding="utf-8")
     assert "(attempt 2)" in report
     assert "attempt 2" in outcome.check("RUN002")["detail"]
+    assert "attempt 1 concluded `failure`" in outcome.check("RUN002")["detail"]
 
 
 # --- artifacts -----------------------------------------------------------------------------------

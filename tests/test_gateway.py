@@ -420,7 +420,7 @@ def test_run_snapshot_changes_as_the_run_moves(emu: Emulator, gw: Gateway) -> No
 
 
 def test_jobs_record_steps_labels_and_runners(gw: Gateway) -> None:
-    jobs = {j.name: j for j in gw.jobs(HEALTHY_RUN, 1)}
+    jobs = {j.name: j for j in gw.jobs(HEALTHY_RUN)}
     test = jobs["test"]
     assert test.labels == ("self-hosted", "linux", "ARM64")
     assert test.runner_name == "embeddenator-arm64-1"

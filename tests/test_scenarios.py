@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from validator.emulator import Emulator, VirtualClock
+from validator.emulator.demo import emulator_config, virtual_hooks
+from validator.orchestrate import validate
+
 from conftest import run_cli
 
 # scenario → (exit code, verdict, blocking checks that failed, checks not checked)
@@ -32,6 +36,19 @@ EXPECTED = {
     "artifact-expired": (1, "NO-GO", {"ART001"}, {"ELF001", "TST001"}),
     "not-default-branch": (1, "NO-GO", {"WF001"}, set()),
     "autoscaled-fleet": (0, "GO", set(), set()),
+    "flaky-rerun": (0, "GO", set(), set()),
+    "stale-latest-run": (3, "INCONCLUSIVE", set(), {"RUN004"}),
+}
+# scenario → (what the usage error names, the settings with which the same scenario is GO)
+REFUSED = {
+    "run-of-another-workflow": (
+        ".github/workflows/ci-arm64.yml in tzervas/embeddenator, not of build-push-arm64.yml",
+        {"workflow": "ci-arm64.yml"},
+    ),
+    "renamed-repository": (
+        "has moved to tzervas/embeddenator",
+        {"repository": "tzervas/embeddenator"},
+    ),
 }
 class MarkdownSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
@@ -40,7 +57,55 @@ class MarkdownSnapshot(SingleFileSnapshotExtension):
 
 def test_every_scenario_is_covered():
     listed = run_cli("demo", "--list").stdout.split()
-    assert sorted(listed) == sorted(EXPECTED)
+    assert sorted(listed) == sorted([*EXPECTED, *REFUSED])
+
+
+@pytest.mark.parametrize("scenario", sorted(REFUSED))
+def test_a_run_or_repository_other_than_asked_is_a_usage_error(scenario, tmp_path):
+    names, fix = REFUSED[scenario]
+    report = tmp_path / "ARM64_TEST_RESULTS.md"
+    done = run_cli("demo", "--scenario", scenario, "--report", str(report), "--quiet")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert names in done.stderr
+    assert not report.exists()
+    # Without the rule it would be GO: the same scenario, asked for what it serves.
+    clock = VirtualClock()
+    with Emulator(scenario, clock=clock) as emu:
+        config = emulator_config(emu, report=report, **fix)
+        done_ok = validate(config, virtual_hooks(clock), environ={})
+    assert done_ok.report.verdict == "GO"
+
+
+def test_a_flaky_rerun_is_go_and_names_its_failed_attempt(tmp_path):
+    report = tmp_path / "ARM64_TEST_RESULTS.md"
+    done = run_cli("demo", "--scenario", "flaky-rerun", "--report", str(report), "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))["evidence"]["run"]
+    assert run["attempt"] == 2
+    assert [(a["number"], a["conclusion"], a["failed_jobs"]) for a in run["previous_attempts"]] == [
+        (1, "failure", ["test"])
+    ]
+    # Jobs not re-run keep attempt 1 and count; the re-run test job is attempt 2's.
+    attempts = {j["name"]: j["attempt"] for j in run["jobs"]}
+    assert attempts["test"] == 2
+    assert attempts["build-and-push-arm64 (debian-stable-arm64)"] == 1
+    # Measured from attempt 2's start (2026-01-01), not from attempt 1's creation five days before.
+    assert run["queued_seconds"] == 6.0
+    assert run["run_seconds"] < 3600
+    assert "attempt 1 concluded `failure` (`test` failed)" in report.read_text(encoding="utf-8")
+
+
+def test_a_stale_latest_run_says_so_and_is_not_go(tmp_path):
+    report = tmp_path / "ARM64_TEST_RESULTS.md"
+    done = run_cli("demo", "--scenario", "stale-latest-run", "--report", str(report), "--quiet")
+    assert done.returncode == 3, done.stdout + done.stderr
+    evidence = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    run = evidence["evidence"]["run"]
+    assert run["head_sha"] != run["ref_head_sha"]
+    assert run["newer_runs"] == [20990112358]
+    others = {c["id"]: c["status"] for c in evidence["checks"] if c["id"] != "RUN004"}
+    assert set(others.values()) <= {"passed", "skipped"}  # GO but for the rule
+    assert "is not of the head of `main`" in report.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))

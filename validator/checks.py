@@ -17,6 +17,7 @@ from validator.labels import has_labels
 from validator.units import duration
 
 Status = Literal["passed", "failed", "inconclusive", "skipped", "waived"]
+DISPATCH_EVENT = "workflow_dispatch"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +128,19 @@ def workflow_is_dispatchable(ev: Evidence) -> Finding:
         )
     if ev.run is not None and ev.run.dispatched:
         return passed(f"`{wf.path}` (id {wf.id}) is active and accepted a dispatch.")
+    if ev.run is not None and ev.run.event == DISPATCH_EVENT:
+        return passed(
+            f"`{wf.path}` (id {wf.id}) is active and accepted a manual dispatch: run "
+            f"{ev.run.id} was triggered by `{DISPATCH_EVENT}`."
+        )
+    if ev.run is not None or not dispatching:
+        # Nothing was dispatched: whether the workflow accepts a dispatch was not observed.
+        seen = f"run {ev.run.id} was triggered by `{ev.run.event}`" if ev.run else "no run"
+        return inconclusive(
+            f"Not checked: `{wf.path}` is active, but nothing was dispatched and {seen}.",
+            "Dispatch the workflow once (drop --use-latest-run / --run-id) to prove it accepts "
+            "`workflow_dispatch`.",
+        )
     return passed(f"`{wf.path}` (id {wf.id}) is active (no dispatch was attempted).")
 
 
@@ -201,9 +215,22 @@ def manual_run_succeeded(ev: Evidence) -> Finding:
     if run.status != "completed":
         return inconclusive(f"{link} is still `{run.status}`.")
     if run.conclusion == "success":
+        manual = run.dispatched or run.event == DISPATCH_EVENT
+        if not manual and not ev.settings.allow_other_run:
+            return inconclusive(
+                f"Not checked: {link} concluded `success`, but it was triggered by "
+                f"`{run.event}`, not a manual dispatch.",
+                "Validate a manual run (dispatch one), or pass --allow-other-run to accept it.",
+            )
+        earlier = "".join(
+            f"; attempt {a.number} concluded `{a.conclusion}`"
+            + (f" ({', '.join(f'`{n}`' for n in a.failed_jobs)} failed)" if a.failed_jobs else "")
+            for a in run.previous_attempts
+        )
+        accepted = "" if manual else " (not a manual run; accepted by --allow-other-run)"
         return passed(
-            f"{link} (attempt {run.attempt}, event `{run.event}`) concluded `success` "
-            f"in {_duration(run.run_seconds)}."
+            f"{link} (attempt {run.attempt}, event `{run.event}`){accepted} concluded "
+            f"`success` in {_duration(run.run_seconds)}{earlier}."
         )
     broken = [j for j in run.jobs if j.conclusion not in ("success", "skipped", None)]
     where = ""
@@ -217,6 +244,61 @@ def manual_run_succeeded(ev: Evidence) -> Finding:
         f"{link} concluded `{run.conclusion}`.{where}",
         "Read the failed step's log (excerpt under Run below), fix it, and dispatch again.",
     )
+
+
+def run_is_the_one_asked(ev: Evidence) -> Finding:
+    """The run is of the asked workflow, branch and event, and a latest run is of the head.
+
+    A --use-latest-run run is judged only when it is of the ref's head commit and no newer
+    run on that commit is still in progress.
+    """
+    if (gap := _not_run(ev, "dispatch")) is not None:
+        return gap
+    run = ev.run
+    if run is None:
+        return skipped("No run to judge (see RUN002).")
+    sha = (run.head_sha or "unknown")[:12]
+    own = f"run {run.id} of `{run.workflow_path or '?'}` on `{run.head_branch}` at `{sha}`"
+    wf = ev.health.workflow if ev.health else None
+    if wf is not None and run.workflow_id is not None and run.workflow_id != wf.id:
+        return failed(
+            f"{own} is not a run of `{wf.path}` (id {wf.id}).",
+            "Validate a run of the workflow named by --workflow.",
+        )
+    if run.dispatched:
+        return passed(f"{own}, dispatched by this validation.")
+    ref = ev.settings.ref or ""
+    branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    other = []
+    if run.head_branch != branch:
+        other.append(f"its branch is `{run.head_branch}`, not `{branch}`")
+    if run.event != DISPATCH_EVENT:
+        other.append(f"its event is `{run.event}`, not `{DISPATCH_EVENT}`")
+    if other and not ev.settings.allow_other_run:
+        return failed(
+            f"{own}: {' and '.join(other)}.",
+            f"Validate a manual run of `{branch}`, or pass --allow-other-run to judge this one.",
+        )
+    accepted = f" ({'; '.join(other)}: accepted by --allow-other-run)" if other else ""
+    if ev.settings.run_source != "latest":
+        return passed(f"{own} (event `{run.event}`), named by --run-id{accepted}.")
+    if run.ref_head_sha is None:
+        return inconclusive(f"Not checked: the head of `{branch}` was not read for {own}.")
+    if run.head_sha != run.ref_head_sha:
+        return inconclusive(
+            f"{own} is not of the head of `{branch}` (`{run.ref_head_sha[:12]}`): the newest "
+            "commit has no completed run, so it is not validated.",
+            "Run the workflow on the head (dispatch one: drop --use-latest-run), or wait for "
+            "its run to complete.",
+        )
+    if run.newer_runs:
+        ids = ", ".join(str(i) for i in run.newer_runs)
+        return inconclusive(
+            f"{own} is of the head of `{branch}`, but newer runs on it are still in progress "
+            f"({ids}): their outcome may differ.",
+            "Wait for those runs to complete, then validate again.",
+        )
+    return passed(f"{own}: the head of `{branch}`, no newer run in progress{accepted}.")
 
 
 def _arm64_jobs(ev: Evidence, jobs: tuple[Job, ...]) -> list[Job]:
@@ -329,9 +411,15 @@ def tests_ran_on_arm64(ev: Evidence) -> Finding:
         )
     source = ev.tests_source or "files"
     if source.startswith("job log: ") and ev.run is not None:
-        job_name = source.removeprefix("job log: ")
-        job = next((j for j in ev.run.jobs if j.name == job_name), None)
-        if job is not None and ran_on_arm64(ev, job) is False:
+        # By id: a matrix gives several jobs one display name, and only one wrote this log.
+        job = next((j for j in ev.run.jobs if j.id == ev.tests_job_id), None)
+        on_arm = None if job is None else ran_on_arm64(ev, job)
+        if job is None or on_arm is None:
+            return inconclusive(
+                f"Not checked: the tests were read from a job log ({source}), but where the "
+                "job that wrote it ran could not be seen."
+            )
+        if on_arm is False:
             return failed(
                 f"The tests ran in job `{job.name}` on `{job.runner_name}`, which does not have "
                 f"labels {_labels(ev)}: this is not ARM64 evidence.",
@@ -635,6 +723,7 @@ CHECKS: tuple[Check, ...] = (
     Check(id="RUN001", prerequisite=2, judge=arm64_runner_online),
     Check(id="RUN002", prerequisite=3, judge=manual_run_succeeded),
     Check(id="RUN003", prerequisite=3, judge=arm64_jobs_ran_on_arm64),
+    Check(id="RUN004", prerequisite=3, judge=run_is_the_one_asked),
     Check(id="TST001", prerequisite=4, judge=tests_ran_on_arm64),
     Check(id="TST002", prerequisite=4, judge=no_test_failed),
     Check(id="TST003", prerequisite=4, judge=test_count_as_expected),

@@ -78,6 +78,7 @@ class Config:
     inputs: Mapping[str, str] = field(default_factory=dict)
     run_id: int | None = None
     use_latest_run: bool = False
+    allow_other_run: bool = False  # judge a run of another branch or event than asked
     expected_tests: int | None = None
     min_tests: int | None = None
     labels: tuple[str, ...] = DEFAULT_LABELS

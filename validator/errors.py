@@ -44,6 +44,10 @@ class InputRefused(UsageError, GitHubError):
     """GitHub refused a value the user gave (an --input, the --ref): a usage error, exit 2."""
 
 
+class RepositoryMoved(UsageError, GitHubError):
+    """The repository was renamed or transferred (GitHub redirects): pass its new name, exit 2."""
+
+
 class AuthError(GitHubError):
     """The token is missing, bad, or lacks a permission: a configuration problem, exit 2."""
 

@@ -349,6 +349,20 @@ class Job:
     steps: tuple[Step, ...] = ()
     log_excerpt: str | None = None  # the tail of a failed job's log
     log_path: str | None = None  # where its full log was saved, if fetched
+    attempt: int | None = None  # the run attempt it ran in (a job not re-run keeps its own)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """An earlier attempt of the run (a re-run replaced it): how it ended, which jobs failed."""
+
+    number: int
+    status: str
+    conclusion: str | None
+    run_started_at: str | None = None
+    updated_at: str | None = None
+    html_url: str = ""
+    failed_jobs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -367,10 +381,16 @@ class Run:
     run_started_at: str | None
     updated_at: str | None
     dispatched: bool  # True if this tool dispatched it, False if attached with --run-id
-    queued_seconds: float | None = None
+    queued_seconds: float | None = None  # of this attempt, from its start
     run_seconds: float | None = None
     jobs: tuple[Job, ...] = ()
     wait_error: str | None = None  # set when waiting stopped before completion
+    workflow_id: int | None = None  # the run's own workflow, as GitHub gives it
+    workflow_path: str | None = None  # ".github/workflows/build-push-arm64.yml"
+    repository: str | None = None  # the run's own OWNER/NAME
+    previous_attempts: tuple[Attempt, ...] = ()  # oldest first; a re-run's earlier attempts
+    ref_head_sha: str | None = None  # the ref's head when a latest run was chosen; None: not read
+    newer_runs: tuple[int, ...] = ()  # runs on that head still queued or in progress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -431,6 +451,7 @@ class Settings:
     min_tests: int | None = None
     arm64_jobs: tuple[str, ...] = ()  # job-name patterns that must run on ARM64
     run_source: Literal["dispatch", "run-id", "latest"] = "dispatch"
+    allow_other_run: bool = False  # a run of another branch or event may be judged
     run_budget_seconds: float | None = None
     queue_timeout_seconds: float | None = None
     run_timeout_seconds: float | None = None
@@ -464,6 +485,7 @@ class Evidence:
     binaries: BinaryScan | None = None
     tests: TestScan | None = None
     tests_source: str | None = None  # "artifacts", "job log: <job name>", "files"
+    tests_job_id: int | None = None  # the job whose log held the results, when from a log
     cost: Cost = Cost()
     generated_at: str = ""  # ISO 8601 UTC
     tool_version: str = ""

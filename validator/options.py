@@ -209,6 +209,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(key="use-latest-run", field="use_latest_run", read=FIELDS.flag, kind=bool,
            default=False, help="Validate the newest completed run on the ref instead of "
            "dispatching one (for nightly jobs: spends no runner time)."),
+    Option(key="allow-other-run", field="allow_other_run", read=FIELDS.flag, kind=bool,
+           default=False, help="Judge a --run-id or --use-latest-run run whose branch or event "
+           "differs from --ref and workflow_dispatch (refused by default; the report shows the "
+           "run's own)."),
     Option(key="labels", field="labels", read=_labels, kind=str | None, metavar="LIST",
            help="Runner labels an ARM64 job needs, comma-separated "
            "[default: self-hosted,linux,ARM64]."),

@@ -35,6 +35,7 @@ def settings_of(config: Config, *, ref: str | None = None) -> Settings:
         run_source="run-id"
         if config.run_id is not None
         else ("latest" if config.use_latest_run else "dispatch"),
+        allow_other_run=config.allow_other_run,
         run_budget_seconds=config.run_budget,
         queue_timeout_seconds=config.queue_timeout,
         run_timeout_seconds=config.run_timeout,
@@ -136,6 +137,7 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
         binaries=seen.binaries,
         tests=seen.tests,
         tests_source=seen.tests_source,
+        tests_job_id=seen.tests_job_id,
         cost=cost,
         generated_at=hooks.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,

@@ -17,7 +17,15 @@ from validator.emulator.blobs import LINK_SECONDS, digest, sign
 from validator.emulator.clock import parse_iso
 from validator.emulator.payloads import V2026
 from validator.emulator.specs import RepositorySpec, RunnerSpec
-from validator.emulator.state import ApiError, ArtifactView, World, artifacts_at, run_at
+from validator.emulator.state import (
+    ApiError,
+    ArtifactView,
+    World,
+    all_artifacts,
+    attempt_count,
+    attempt_of,
+    run_at,
+)
 from validator.errors import ValidatorError
 
 V2022 = "2022-11-28"
@@ -195,8 +203,15 @@ class Api:
         self.base = base_url
         self.blob_url = blob_url
         self.blob_key = blob_key
-        repo = re.escape(world.scenario.repository.full_name)
-        r = f"/repos/(?i:{repo})"
+        spec = world.scenario.repository
+        repo = re.escape(spec.full_name)
+        # GitHub's pagination links name a repository by id: /repositories/{id}/...
+        r = f"(?:/repos/(?i:{repo})|/repositories/{spec.id})"
+        self.moved = (
+            re.compile(f"/repos/(?i:{re.escape(spec.renamed_from)})(/.*)?")
+            if spec.renamed_from
+            else None
+        )
         self.routes: Sequence[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/rate_limit"), self.get_rate_limit),
             ("GET", re.compile(f"{r}"), self.get_repo),
@@ -210,6 +225,13 @@ class Api:
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)"), self.get_run),
             ("POST", re.compile(f"{r}/actions/runs/(\\d+)/cancel"), self.cancel_run),
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)/jobs"), self.list_jobs),
+            ("GET", re.compile(f"{r}/actions/runs/(\\d+)/attempts/(\\d+)"), self.get_attempt),
+            (
+                "GET",
+                re.compile(f"{r}/actions/runs/(\\d+)/attempts/(\\d+)/jobs"),
+                self.list_attempt_jobs,
+            ),
+            ("GET", re.compile(f"{r}/commits/([^/]+)"), self.get_commit_sha),
             ("GET", re.compile(f"{r}/actions/jobs/(\\d+)"), self.get_job),
             ("GET", re.compile(f"{r}/actions/jobs/(\\d+)/logs"), self.job_logs),
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)/artifacts"), self.list_artifacts),
@@ -229,6 +251,8 @@ class Api:
         """Answer one request (errors included), without rate-limit or version headers."""
         path = req.path.rstrip("/") or "/"
         version = req.headers.get("x-github-api-version", V2022)
+        if self.moved is not None and (m := self.moved.fullmatch(path)):
+            return self._moved(req, m.group(1) or "")
         try:
             for method, pattern, handler in self.routes:
                 m = pattern.fullmatch(path)
@@ -240,13 +264,23 @@ class Api:
         except ValidatorError as exc:
             return error_response(500, f"Emulator scenario problem: {exc}")
 
+    def _moved(self, req: Request, rest: str) -> Response:
+        """A renamed or transferred repository: 301 for a GET, 307 for anything else."""
+        location = f"{self.base}/repositories/{self.repo.id}{rest}"
+        if req.query:
+            location += f"?{urlencode(req.query)}"
+        status = 301 if req.method in ("GET", "HEAD") else 307
+        body = {"message": "Moved Permanently", "url": location, "documentation_url": payloads.DOCS}
+        return json_response(status, body, {"Location": location})
+
     # --- pagination ---------------------------------------------------------------------
 
     def _page(self, req: Request, key: str, items: list[Any]) -> Response:
         page, per_page = page_bounds(req.query)
         last = max(1, math.ceil(len(items) / per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
-        link = link_header(self.base, req.path, req.query, page, last)
+        path = re.sub(r"^/repos/[^/]+/[^/]+", f"/repositories/{self.repo.id}", req.path)
+        link = link_header(self.base, path, req.query, page, last)
         return json_response(
             200, {"total_count": len(items), key: chunk}, {"Link": link} if link else None
         )
@@ -352,8 +386,40 @@ class Api:
         return json_response(202, {})
 
     def list_jobs(self, c: Call) -> Response:
-        jobs = self.world.jobs(int(c.m.group(1)), self.now())
+        which = c.req.query.get("filter", "latest")
+        if which not in ("latest", "all"):
+            raise ApiError(422, f"Invalid value for 'filter': {which!r}")
+        jobs = self.world.jobs(int(c.m.group(1)), self.now(), which=which)
         return self._page(c.req, "jobs", [payloads.job(self.base, self.repo, j) for j in jobs])
+
+    def get_attempt(self, c: Call) -> Response:
+        rec = self.world.run(int(c.m.group(1)))
+        number = int(c.m.group(2))
+        if not 1 <= number <= attempt_count(rec, self.now()):
+            raise ApiError(404, "Not Found")
+        view = run_at(attempt_of(rec, number), self.now())
+        return json_response(200, payloads.run(self.base, self.repo, view))
+
+    def list_attempt_jobs(self, c: Call) -> Response:
+        jobs = self.world.jobs(int(c.m.group(1)), self.now(), attempt=int(c.m.group(2)))
+        return self._page(c.req, "jobs", [payloads.job(self.base, self.repo, j) for j in jobs])
+
+    def get_commit_sha(self, c: Call) -> Response:
+        """``GET .../commits/{ref}`` with the SHA media type: the commit's SHA as text."""
+        if "application/vnd.github.sha" not in c.req.headers.get("accept", ""):
+            raise ApiError(415, "Only the application/vnd.github.sha media type is emulated")
+        ref = c.m.group(1)
+        repo = self.repo
+        sha = repo.branches.get(ref) or repo.tags.get(ref)
+        if sha is None and re.fullmatch(r"[0-9a-f]{40}", ref):
+            sha = ref
+        if sha is None:
+            raise ApiError(422, f"No commit found for SHA: {ref}")
+        return Response(
+            status=200,
+            body=sha.encode(),
+            headers={"Content-Type": "application/vnd.github.sha; charset=utf-8"},
+        )
 
     def get_job(self, c: Call) -> Response:
         view = self.world.job(int(c.m.group(1)), self.now())
@@ -374,7 +440,7 @@ class Api:
 
     def list_artifacts(self, c: Call) -> Response:
         rec = self.world.run(int(c.m.group(1)))
-        views = artifacts_at(rec, self.now())
+        views = all_artifacts(rec, self.now())
         if "name" in c.req.query:
             views = [v for v in views if v.spec.name == c.req.query["name"]]
         return self._page(c.req, "artifacts", [self._artifact(v) for v in views])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 START = datetime(2026, 1, 2, 3, 0, 0, tzinfo=UTC).timestamp()
 
@@ -35,6 +35,13 @@ class VirtualClock:
 def iso(epoch: float) -> str:
     """GitHub's timestamp form, ``2026-01-02T03:04:05Z``."""
     return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_offset(epoch: float, offset: int) -> str:
+    """The same instant in a local time ``offset`` seconds east of UTC, as some of GitHub's
+    timestamps are (``2026-01-02T04:04:05.000+01:00``)."""
+    zone = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(int(epoch), tz=zone).isoformat(timespec="milliseconds")
 
 
 def log_stamp(epoch: float) -> str:

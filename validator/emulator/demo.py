@@ -31,7 +31,7 @@ def emulator_config(emu: Emulator, *, report: Path, **overrides: object) -> Conf
     hints = emu.scenario.cli
     settings: dict[str, object] = {
         "phases": NAMES,
-        "repository": emu.repository,
+        "repository": hints.repository or emu.repository,
         "workflow": hints.workflow,
         "ref": hints.ref,
         "inputs": dict(hints.inputs),
@@ -39,6 +39,7 @@ def emulator_config(emu: Emulator, *, report: Path, **overrides: object) -> Conf
         "expected_tests": hints.expected_tests,
         "min_tests": hints.min_tests,
         "autoscaling": hints.autoscaling,
+        "use_latest_run": hints.use_latest_run,
         "report": report,
         "work_dir": report.parent / ".work",
         "api_url": emu.base_url,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from validator.emulator.clock import iso
+from validator.emulator.clock import iso, iso_offset
 from validator.emulator.specs import RepositorySpec, RunnerSpec, WorkflowSpec
 from validator.emulator.state import ArtifactView, JobView, RunView, StepView
 
@@ -234,7 +234,7 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
         "head_sha": rec.head_sha,
         "path": f"{rec.workflow.path}@refs/{kind}/{rec.branch}",
         "run_number": rec.run_number,
-        "run_attempt": 1,
+        "run_attempt": rec.attempt,
         "referenced_workflows": [],
         "event": rec.event,
         "display_title": rec.workflow.name,
@@ -244,9 +244,9 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
         "url": u,
         "html_url": f"https://github.com/{repo.full_name}/actions/runs/{rec.id}",
         "pull_requests": [],
-        "created_at": iso(rec.created),
+        "created_at": iso(rec.run_created),
         "updated_at": iso(view.updated),
-        "run_started_at": iso(rec.created),
+        "run_started_at": iso(rec.created),  # when this attempt started
         "actor": actor,
         "triggering_actor": actor,
         "jobs_url": f"{u}/jobs",
@@ -255,13 +255,13 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
         "artifacts_url": f"{u}/artifacts",
         "cancel_url": f"{u}/cancel",
         "rerun_url": f"{u}/rerun",
-        "previous_attempt_url": None,
+        "previous_attempt_url": f"{u}/attempts/{rec.attempt - 1}" if rec.attempt > 1 else None,
         "workflow_url": f"{base}/repos/{repo.full_name}/actions/workflows/{rec.workflow.id}",
         "head_commit": {
             "id": rec.head_sha,
             "tree_id": rec.head_sha[::-1],
             "message": "Run the ARM64 pipeline",
-            "timestamp": iso(rec.created - 600),
+            "timestamp": iso(rec.run_created - 600),
             "author": {"name": ACTOR, "email": f"{ACTOR}@users.noreply.github.com"},
             "committer": {"name": "GitHub", "email": "noreply@github.com"},
         },
@@ -271,15 +271,27 @@ def run(base: str, repo: RepositorySpec, view: RunView) -> dict[str, Any]:
     }
 
 
+STEP_OFFSET = 3600  # steps carry the runner's own UTC offset (+01:00), as GitHub's do
+
+
 def _step(s: StepView) -> dict[str, Any]:
     return {
         "name": s.name,
         "status": s.status,
         "conclusion": s.conclusion,
         "number": s.number,
-        "started_at": None if s.started is None else iso(s.started),
-        "completed_at": None if s.completed is None else iso(s.completed),
+        "started_at": None if s.started is None else iso_offset(s.started, STEP_OFFSET),
+        "completed_at": None if s.completed is None else iso_offset(s.completed, STEP_OFFSET),
     }
+
+
+def step_numbers(names: list[str]) -> list[int]:
+    """GitHub's step numbers: from the first post step on they skip one (hidden steps)."""
+    numbers, gap = [], 0
+    for i, name in enumerate(names, start=1):
+        gap = 1 if gap or name.startswith(("Post ", "Complete job")) else 0
+        numbers.append(i + gap)
+    return numbers
 
 
 def job(base: str, repo: RepositorySpec, view: JobView) -> dict[str, Any]:
@@ -290,7 +302,7 @@ def job(base: str, repo: RepositorySpec, view: JobView) -> dict[str, Any]:
         "id": view.id,
         "run_id": rec.id,
         "run_url": f"{base}/repos/{repo.full_name}/actions/runs/{rec.id}",
-        "run_attempt": 1,
+        "run_attempt": rec.attempt,
         "node_id": node_id("CheckRun", view.id),
         "head_sha": rec.head_sha,
         "head_branch": rec.branch,
@@ -303,7 +315,10 @@ def job(base: str, repo: RepositorySpec, view: JobView) -> dict[str, Any]:
         "started_at": iso(view.started),
         "completed_at": None if view.completed is None else iso(view.completed),
         "name": view.spec.name,
-        "steps": [_step(s) for s in view.steps],
+        "steps": [
+            _step(s) | {"number": n}
+            for s, n in zip(view.steps, step_numbers([s.name for s in view.steps]), strict=True)
+        ],
         "check_run_url": f"{base}/repos/{repo.full_name}/check-runs/{view.id}",
         "labels": list(view.spec.labels),
         "runner_id": None if r is None else r.id,
@@ -319,7 +334,7 @@ def artifact(
     """An ``artifact``."""
     u = f"{base}/repos/{repo.full_name}/actions/artifacts/{view.id}"
     rec = view.run
-    return {
+    body: dict[str, Any] = {
         "id": view.id,
         "node_id": node_id("Artifact", view.id),
         "name": view.spec.name,
@@ -339,6 +354,9 @@ def artifact(
             "head_sha": rec.head_sha,
         },
     }
+    if not view.spec.digest:  # uploaded before upload-artifact v4: GitHub gives no digest
+        del body["digest"]
+    return body
 
 
 def rate_limit(limit: int, used: int, reset: int, version: str) -> dict[str, Any]:

@@ -7,23 +7,25 @@ scenario fails here with a message naming the file and the field, never later in
 The files are written by ``fixtures/build_scenarios.py``. Their shape::
 
     {"description": "...", "legacy_ghes": false,
-     "repository": {"owner", "name", "id", "default_branch", "branches": {name: sha}, "tags"},
+     "repository": {"owner", "name", "id", "default_branch", "branches": {name: sha}, "tags",
+                    "renamed_from": OLD/NAME},
      "runners": [{"id", "name", "os", "status": "online|offline", "labels": [...],
                   "busy", "ephemeral", "autoscaled", "version", "group", "group_id"}],
      "workflows": [{"id", "name", "path", "state", "branches": [where the file is],
                     "dispatch": true, "inputs": {name: {"type", "required", "default",
                     "options"}}, "on_dispatch": PLAN}],
-     "runs": [{"id", "workflow": id, "run_number", "event", "branch", "created": ISO,
-               "plan": PLAN}],
+     "runs": [{"id", "workflow": id, "run_number", "event", "branch", "head_sha",
+               "created": ISO, "plan": PLAN,
+               "attempts": [{"created": ISO, "rerun": "failed|all", "plan": PLAN}]}],
      "cli": {"workflow", "ref", "inputs", "expected_tests", "min_tests", "run_id",
-             "autoscaling"}}
+             "autoscaling", "use_latest_run", "repository"}}
     PLAN = {"queue_seconds": 6 | null (queued for ever), "run_seconds", "conclusion",
             "listed_after_seconds",
             "jobs": [{"name", "labels": [runs-on], "runner": NAME | "hosted" | null,
                       "start_seconds" (default: after the previous jobs), "conclusion",
                       "steps": [{"name", "seconds", "conclusion"}], "log": FIXTURE,
                       "log_step"}],
-            "artifacts": [{"name", "job", "retention_days", "expired",
+            "artifacts": [{"name", "job", "retention_days", "expired", "digest",
                            "files": [{"path", "source": FIXTURE | "text" | "json" |
                                       "tar_gz": [files]}]}]}
 """
@@ -41,6 +43,7 @@ from validator.emulator.specs import (
     INPUT_TYPES,
     WORKFLOW_STATES,
     ArtifactSpec,
+    AttemptSpec,
     CliHints,
     FileSpec,
     InputSpec,
@@ -54,6 +57,7 @@ from validator.emulator.specs import (
     StepSpec,
     WorkflowSpec,
 )
+from validator.emulator.state import MAX_ATTEMPTS, PER_ATTEMPT
 from validator.errors import UsageError
 from validator.fields import Fields
 from validator.resources import data_path
@@ -171,6 +175,7 @@ def _repository(r: Fields, d: dict[str, Any]) -> RepositorySpec:
         private=r.flag(d.get("private", False), "repository.private"),
         language=r.optional_text(d.get("language"), "repository.language"),
         description=r.optional_text(d.get("description"), "repository.description"),
+        renamed_from=r.optional_text(d.get("renamed_from"), "repository.renamed_from"),
     )
 
 
@@ -277,6 +282,7 @@ def _artifact(r: Fields, d: dict[str, Any], where: str, jobs: set[str]) -> Artif
         job=job,
         retention_days=r.count(d.get("retention_days", 90), f"{where}.retention_days"),
         expired=r.flag(d.get("expired", False), f"{where}.expired"),
+        digest=r.flag(d.get("digest", True), f"{where}.digest"),
     )
 
 
@@ -346,6 +352,8 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
         jobs.append(job)
         cursor = max(cursor, job.end)
     r.unique([j.name for j in jobs], f"{where}.jobs", "name")
+    if len(jobs) > PER_ATTEMPT:
+        raise r.fail(f"{where}.jobs", f"at most {PER_ATTEMPT} jobs")
     longest = max((j.end for j in jobs), default=0.0)
     run_seconds = r.number(d.get("run_seconds", longest), f"{where}.run_seconds")
     if run_seconds < longest:
@@ -392,6 +400,24 @@ def _run(
         created = parse_iso(created_text)
     except ValueError:
         raise r.fail(f"{where}.created", f"{created_text!r} is not an ISO 8601 time") from None
+    attempts = []
+    after = created
+    for i, x in enumerate(r.items(d.get("attempts", []), f"{where}.attempts")):
+        aw = f"{where}.attempts[{i}]"
+        a = r.table(x, aw)
+        when = _time(r, a.get("created"), f"{aw}.created")
+        if when <= after:
+            raise r.fail(f"{aw}.created", "must be after the attempt before")
+        attempts.append(
+            AttemptSpec(
+                created=when,
+                plan=_plan(r, r.table(a.get("plan"), f"{aw}.plan"), f"{aw}.plan", runners),
+                rerun=r.choice(a.get("rerun", "failed"), f"{aw}.rerun", ("failed", "all")),  # type: ignore[arg-type]
+            )
+        )
+        after = when
+    if len(attempts) + 1 > MAX_ATTEMPTS:
+        raise r.fail(f"{where}.attempts", f"at most {MAX_ATTEMPTS} attempts in all")
     return RunSpec(
         id=r.count(d.get("id"), f"{where}.id"),
         workflow_id=wf,
@@ -401,7 +427,16 @@ def _run(
         head_sha=r.text(d.get("head_sha", repo.branches[branch]), f"{where}.head_sha"),
         created=created,
         plan=_plan(r, r.table(d.get("plan"), f"{where}.plan"), f"{where}.plan", runners),
+        attempts=tuple(attempts),
     )
+
+
+def _time(r: Fields, value: Any, where: str) -> float:
+    text = r.text(value, where)
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise r.fail(where, f"{text!r} is not an ISO 8601 time") from None
 
 
 def _cli(r: Fields, d: dict[str, Any]) -> CliHints:
@@ -417,4 +452,6 @@ def _cli(r: Fields, d: dict[str, Any]) -> CliHints:
         min_tests=None if minimum is None else r.count(minimum, "cli.min_tests"),
         run_id=None if run_id is None else r.count(run_id, "cli.run_id"),
         autoscaling=r.flag(d.get("autoscaling", False), "cli.autoscaling"),
+        use_latest_run=r.flag(d.get("use_latest_run", False), "cli.use_latest_run"),
+        repository=r.optional_text(d.get("repository"), "cli.repository"),
     )

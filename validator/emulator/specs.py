@@ -43,6 +43,7 @@ class RepositorySpec:
     private: bool = False
     language: str | None = None
     description: str | None = None
+    renamed_from: str | None = None  # an old OWNER/NAME: GitHub redirects it (301 GET, 307 POST)
 
     @property
     def full_name(self) -> str:
@@ -96,6 +97,7 @@ class ArtifactSpec:
     job: str | None = None  # appears when this job completes; None: when the run completes
     retention_days: int = 90
     expired: bool = False  # expired (or deleted) as soon as it appears
+    digest: bool = True  # upload-artifact v4+; older uploads have no digest
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +173,19 @@ class WorkflowSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttemptSpec:
+    """A re-run of a run: when it was asked for, and what it did.
+
+    ``rerun="failed"`` ("Re-run failed jobs"): the plan holds the jobs that ran again; the
+    others keep their result and attempt number from the attempt before.
+    """
+
+    created: float
+    plan: PlanSpec
+    rerun: Literal["all", "failed"] = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunSpec:
     """A run that exists before the emulator starts."""
 
@@ -182,6 +197,7 @@ class RunSpec:
     head_sha: str
     created: float
     plan: PlanSpec
+    attempts: tuple[AttemptSpec, ...] = ()  # attempts 2, 3 ... (re-runs), oldest first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,6 +211,8 @@ class CliHints:
     min_tests: int | None = None
     run_id: int | None = None  # attach to this existing run instead of dispatching
     autoscaling: bool = False  # runners come and go: who picked the jobs up decides
+    use_latest_run: bool = False  # judge the newest completed run instead of dispatching
+    repository: str | None = None  # the OWNER/NAME to validate, when not the served one
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ from validator.emulator.blobs import artifact_zip
 from validator.emulator.clock import VirtualClock
 from validator.emulator.specs import (
     ArtifactSpec,
+    AttemptSpec,
     InputSpec,
     JobSpec,
     PlanSpec,
@@ -30,6 +31,8 @@ DAY = 86400.0
 MAX_INPUTS = 25
 _JOB_BASE = 1000  # job and artifact ids are run_id * 1000 + n, so a lookup needs no index
 _ARTIFACT_OFFSET = 501
+PER_ATTEMPT = 50  # ids per attempt: jobs at 1 + 50 (a - 1) + i, artifacts at 501 + 50 (a - 1) + i
+MAX_ATTEMPTS = 9
 _FIRST_RUN_ID = 21_000_000_000
 
 
@@ -56,6 +59,14 @@ class RunRecord:
     plan: PlanSpec
     inputs: Mapping[str, str] = field(default_factory=dict)
     cancelled_at: float | None = None
+    attempt: int = 1  # which attempt this record is; ``created`` and ``plan`` are its own
+    attempts: tuple[AttemptSpec, ...] = ()  # the re-runs (attempts 2, 3 ...) of the run
+    first_created: float | None = None  # when attempt 1 was created (None: this is attempt 1)
+
+    @property
+    def run_created(self) -> float:
+        """When the run (its first attempt) was created: GitHub's ``created_at``."""
+        return self.created if self.first_created is None else self.first_created
 
     @property
     def queue_end(self) -> float:
@@ -118,8 +129,37 @@ class ArtifactView:
     expired: bool
 
 
+def attempt_of(rec: RunRecord, number: int) -> RunRecord:
+    """Attempt ``number`` of the run ``rec`` (the stored record: attempt 1 and its re-runs)."""
+    if number == 1:
+        # As an attempt, not as the stored run (which shows its newest attempt).
+        return rec if not rec.attempts else replace(rec, attempts=(), cancelled_at=None)
+    spec = rec.attempts[number - 2]
+    last = number == len(rec.attempts) + 1
+    return replace(
+        rec,
+        attempt=number,
+        created=spec.created,
+        plan=spec.plan,
+        first_created=rec.created,
+        cancelled_at=rec.cancelled_at if last else None,
+    )
+
+
+def attempt_count(rec: RunRecord, t: float) -> int:
+    """How many attempts of the stored run ``rec`` exist at time ``t`` (at least 1)."""
+    return 1 + sum(1 for a in rec.attempts if a.created <= t)
+
+
+def current(rec: RunRecord, t: float) -> RunRecord:
+    """The stored run's newest attempt at time ``t``."""
+    return attempt_of(rec, attempt_count(rec, t))
+
+
 def run_at(rec: RunRecord, t: float) -> RunView:
-    """What ``rec`` looks like at time ``t``."""
+    """What ``rec`` looks like at time ``t`` (a stored run: as its newest attempt)."""
+    if rec.attempt == 1 and rec.attempts:
+        rec = current(rec, t)
     c = rec.cancelled_at
     if c is not None and c <= t:
         return RunView(record=rec, status="completed", conclusion="cancelled", updated=c)
@@ -166,7 +206,7 @@ def _steps_at(spec: JobSpec, start: float, x: float, cancelled: bool) -> tuple[S
 def job_at(rec: RunRecord, index: int, t: float) -> JobView:
     """Job number ``index`` (0-based) of ``rec`` at time ``t``."""
     spec = rec.plan.jobs[index]
-    job_id = rec.id * _JOB_BASE + index + 1
+    job_id = rec.id * _JOB_BASE + (rec.attempt - 1) * PER_ATTEMPT + index + 1
     c = rec.cancelled_at if rec.cancelled_at is not None and rec.cancelled_at <= t else None
     cut = t if c is None else c
     begin = rec.queue_end + spec.start
@@ -219,7 +259,7 @@ def artifacts_at(rec: RunRecord, t: float) -> list[ArtifactView]:
         expires = ready + spec.retention_days * DAY
         out.append(
             ArtifactView(
-                id=rec.id * _JOB_BASE + _ARTIFACT_OFFSET + i,
+                id=rec.id * _JOB_BASE + _ARTIFACT_OFFSET + (rec.attempt - 1) * PER_ATTEMPT + i,
                 run=rec,
                 spec=spec,
                 created=ready,
@@ -228,6 +268,36 @@ def artifacts_at(rec: RunRecord, t: float) -> list[ArtifactView]:
             )
         )
     return out
+
+
+def latest_jobs(rec: RunRecord, number: int, t: float) -> list[JobView]:
+    """The jobs of attempt ``number`` as GitHub's ``filter=latest`` gives them: its own, and
+    after "re-run failed jobs" those of earlier attempts that did not run again."""
+    att = attempt_of(rec, number)
+    own = [job_at(att, i, t) for i in range(len(att.plan.jobs))]
+    if number == 1 or rec.attempts[number - 2].rerun == "all":
+        return own
+    names = {j.spec.name for j in own}
+    kept = [j for j in latest_jobs(rec, number - 1, t) if j.spec.name not in names]
+    return kept + own
+
+
+def all_jobs(rec: RunRecord, t: float) -> list[JobView]:
+    """Every job of every attempt of the stored run so far (``filter=all``)."""
+    return [
+        job_at(attempt_of(rec, n), i, t)
+        for n in range(1, attempt_count(rec, t) + 1)
+        for i in range(len(attempt_of(rec, n).plan.jobs))
+    ]
+
+
+def all_artifacts(rec: RunRecord, t: float) -> list[ArtifactView]:
+    """The artifacts every attempt of the stored run has uploaded by time ``t``."""
+    return [
+        view
+        for n in range(1, attempt_count(rec, t) + 1)
+        for view in artifacts_at(attempt_of(rec, n), t)
+    ]
 
 
 def _input_value(spec: InputSpec, value: Any) -> str:
@@ -304,6 +374,7 @@ class World:
                 head_sha=r.head_sha,
                 created=r.created,
                 plan=r.plan,
+                attempts=r.attempts,
             )
             for r in scenario.runs
         }
@@ -331,23 +402,35 @@ class World:
             raise ApiError(404, "Not Found")
         return rec
 
-    def jobs(self, run_id: int, t: float) -> list[JobView]:
+    def jobs(
+        self, run_id: int, t: float, *, which: str = "latest", attempt: int | None = None
+    ) -> list[JobView]:
+        """A run's jobs: of its newest attempt (or ``attempt``), or of every attempt."""
         rec = self.run(run_id)
-        return [job_at(rec, i, t) for i in range(len(rec.plan.jobs))]
+        count = attempt_count(rec, t)
+        if attempt is not None and not 1 <= attempt <= count:
+            raise ApiError(404, "Not Found")
+        if which == "all" and attempt is None:
+            return all_jobs(rec, t)
+        return latest_jobs(rec, count if attempt is None else attempt, t)
 
     def job(self, job_id: int, t: float) -> JobView:
         run_id, n = divmod(job_id, _JOB_BASE)
         with self._lock:
             rec = self._runs.get(run_id)
-        if rec is None or not 1 <= n <= len(rec.plan.jobs):
+        number, index = divmod(n - 1, PER_ATTEMPT)
+        if rec is None or n < 1 or number + 1 > attempt_count(rec, t):
             raise ApiError(404, "Not Found")
-        return job_at(rec, n - 1, t)
+        att = attempt_of(rec, number + 1)
+        if index >= len(att.plan.jobs):
+            raise ApiError(404, "Not Found")
+        return job_at(att, index, t)
 
     def artifact(self, artifact_id: int, t: float) -> ArtifactView:
         run_id = artifact_id // _JOB_BASE
         with self._lock:
             rec = self._runs.get(run_id)
-        for view in artifacts_at(rec, t) if rec is not None else []:
+        for view in all_artifacts(rec, t) if rec is not None else []:
             if view.id == artifact_id:
                 return view
         raise ApiError(404, "Not Found")
@@ -365,9 +448,9 @@ class World:
     def runner_busy(self, runner_id: int, t: float) -> bool:
         """Whether some job is running on this runner at time ``t``."""
         for rec in self.runs():
-            for i, spec in enumerate(rec.plan.jobs):
-                mine = spec.runner is not None and spec.runner.id == runner_id
-                if mine and job_at(rec, i, t).status == "in_progress":
+            for job in all_jobs(rec, t):
+                mine = job.spec.runner is not None and job.spec.runner.id == runner_id
+                if mine and job.status == "in_progress":
                     return True
         return False
 
@@ -437,4 +520,5 @@ class World:
             t = self.clock.now()
             if run_at(rec, t).status == "completed":
                 raise ApiError(409, "Cannot cancel a workflow run that is completed.")
+            # A cancel applies to the newest attempt: a later re-run is out of the scenario.
             self._runs[run_id] = replace(rec, cancelled_at=t)

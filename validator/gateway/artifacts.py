@@ -13,6 +13,7 @@ from validator.gateway.transport import Transport
 
 MAX_LOG_BYTES = 64 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 16 * 1024**3
+LOG_NOT_YET = 3  # a log that answers 404 right after its job completed is asked for 3 more times
 
 
 class ArtifactsApi:
@@ -67,5 +68,6 @@ class ArtifactsApi:
             sink=sink,
             max_bytes=max_bytes,
             inline_ok=True,
+            not_yet=LOG_NOT_YET,
         )
         return sink.text()

@@ -7,11 +7,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from validator.config import DEFAULT_API_URL
-from validator.evidence import Artifact, Cost, Job, Run, Runner, WorkflowInfo
+from validator.evidence import Artifact, Attempt, Cost, Job, Run, Runner, WorkflowInfo
 from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
+from validator.gateway.decode import attempt_from_json
 from validator.gateway.repository import Repo, RepositoryApi
 from validator.gateway.runs import DispatchMark, RunsApi
-from validator.gateway.transport import Transport
+from validator.gateway.transport import API_VERSION, Transport
+
+_FAILED = frozenset({"failure", "timed_out", "cancelled", "startup_failure", "action_required"})
 
 
 class Gateway:
@@ -32,6 +35,7 @@ class Gateway:
         retry_budget: float = 120.0,
         wall_clock: Callable[[], float] = time.time,
         min_download_rate: float = 0.0,
+        api_version: str = API_VERSION,
     ) -> None:
         """``repository``, ``token`` and ``api_url`` as :class:`~validator.config.Config`
         validated them. A download slower than ``min_download_rate`` bytes/s is stopped.
@@ -49,6 +53,7 @@ class Gateway:
             wall_clock=wall_clock,
             retry_budget=retry_budget,
             min_download_rate=min_download_rate,
+            api_version=api_version,
         )
         self.repository = repository
         self.api_url = self._api.api_url
@@ -114,17 +119,46 @@ class Gateway:
         """The run a dispatch created, when the server did not return its id."""
         return self._runs.find_dispatched_run(mark)
 
-    def latest_completed_run(self, workflow: str, ref: str) -> int | None:
-        """The id of the newest completed run of ``workflow`` on ``ref``, if any."""
-        return self._runs.latest_completed_run(workflow, ref)
+    def latest_completed_run(
+        self, workflow: str, ref: str, *, event: str | None = "workflow_dispatch"
+    ) -> int | None:
+        """The id of the newest completed run of ``workflow`` on ``ref`` triggered by ``event``
+        (None: any event), if any."""
+        return self._runs.latest_completed_run(workflow, ref, event=event)
+
+    def head_sha(self, ref: str) -> str:
+        """The commit a branch or tag points at now."""
+        return self._runs.head_sha(ref)
+
+    def unfinished_runs(self, workflow: str, head_sha: str, *, event: str | None) -> list[Run]:
+        """Runs of ``workflow`` on commit ``head_sha`` that are queued or in progress."""
+        return self._runs.unfinished_runs(workflow, head_sha, event=event)
 
     def run(self, run_id: int) -> tuple[Run, bool]:
         """The run now, and whether it changed since the last call (304s cost no points)."""
         return self._runs.run(run_id)
 
-    def jobs(self, run_id: int, attempt: int | None = None) -> tuple[Job, ...]:
-        """The jobs of the run's ``attempt`` (default: the latest), with steps and runners."""
-        return self._runs.jobs(run_id, attempt)
+    def jobs(self, run_id: int) -> tuple[Job, ...]:
+        """The jobs of the run's newest attempt, jobs not re-run included, with steps and
+        runners."""
+        return self._runs.jobs(run_id)
+
+    def previous_attempts(self, run_id: int, attempt: int) -> tuple[Attempt, ...]:
+        """The attempts before ``attempt``, oldest first, each with the jobs that failed in it.
+
+        Costs nothing for a first attempt; otherwise one request per earlier attempt and one
+        listing of every job (``filter=all``).
+        """
+        if attempt <= 1:
+            return ()
+        failed: dict[int, list[str]] = {}
+        for job in self._runs.all_jobs(run_id):
+            if job.attempt is not None and job.attempt < attempt and job.conclusion in _FAILED:
+                failed.setdefault(job.attempt, []).append(job.name)
+        return tuple(
+            attempt_from_json(self._runs.attempt(run_id, n), tuple(failed.get(n, ())))
+            for n in range(1, attempt)
+        )
 
     def cancel(self, run_id: int) -> bool:
         """Ask GitHub to cancel the run; False if it can no longer be cancelled (409)."""

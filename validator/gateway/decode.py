@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from validator.errors import GitHubError
-from validator.evidence import Artifact, Job, Run, Runner, Step, WorkflowInfo
+from validator.evidence import Artifact, Attempt, Job, Run, Runner, Step, WorkflowInfo
 
 _HOSTED_RUNNER = re.compile(r"GitHub Actions \d+|Hosted Agent")
 _WAITING = frozenset({"queued", "waiting", "requested", "pending"})
@@ -89,15 +89,21 @@ def workflow_from_json(raw: Mapping[str, Any], what: str) -> WorkflowInfo:
 
 
 def run_from_json(raw: Mapping[str, Any], what: str) -> Run:
-    """A run from GitHub's ``workflow-run`` object (``dispatched`` is the caller's to set)."""
+    """A run from GitHub's ``workflow-run`` object (``dispatched`` is the caller's to set).
+
+    ``created_at`` is when the run's first attempt was created; ``run_started_at`` when the
+    current attempt started. A re-run's queue time is therefore not ``run_started_at -
+    created_at`` (days, for a re-run next week): it is left to the jobs of the attempt.
+    """
     status = _str(raw, "status") or "unknown"
     created = _str(raw, "created_at")
     started = _str(raw, "run_started_at")
     updated = _str(raw, "updated_at")
-    attempt = raw.get("run_attempt")
+    attempt = _int(raw, "run_attempt") or 1
+    repository = raw.get("repository")
     return Run(
         id=int_field(raw, "id", what),
-        attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 1,
+        attempt=attempt,
         html_url=_str(raw, "html_url") or "",
         status=status,
         conclusion=_str(raw, "conclusion"),
@@ -108,8 +114,26 @@ def run_from_json(raw: Mapping[str, Any], what: str) -> Run:
         run_started_at=started,
         updated_at=updated,
         dispatched=False,
-        queued_seconds=None if status in _WAITING else seconds_between(created, started),
+        queued_seconds=(
+            None if status in _WAITING or attempt > 1 else seconds_between(created, started)
+        ),
         run_seconds=seconds_between(started, updated) if status == "completed" else None,
+        workflow_id=_int(raw, "workflow_id"),
+        workflow_path=(_str(raw, "path") or "").partition("@")[0] or None,
+        repository=_str(repository, "full_name") if isinstance(repository, dict) else None,
+    )
+
+
+def attempt_from_json(raw: Mapping[str, Any], failed_jobs: tuple[str, ...] = ()) -> Attempt:
+    """An earlier attempt from ``GET .../runs/{id}/attempts/{n}`` (a ``workflow-run``)."""
+    return Attempt(
+        number=_int(raw, "run_attempt") or 1,
+        status=_str(raw, "status") or "unknown",
+        conclusion=_str(raw, "conclusion"),
+        run_started_at=_str(raw, "run_started_at"),
+        updated_at=_str(raw, "updated_at"),
+        html_url=_str(raw, "html_url") or "",
+        failed_jobs=failed_jobs,
     )
 
 
@@ -143,6 +167,7 @@ def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
             for s in (steps if isinstance(steps, list) else [])
             if isinstance(s, dict)
         ),
+        attempt=_int(raw, "run_attempt"),
     )
 
 
@@ -205,6 +230,11 @@ def _parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _int(raw: Mapping[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:

@@ -9,7 +9,7 @@ from validator.errors import AuthError, GitHubError
 from validator.evidence import Runner, WorkflowInfo
 from validator.gateway.decode import runner_from_json, workflow_from_json
 from validator.gateway.messages import Wording, permission, repository_missing, workflow_missing
-from validator.gateway.transport import Transport
+from validator.gateway.transport import Transport, moved_error
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,12 @@ class RepositoryApi:
             if exc.status == 404:  # a typo in --repo, or a token that cannot see it: exit 2
                 raise AuthError(str(exc), status=404) from None
             raise
-        branch = resp.json(what).get("default_branch")
+        body = resp.json(what)
+        name = body.get("full_name")
+        if isinstance(name, str) and name.casefold() != self._repo.name.casefold():
+            # PyGithub follows GitHub's 301 for a renamed or transferred repository itself.
+            raise moved_error(f"GitHub answers for {self._repo.name} with {name}", name, status=301)
+        branch = body.get("default_branch")
         if not isinstance(branch, str) or not branch:
             raise GitHubError(f"GitHub's answer to {what} names no default branch.")
         self._default_branch = branch

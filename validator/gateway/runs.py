@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,18 +112,59 @@ class RunsApi:
             )
         return fresh[0] if fresh else None
 
-    def latest_completed_run(self, workflow: str, ref: str) -> int | None:
-        """The id of the newest completed run of ``workflow`` on ``ref``, if any."""
+    def latest_completed_run(
+        self, workflow: str, ref: str, *, event: str | None = "workflow_dispatch"
+    ) -> int | None:
+        """The id of the newest completed run of ``workflow`` on ``ref`` (of ``event``; None:
+        any event), asked of GitHub with its own filters: one request."""
         what = f"listing completed runs of {workflow} on {ref}"
+        params: dict[str, Any] = {"branch": _branch(ref), "status": "completed", "per_page": 1}
+        if event is not None:
+            params["event"] = event
         resp = self._api.request(
             "GET",
             f"{self._repo.workflow_path(workflow)}/runs",
-            params={"branch": _branch(ref), "status": "completed", "per_page": 1},
+            params=params,
             what=what,
             wording=Wording(not_found=workflow_missing(workflow, self._repo.name)),
         )
         runs = list_field(resp.json(what), "workflow_runs", what)
         return int_field(runs[0], "id", what) if runs else None
+
+    def head_sha(self, ref: str) -> str:
+        """The commit ``ref`` points at now (``GET .../commits/{ref}``, SHA media type): one
+        request, a 40-character answer."""
+        what = f"reading the head commit of {ref} in {self._repo.name}"
+        resp = self._api.request(
+            "GET",
+            f"{self._repo.path}/commits/{urllib.parse.quote(ref, safe='')}",
+            headers={"Accept": "application/vnd.github.sha"},
+            what=what,
+            wording=Wording(
+                not_found=f"Ref {ref} was not found in {self._repo.name} (404): check --ref."
+            ),
+        )
+        sha = resp.text.strip()
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            raise GitHubError(f"GitHub's answer while {what} is not a commit SHA.")
+        return sha
+
+    def unfinished_runs(self, workflow: str, head_sha: str, *, event: str | None) -> list[Run]:
+        """Runs of ``workflow`` on commit ``head_sha`` (of ``event``) not completed yet: one
+        request, GitHub filtering by ``head_sha`` (its status filter takes one value only)."""
+        what = f"listing runs of {workflow} on commit {head_sha[:12]}"
+        params: dict[str, Any] = {"head_sha": head_sha, "per_page": _PER_PAGE}
+        if event is not None:
+            params["event"] = event
+        resp = self._api.request(
+            "GET",
+            f"{self._repo.workflow_path(workflow)}/runs",
+            params=params,
+            what=what,
+            wording=Wording(not_found=workflow_missing(workflow, self._repo.name)),
+        )
+        runs = [run_from_json(r, what) for r in list_field(resp.json(what), "workflow_runs", what)]
+        return [r for r in runs if r.status != "completed"]
 
     def run(self, run_id: int) -> tuple[Run, bool]:
         """The run now, and whether it changed since the last call (304s cost no points)."""
@@ -142,21 +185,41 @@ class RunsApi:
         self._etags[run_id] = (resp.headers.get("etag"), raw)
         return run_from_json(raw, what), raw != previous
 
-    def jobs(self, run_id: int, attempt: int | None = None) -> tuple[Job, ...]:
-        """The jobs of the run's ``attempt`` (default: the latest), with steps and runners."""
+    def jobs(self, run_id: int) -> tuple[Job, ...]:
+        """The jobs of the run's newest attempt (``filter=latest``), with steps and runners.
+
+        After "re-run failed jobs", the jobs that did not re-run are there with their earlier
+        attempt number: they are part of the run GitHub judges, and so of ours.
+        """
+        return self._jobs(run_id, "latest")
+
+    def all_jobs(self, run_id: int) -> tuple[Job, ...]:
+        """Every job of every attempt of the run (``filter=all``), each with its attempt."""
+        return self._jobs(run_id, "all")
+
+    def _jobs(self, run_id: int, which: str) -> tuple[Job, ...]:
         what = f"listing jobs of run {run_id}"
         items = self._api.pages(
             f"{self._repo.path}/actions/runs/{run_id}/jobs",
-            params={"filter": "latest" if attempt is None else "all"},
+            params={"filter": which},
             key="jobs",
             what=what,
             wording=Wording(not_found=f"Run {run_id} was not found in {self._repo.name} (404)."),
         )
-        return tuple(
-            job_from_json(raw, what)
-            for raw in items
-            if attempt is None or raw.get("run_attempt", attempt) == attempt
+        return tuple(job_from_json(raw, what) for raw in items)
+
+    def attempt(self, run_id: int, number: int) -> dict[str, Any]:
+        """The run as its attempt ``number`` ended (``GET .../runs/{id}/attempts/{n}``)."""
+        what = f"reading attempt {number} of run {run_id}"
+        resp = self._api.request(
+            "GET",
+            f"{self._repo.path}/actions/runs/{run_id}/attempts/{number}",
+            what=what,
+            wording=Wording(
+                not_found=f"Attempt {number} of run {run_id} was not found in {self._repo.name}."
+            ),
         )
+        return resp.json(what)
 
     def cancel(self, run_id: int) -> bool:
         """Ask GitHub to cancel the run; False if it can no longer be cancelled (409)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import github
 import requests
 
 from validator import __version__
-from validator.errors import GitHubError, RetriesExhausted
+from validator.errors import GitHubError, RepositoryMoved, RetriesExhausted
 from validator.evidence import Cost
 from validator.gateway.deadline import DeadlineExceeded, deadline, pace
 from validator.gateway.decode import error_message, json_object, list_field
@@ -31,12 +32,17 @@ from validator.gateway.messages import Wording, error_for, one_line
 from validator.gateway.retries import Retrier, Transient, transient_for
 
 log = logging.getLogger(__name__)
+logging.getLogger("github").setLevel(logging.WARNING)  # its INFO lines repeat ours
 
 _PER_PAGE = 100
 _MAX_PAGES = 50  # 5,000 items: far beyond any real runner, job or artifact list
 _CHUNK = 1 << 16
 _TIMEOUT_SHARE = 3  # one attempt may take at most a third of the retry budget: room for retries
 _REDIRECTS = (301, 302, 303, 307, 308)
+NOT_YET_WAIT = 2.0  # seconds between asks for a job log that is not there yet
+API_VERSION = "2022-11-28"  # pinned; 2026-03-10 differs only where the gateway reads both
+_MEDIA_TYPE = "application/vnd.github+json"
+_REPOSITORY_ID = re.compile(r"/repositories/(\d+)(?:/|$)")
 _NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
@@ -67,6 +73,7 @@ class Transport:
         wall_clock: Callable[[], float],
         retry_budget: float,
         min_download_rate: float = 0.0,
+        api_version: str = API_VERSION,
     ) -> None:
         """``api_url`` and ``token`` as checked (see :mod:`.inputs`). ``clock`` measures waiting
         (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
@@ -90,6 +97,7 @@ class Transport:
             seconds_between_writes=0,
         )
         self._requester = self._github.requester
+        self.api_version = api_version
         self._blobs = _AnonymousSession()
         self._requests = 0
         self._points = 0
@@ -123,8 +131,10 @@ class Transport:
         body: Any = None,
         recover: Callable[[], Response | None] | None = None,
     ) -> Response:
-        """One API call with retries; any status below 400 is returned (2xx, 302, 304).
+        """One API call with retries; a 2xx or a 304 is returned.
 
+        Any other 3xx is never success: a renamed or transferred repository answers 301/307
+        (PyGithub follows a 301 on the same host itself), and is reported as moved.
         ``recover``, before each retry, may find that the failed attempt took effect anyway
         and give the answer to use instead of sending the request again.
         """
@@ -135,6 +145,8 @@ class Transport:
             resp = self._send(verb, url, params=params, headers=headers, body=body, what=what)
             if resp.status >= 400:
                 raise self._failure(resp, number, what=what, wording=wording)
+            if 300 <= resp.status < 400 and resp.status != 304:
+                raise self._redirected(resp, what=what)
             return resp
 
         return self._retrier.run(what, attempt)
@@ -163,18 +175,30 @@ class Transport:
         raise GitHubError(f"GitHub returned more than {_MAX_PAGES} pages while {what}; stopped.")
 
     def fetch_blob(
-        self, url: str, *, what: str, gone: str, sink: Sink, max_bytes: int, inline_ok: bool
+        self,
+        url: str,
+        *,
+        what: str,
+        gone: str,
+        sink: Sink,
+        max_bytes: int,
+        inline_ok: bool,
+        not_yet: int = 0,
     ) -> None:
         """Ask the API for a signed URL (302, not followed) and stream it without credentials.
 
         A signed URL lives about a minute: if the blob store refuses it, ask once more.
         With ``inline_ok``, an answer that is the content itself (200) is taken too.
+        The first ``not_yet`` answers 404 are waited out (a job's log appears a little after
+        the job completes), within the retry budget.
         """
         refreshed = False
 
         def attempt(number: int) -> None:
             nonlocal refreshed
             resp = self._send("GET", url, params=None, headers=None, body=None, what=what)
+            if resp.status == 404 and number <= not_yet:
+                raise Transient(f"not there yet (404, attempt {number})", wait=NOT_YET_WAIT)
             if resp.status >= 400:
                 raise self._failure(
                     resp, number, what=what, wording=Wording(not_found=gone, gone=gone)
@@ -224,14 +248,11 @@ class Transport:
         what: str,
     ) -> Response:
         """One HTTP request through PyGithub's requester, counted; no answer → Transient."""
+        sent = {"Accept": _MEDIA_TYPE, "X-GitHub-Api-Version": self.api_version, **(headers or {})}
         try:
             with deadline(self.timeout, self.api_url):
                 status, raw_headers, text = self._requester.requestJson(
-                    verb,
-                    url,
-                    parameters=dict(params) if params else None,
-                    headers=dict(headers) if headers else None,
-                    input=body,
+                    verb, url, parameters=dict(params) if params else None, headers=sent, input=body
                 )
         except DeadlineExceeded as exc:
             self._requests += 1
@@ -271,6 +292,34 @@ class Transport:
             return transient
         return error_for(
             resp.status, shown, what=what, wording=wording, anonymous=self._token is None
+        )
+
+    def _redirected(self, resp: Response, *, what: str) -> GitHubError:
+        """Our error for a redirect the API should not give: the repository moved, or worse."""
+        location = resp.headers.get("location", "")
+        found = _REPOSITORY_ID.search(urllib.parse.urlsplit(location).path)
+        if resp.status not in (301, 307, 308) or found is None:
+            return GitHubError(
+                f"GitHub answered {resp.status} (a redirect to {location or 'nowhere'}) while "
+                f"{what}: check --api-url.",
+                status=resp.status,
+            )
+        name = None
+        with contextlib.suppress(GitHubError, Transient):
+            moved = self._send(
+                "GET",
+                f"/repositories/{found.group(1)}",
+                params=None,
+                headers=None,
+                body=None,
+                what=what,
+            )
+            if moved.status == 200:
+                name = moved.json(what).get("full_name")
+        return moved_error(
+            f"GitHub answered {resp.status} while {what} (to {location})",
+            name if isinstance(name, str) and name else None,
+            status=resp.status,
         )
 
     def _stream(self, location: str, *, what: str, sink: Sink, max_bytes: int) -> int:
@@ -313,6 +362,21 @@ class Transport:
                 f"GitHub's pagination link while {what} leaves {self.api_url}; refusing to "
                 "follow it (check --api-url)."
             )
+
+
+def moved_error(seen: str, new_name: str | None, *, status: int | None) -> RepositoryMoved:
+    """The repository was renamed or transferred: say where it went and what to pass."""
+    fix = (
+        f"pass --repo {new_name}"
+        if new_name
+        else "look up its new OWNER/NAME on GitHub and pass it as --repo"
+    )
+    return RepositoryMoved(
+        f"The repository has moved{f' to {new_name}' if new_name else ''}: {seen}. It was "
+        f"renamed or transferred: {fix} (and update GITHUB_REPOSITORY or the configuration "
+        "file).",
+        status=status,
+    )
 
 
 class _AnonymousSession(requests.Session):

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.errors import GitHubError, WaitTimeout
-from validator.evidence import Job, Run, Runner
+from validator.errors import GitHubError, UsageError, WaitTimeout
+from validator.evidence import Job, Run, Runner, WorkflowInfo
 from validator.gateway import seconds_between
 from validator.phases.health import recordable, runner_matches
 from validator.redact import redact
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WAITING = frozenset({"queued", "waiting", "requested", "pending"})
+DISPATCH_EVENT = "workflow_dispatch"
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 HEARTBEAT_SECONDS = 60.0
 BACKOFF = 1.5  # each unchanged poll waits this much longer, up to MAX_POLL_FACTOR x
@@ -52,19 +53,33 @@ class _Waiting:
 def gather(context: Context, seen: Gathered) -> Gathered:
     """The registered phase: the run dispatched (or attached to, or the latest), waited for."""
     gw, config, hooks = context.github, context.config, context.hooks
+    ref = seen.ref or gw.default_branch()
+    # Without --allow-other-run only a manual run is judged: GitHub is asked for exactly that.
+    event = None if config.allow_other_run else DISPATCH_EVENT
     run_id = config.run_id
     if config.use_latest_run:
-        run_id = gw.latest_completed_run(config.workflow, seen.ref or gw.default_branch())
+        run_id = gw.latest_completed_run(config.workflow, ref, event=event)
         if run_id is None:
+            kind = "" if event is None else "manual (workflow_dispatch) "
             raise GitHubError(
-                f"No completed run of {config.workflow} on {seen.ref}: dispatch one (drop "
+                f"No completed {kind}run of {config.workflow} on {ref}: dispatch one (drop "
                 "--use-latest-run) or run the workflow once by hand.",
                 status=404,
             )
+    if config.run_id is not None:
+        first, _changed = gw.run(config.run_id)
+        refuse_foreign_run(
+            first,
+            asked_workflow=config.workflow,
+            workflow=seen.health.workflow if seen.health else None,
+            repository=config.repository or gw.repository,
+            ref=ref,
+            allow_other=config.allow_other_run,
+        )
     run = dispatch_and_wait(
         gw,
         workflow=config.workflow,
-        ref=seen.ref or gw.default_branch(),
+        ref=ref,
         inputs=dict(config.inputs),
         run_id=run_id,
         labels=config.labels,
@@ -78,7 +93,71 @@ def gather(context: Context, seen: Gathered) -> Gathered:
         logs_dir=config.work_dir / "logs",
         cancel_on_abort=config.cancel_on_abort,
     )
+    if config.use_latest_run:
+        run = with_freshness(gw, run, workflow=config.workflow, ref=ref, event=event)
     return dataclasses.replace(seen, run=run)
+
+
+def refuse_foreign_run(
+    run: Run,
+    *,
+    asked_workflow: str,
+    workflow: WorkflowInfo | None,
+    repository: str,
+    ref: str,
+    allow_other: bool,
+) -> None:
+    """A --run-id must be a run of the validated workflow in the validated repository, and of
+    the asked branch and a manual dispatch unless --allow-other-run: otherwise a usage error
+    naming both (exit 2)."""
+    asked = f"{asked_workflow} in {repository}"
+    own = f"{run.workflow_path or f'workflow id {run.workflow_id}'} in {run.repository or '?'}"
+    if not same_workflow(run, asked_workflow, workflow) or (
+        run.repository is not None and run.repository.casefold() != repository.casefold()
+    ):
+        raise UsageError(
+            f"--run-id {run.id} is a run of {own}, not of {asked}: pass the id of a run of "
+            f"{asked_workflow} (or --workflow / --repo naming the run's own)."
+        )
+    mismatch = other_branch_or_event(run, ref)
+    if mismatch and not allow_other:
+        raise UsageError(
+            f"--run-id {run.id} is {mismatch}: pass a manual run of {ref}, --ref "
+            f"{run.head_branch or ref}, or --allow-other-run to judge it anyway."
+        )
+
+
+def same_workflow(run: Run, asked: str, workflow: WorkflowInfo | None) -> bool:
+    """Pure: whether ``run`` is a run of the workflow asked for (by id, path or file name)."""
+    if workflow is not None and run.workflow_id is not None:
+        return run.workflow_id == workflow.id
+    if asked.isdigit() and run.workflow_id is not None:
+        return str(run.workflow_id) == asked
+    if run.workflow_path:
+        return run.workflow_path.rsplit("/", 1)[-1] == asked.rsplit("/", 1)[-1]
+    return False  # unknown is never yes
+
+
+def other_branch_or_event(run: Run, ref: str) -> str | None:
+    """Pure: how ``run`` differs from a manual run on ``ref`` (None: it does not)."""
+    branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    problems = []
+    if run.head_branch != branch:
+        problems.append(f"on branch {run.head_branch or 'unknown'}, not {branch}")
+    if run.event != DISPATCH_EVENT:
+        problems.append(f"triggered by {run.event or 'an unknown event'}, not {DISPATCH_EVENT}")
+    return " and ".join(problems) or None
+
+
+def with_freshness(gw: Gateway, run: Run, *, workflow: str, ref: str, event: str | None) -> Run:
+    """A latest run with the ref's head commit and the runs on it still unfinished: a run
+    that is not of the head, or that a newer one will replace, is not the evidence to judge.
+
+    Two requests: the head commit, and the runs on it (GitHub filtering by ``head_sha``).
+    """
+    head = gw.head_sha(ref)
+    newer = [r.id for r in gw.unfinished_runs(workflow, head, event=event) if r.id != run.id]
+    return dataclasses.replace(run, ref_head_sha=head, newer_runs=tuple(sorted(newer)))
 
 
 def dispatch_and_wait(
@@ -126,12 +205,18 @@ def dispatch_and_wait(
         if cancel_on_abort:
             _cancel(gw, run_id, progress)
         raise
-    jobs = gw.jobs(run.id, run.attempt)
+    jobs = gw.jobs(run.id)
     jobs = _with_runner_labels(gw, jobs, runners)
     if run.status == "completed":
         jobs = _with_logs(gw, jobs, logs_dir, progress)
     wait_error = None if stop is None else _wait_error(w, run, stop, jobs)
-    run = dataclasses.replace(run, dispatched=dispatched, jobs=jobs, wait_error=wait_error)
+    earlier = gw.previous_attempts(run.id, run.attempt)
+    for attempt in earlier:
+        failed = f" ({', '.join(attempt.failed_jobs)} failed)" if attempt.failed_jobs else ""
+        progress(f"run {run.id} attempt {attempt.number} concluded {attempt.conclusion}{failed}")
+    run = dataclasses.replace(
+        run, dispatched=dispatched, jobs=jobs, wait_error=wait_error, previous_attempts=earlier
+    )
     return with_job_timings(run)
 
 
@@ -356,17 +441,22 @@ def _slug(name: str) -> str:
 
 
 def with_job_timings(run: Run) -> Run:
-    """Pure: queue and run time measured to the first job a runner started.
+    """Pure: queue and run time of the run's attempt, measured to the first job a runner
+    started in it.
 
     GitHub sets ``run_started_at`` when an attempt is created, so ``run_started_at -
     created_at`` is 0 for a first attempt; the first job's ``started_at`` is when a runner
-    actually took the run. Without started jobs, the run's own timestamps are kept.
+    actually took the run. A re-run is measured from its own start, not from the first
+    attempt's creation, and only on its own jobs (those not re-run ran days before).
+    Without started jobs, the run's own timestamps are kept.
     """
+    since = run.run_started_at if run.attempt > 1 else run.created_at
     waits = [
         (wait, job.started_at)
         for job in run.jobs
         if job.runner_name
-        and (wait := seconds_between(run.created_at, job.started_at)) is not None
+        and job.attempt in (None, run.attempt)
+        and (wait := seconds_between(since, job.started_at)) is not None
         and wait >= 0
     ]
     if not waits:

@@ -21,7 +21,7 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
     run = seen.run
     if seen.artifacts_dir is None and (run is None or run.status != "completed"):
         return NotRun(reason="no artifacts and no completed run")
-    scan, source = TestScan(), None
+    scan, source, job_id = TestScan(), None, None
     if seen.artifacts_dir is not None:
         scan = scan_results([seen.artifacts_dir], explicit=False)
         if seen.downloaded:
@@ -38,9 +38,9 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
             text = Path(job.log_path).read_text(encoding="utf-8", errors="replace")
             found = libtest_from_log(text, path=f"job log: {job.name}")
             if found is not None:
-                scan, source = TestScan(files=(found,)), f"job log: {job.name}"
+                scan, source, job_id = TestScan(files=(found,)), f"job log: {job.name}", job.id
                 break
-    return replace(seen, tests=scan, tests_source=source)
+    return replace(seen, tests=scan, tests_source=source, tests_job_id=job_id)
 
 
 def _arm64_first(jobs: tuple[Job, ...], labels: tuple[str, ...]) -> list[Job]:
