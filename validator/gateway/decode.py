@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -245,3 +247,22 @@ def _str(raw: Mapping[str, Any], key: str) -> str | None:
 def _strings(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key)
     return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Response:
+    """One answer of the API: status, headers (lower-case names) and body text."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+    def json(self, what: str) -> dict[str, Any]:
+        """The body as a JSON object, or our error."""
+        return json_object(self.text, status=self.status, what=what)
+
+
+def same_origin(url: str, base: str) -> bool:
+    """Whether ``url`` is on the scheme, host and port of ``base`` (pagination must stay)."""
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)

@@ -6,10 +6,18 @@ and the message is cleaned of the token first (see :func:`one_line`).
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted
+from validator.errors import (
+    AuthError,
+    GitHubError,
+    InputRefused,
+    RepositoryMoved,
+    RetriesExhausted,
+)
 from validator.units import duration
 
 
@@ -127,3 +135,40 @@ def dispatch_refused(workflow: str, ref: str, status: int, message: str) -> GitH
     else:
         hint = ""
     return GitHubError(said + hint, status=status)
+
+
+_REPOSITORY_ID = re.compile(r"/repositories/(\d+)(?:/|$)")
+
+
+def redirect_error(
+    status: int, location: str, what: str, full_name: Callable[[str], str | None]
+) -> GitHubError:
+    """A redirect the API should not give: the repository moved (named through ``full_name``
+    of its id, when GitHub says), or our error."""
+    found = _REPOSITORY_ID.search(urllib.parse.urlsplit(location).path)
+    if status not in (301, 307, 308) or found is None:
+        return GitHubError(
+            f"GitHub answered {status} (a redirect to {location or 'nowhere'}) while "
+            f"{what}: check --api-url.",
+            status=status,
+        )
+    return moved_error(
+        f"GitHub answered {status} while {what} (to {location})",
+        full_name(found.group(1)),
+        status=status,
+    )
+
+
+def moved_error(seen: str, new_name: str | None, *, status: int | None) -> RepositoryMoved:
+    """The repository was renamed or transferred: say where it went and what to pass."""
+    fix = (
+        f"pass --repo {new_name}"
+        if new_name
+        else "look up its new OWNER/NAME on GitHub and pass it as --repo"
+    )
+    return RepositoryMoved(
+        f"The repository has moved{f' to {new_name}' if new_name else ''}: {seen}. It was "
+        f"renamed or transferred: {fix} (and update GITHUB_REPOSITORY or the configuration "
+        "file).",
+        status=status,
+    )

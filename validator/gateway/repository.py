@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from validator.errors import AuthError, GitHubError
 from validator.evidence import Runner, WorkflowInfo
 from validator.gateway.decode import runner_from_json, workflow_from_json
-from validator.gateway.messages import Wording, permission, repository_missing, workflow_missing
-from validator.gateway.transport import Transport, moved_error
+from validator.gateway.messages import (
+    Wording,
+    moved_error,
+    permission,
+    repository_missing,
+    workflow_missing,
+)
+from validator.gateway.transport import Transport
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from validator.errors import GitHubError, RetriesExhausted
 from validator.gateway.messages import retries_exhausted
 from validator.units import duration
 
@@ -139,3 +140,27 @@ class Retrier:
             log.warning("%s while %s; retrying in %s", failure.problem, what, duration(wait))
             self._sleep(wait)
             waited += wait
+
+
+def blob_refusal(status: int, what: str, *, refreshed: bool) -> Exception | None:
+    """What the download host's ``status`` means: None for 200, else what to raise.
+
+    A signed link lives about a minute: a refused one (401/403) is asked for once more.
+    """
+    if status in (401, 403):
+        if refreshed:
+            return RetriesExhausted(
+                f"The download host refused the signed link ({status}) while {what}, also a "
+                "fresh one. Try again later.",
+                status=status,
+            )
+        return Transient("the signed download link was refused (expired?)", wait=0.001)
+    if status >= 500:
+        return Transient(f"the download host answered {status}", wait=0.0)
+    if status >= 400:
+        return GitHubError(
+            f"The download host answered {status} while {what}: the file is gone. "
+            "Re-run the workflow.",
+            status=status,
+        )
+    return None

@@ -12,10 +12,10 @@ from typing import Any
 
 from validator.errors import GitHubError
 from validator.evidence import Job, Run
-from validator.gateway.decode import int_field, job_from_json, list_field, run_from_json
+from validator.gateway.decode import Response, int_field, job_from_json, list_field, run_from_json
 from validator.gateway.messages import Wording, dispatch_refused, permission, workflow_missing
 from validator.gateway.repository import Repo
-from validator.gateway.transport import Response, Transport
+from validator.gateway.transport import Transport
 
 log = logging.getLogger(__name__)
 

@@ -13,23 +13,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import github
 import requests
 
 from validator import __version__
-from validator.errors import GitHubError, RepositoryMoved, RetriesExhausted
+from validator.errors import GitHubError
 from validator.evidence import Cost
 from validator.gateway.deadline import DeadlineExceeded, deadline, pace
-from validator.gateway.decode import error_message, json_object, list_field
+from validator.gateway.decode import Response, error_message, list_field, same_origin
 from validator.gateway.downloads import Sink
-from validator.gateway.messages import Wording, error_for, one_line
-from validator.gateway.retries import Retrier, Transient, transient_for
+from validator.gateway.messages import Wording, error_for, one_line, redirect_error
+from validator.gateway.meter import Meter
+from validator.gateway.retries import Retrier, Transient, blob_refusal, transient_for
 
 log = logging.getLogger(__name__)
 logging.getLogger("github").setLevel(logging.WARNING)  # its INFO lines repeat ours
@@ -42,21 +41,7 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 NOT_YET_WAIT = 2.0  # seconds between asks for a job log that is not there yet
 API_VERSION = "2022-11-28"  # pinned; 2026-03-10 differs only where the gateway reads both
 _MEDIA_TYPE = "application/vnd.github+json"
-_REPOSITORY_ID = re.compile(r"/repositories/(\d+)(?:/|$)")
 _NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Response:
-    """One answer of the API: status, headers (lower-case names) and body text."""
-
-    status: int
-    headers: Mapping[str, str]
-    text: str
-
-    def json(self, what: str) -> dict[str, Any]:
-        """The body as a JSON object, or our error."""
-        return json_object(self.text, status=self.status, what=what)
 
 
 class Transport:
@@ -75,12 +60,10 @@ class Transport:
         min_download_rate: float = 0.0,
         api_version: str = API_VERSION,
     ) -> None:
-        """``api_url`` and ``token`` as checked (see :mod:`.inputs`). ``clock`` measures waiting
-        (monotonic); ``wall_clock`` is epoch seconds, to read GitHub's ``x-ratelimit-reset``.
-        The HTTP ``timeout`` is cut to a third of the retry budget, so a server that never
-        answers is given up on within the budget. The timeout bounds a whole answer, body
-        included; a download must keep ``min_download_rate`` bytes/s over every timeout window.
-        """
+        """``api_url`` and ``token`` as Config checked them. ``clock`` measures waiting;
+        ``wall_clock`` (epoch seconds) reads ``x-ratelimit-reset``. The ``timeout``, cut to a
+        third of the retry budget, bounds a whole answer, body included; a download must keep
+        ``min_download_rate`` bytes/s over every such window."""
         self.api_url = api_url
         self.min_download_rate = min_download_rate
         self._token = token
@@ -99,10 +82,7 @@ class Transport:
         self._requester = self._github.requester
         self.api_version = api_version
         self._blobs = _AnonymousSession()
-        self._requests = 0
-        self._points = 0
-        self._remaining: int | None = None
-        self._bytes = 0
+        self._meter = Meter()
 
     def close(self) -> None:
         """Release connections."""
@@ -111,13 +91,7 @@ class Transport:
 
     def cost(self, *, phase_seconds: Mapping[str, float] | None = None) -> Cost:
         """API requests made, rate-limit points spent (304s are free), bytes downloaded."""
-        return Cost(
-            requests=self._requests,
-            rate_limit_points=self._points,
-            rate_limit_remaining=self._remaining,
-            bytes_downloaded=self._bytes,
-            phase_seconds=dict(phase_seconds or {}),
-        )
+        return self._meter.cost(phase_seconds=phase_seconds)
 
     def request(
         self,
@@ -170,7 +144,11 @@ class Transport:
             next_url = _next_link(resp.headers.get("link", ""))
             if next_url is None:
                 return
-            self._check_same_origin(next_url, what)
+            if not same_origin(next_url, self.api_url):
+                raise GitHubError(
+                    f"GitHub's pagination link while {what} leaves {self.api_url}; refusing to "
+                    "follow it (check --api-url)."
+                )
             query = None  # the next link carries its own query
         raise GitHubError(f"GitHub returned more than {_MAX_PAGES} pages while {what}; stopped.")
 
@@ -208,7 +186,7 @@ class Transport:
                 data = resp.text.encode("utf-8")
                 if len(data) > max_bytes:
                     raise GitHubError(f"Stopped {what}: more than {max_bytes:,} bytes.")
-                self._bytes += len(data)
+                self._meter.bytes += len(data)
                 sink.write(data)
                 return
             location = resp.headers.get("location")
@@ -217,23 +195,9 @@ class Transport:
                     f"GitHub answered {resp.status} without a download location while {what}."
                 )
             blob_status = self._stream(location, what=what, sink=sink, max_bytes=max_bytes)
-            if blob_status in (401, 403):
-                if refreshed:
-                    raise RetriesExhausted(
-                        f"The download host refused the signed link ({blob_status}) while {what}, "
-                        "also a fresh one. Try again later.",
-                        status=blob_status,
-                    )
-                refreshed = True
-                raise Transient("the signed download link was refused (expired?)", wait=0.001)
-            if blob_status >= 500:
-                raise Transient(f"the download host answered {blob_status}", wait=0.0)
-            if blob_status >= 400:
-                raise GitHubError(
-                    f"The download host answered {blob_status} while {what}: the file is gone. "
-                    "Re-run the workflow.",
-                    status=blob_status,
-                )
+            if (refused := blob_refusal(blob_status, what, refreshed=refreshed)) is not None:
+                refreshed = refreshed or blob_status in (401, 403)
+                raise refused
 
         self._retrier.run(what, attempt)
 
@@ -255,22 +219,18 @@ class Transport:
                     verb, url, parameters=dict(params) if params else None, headers=sent, input=body
                 )
         except DeadlineExceeded as exc:
-            self._requests += 1
+            self._meter.unanswered()
             raise Transient(str(exc), wait=0.0) from None
         except _NO_ANSWER as exc:
-            self._requests += 1
+            self._meter.unanswered()
             raise Transient(_no_answer(exc, self.api_url, self.timeout), wait=0.0) from None
         except requests.RequestException as exc:
             raise GitHubError(
                 f"Could not send the request to GitHub at {self.api_url} while {what} "
                 f"({type(exc).__name__}): check --api-url."
             ) from None
-        self._requests += 1
         resp_headers = {str(k).lower(): str(v) for k, v in raw_headers.items()}
-        if status != 304:
-            self._points += 1
-        with contextlib.suppress(ValueError):
-            self._remaining = int(float(resp_headers.get("x-ratelimit-remaining", "")))
+        self._meter.answered(status, resp_headers)
         log.debug("%s %s -> %s", verb, url, status)
         return Response(status=status, headers=resp_headers, text=text or "")
 
@@ -296,31 +256,23 @@ class Transport:
 
     def _redirected(self, resp: Response, *, what: str) -> GitHubError:
         """Our error for a redirect the API should not give: the repository moved, or worse."""
-        location = resp.headers.get("location", "")
-        found = _REPOSITORY_ID.search(urllib.parse.urlsplit(location).path)
-        if resp.status not in (301, 307, 308) or found is None:
-            return GitHubError(
-                f"GitHub answered {resp.status} (a redirect to {location or 'nowhere'}) while "
-                f"{what}: check --api-url.",
-                status=resp.status,
-            )
-        name = None
-        with contextlib.suppress(GitHubError, Transient):
-            moved = self._send(
-                "GET",
-                f"/repositories/{found.group(1)}",
-                params=None,
-                headers=None,
-                body=None,
-                what=what,
-            )
-            if moved.status == 200:
-                name = moved.json(what).get("full_name")
-        return moved_error(
-            f"GitHub answered {resp.status} while {what} (to {location})",
-            name if isinstance(name, str) and name else None,
-            status=resp.status,
-        )
+
+        def full_name(repository_id: str) -> str | None:
+            with contextlib.suppress(GitHubError, Transient):
+                found = self._send(
+                    "GET",
+                    f"/repositories/{repository_id}",
+                    params=None,
+                    headers=None,
+                    body=None,
+                    what=what,
+                )
+                if found.status == 200:
+                    name = found.json(what).get("full_name")
+                    return name if isinstance(name, str) and name else None
+            return None
+
+        return redirect_error(resp.status, resp.headers.get("location", ""), what, full_name)
 
     def _stream(self, location: str, *, what: str, sink: Sink, max_bytes: int) -> int:
         """GET a signed URL (no Authorization) into ``sink``; the HTTP status."""
@@ -336,7 +288,7 @@ class Transport:
                     return resp.status_code
                 for chunk in resp.iter_content(chunk_size=_CHUNK):
                     received[0] += len(chunk)
-                    self._bytes += len(chunk)
+                    self._meter.bytes += len(chunk)
                     if received[0] > max_bytes:
                         raise GitHubError(
                             f"Stopped {what}: more than {max_bytes:,} bytes. The file is larger "
@@ -353,30 +305,6 @@ class Transport:
         except requests.RequestException as exc:
             raise GitHubError(f"Could not download while {what} ({type(exc).__name__}).") from None
         return 200
-
-    def _check_same_origin(self, url: str, what: str) -> None:
-        base = urllib.parse.urlsplit(self.api_url)
-        other = urllib.parse.urlsplit(url)
-        if (other.scheme, other.hostname, other.port) != (base.scheme, base.hostname, base.port):
-            raise GitHubError(
-                f"GitHub's pagination link while {what} leaves {self.api_url}; refusing to "
-                "follow it (check --api-url)."
-            )
-
-
-def moved_error(seen: str, new_name: str | None, *, status: int | None) -> RepositoryMoved:
-    """The repository was renamed or transferred: say where it went and what to pass."""
-    fix = (
-        f"pass --repo {new_name}"
-        if new_name
-        else "look up its new OWNER/NAME on GitHub and pass it as --repo"
-    )
-    return RepositoryMoved(
-        f"The repository has moved{f' to {new_name}' if new_name else ''}: {seen}. It was "
-        f"renamed or transferred: {fix} (and update GITHUB_REPOSITORY or the configuration "
-        "file).",
-        status=status,
-    )
 
 
 class _AnonymousSession(requests.Session):
