@@ -42,7 +42,8 @@ def count_tests(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
     expected: Annotated[
-        int | None, typer.Option("--expected", metavar="N", min=0, help="Exact test count required.")
+        int | None,
+        typer.Option("--expected", metavar="N", min=0, help="Exact test count required."),
     ] = None,
     minimum: Annotated[
         int | None, typer.Option("--min", metavar="N", min=0, help="Minimum test count required.")
