@@ -85,7 +85,6 @@ class Config:
     artifact_names: tuple[str, ...] = ()  # names or globs to download; () downloads every one
     report: Path = DEFAULT_REPORT
     evidence: Path | None = None
-    publish_check: bool = False  # create a check run on the validated commit
     artifacts_dir: Path | None = None
     work_dir: Path = DEFAULT_WORK_DIR
     api_url: str = DEFAULT_API_URL

@@ -251,10 +251,6 @@ OPTIONS: tuple[Option, ...] = (
            help="Block (TST004) when tests that ran in the previous validation are gone."),
     Option(key="run-budget", field="run_budget", read=_seconds, kind=str, default="15m",
            metavar=DURATION, panel=EXPECT, help="Longest acceptable run duration (DUR001)."),
-    Option(key="publish-check", field="publish_check", read=FIELDS.flag, kind=bool,
-           default=False, panel=OUTPUT, help='Create an "ARM64 readiness" check run on the '
-           "validated commit: the verdict, failing checks as annotations, the report as summary "
-           "(token: Checks: write)."),
     Option(key="report", field="report", read=_path, kind=Path, default=DEFAULT_REPORT,
            metavar="PATH", panel=OUTPUT, help="Markdown report to write."),
     Option(key="evidence", field="evidence", read=_path, kind=Path | None, metavar="PATH",
