@@ -288,3 +288,30 @@ def test_the_release_workflow_moves_the_major_tag(scratch):
                          "release")
     assert wrong[0][1].returncode == 1
     assert "tag v9.9.9, but validator/__init__.py says" in wrong[0][1].stdout
+
+
+def test_the_usage_guide_s_adoption_blocks_work_as_written(scratch):
+    """The shell blocks of USAGE.md's adoption section, pasted into a team's repository."""
+    import textwrap
+
+    repo, _tools, _origin = scratch
+    guide = (ROOT / "docs" / "ci" / "USAGE.md").read_text(encoding="utf-8")
+    section = guide.split("## 0. ", 1)[1].split("\n## ", 1)[0]
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)]
+    assert len(blocks) == 2
+    script = "\n".join(blocks)
+    script = re.sub(r'^VA=".*?"', f'VA="{ROOT}"', script, flags=re.MULTILINE)
+    script = re.sub(r'^ACTION=".*?"', 'ACTION="my-org/validate-arm64"', script, flags=re.MULTILINE)
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo, text=True,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    for name in ("arm64-nightly.yml", "arm64-release-gate.yml"):
+        text = (repo / ".github" / "workflows" / name).read_text()
+        assert "uses: my-org/validate-arm64@v0" in text
+        assert "OWNER/" not in text
+    settings = (repo / ".github" / "validate-arm64.toml")
+    from validator.options import read_config_file
+
+    assert read_config_file(None, cwd=repo).values["expected-tests"] == 24
+    assert settings.exists()
+    assert git(repo, "log", "-1", "--format=%s") == "ARM64 readiness: nightly report and release gate"
