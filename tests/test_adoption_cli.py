@@ -148,3 +148,27 @@ def test_count_tests_refuses_a_negative_count():
     done = run_cli("count-tests", "--expected", "-1", str(Path(__file__)))
     assert done.returncode == 2
     assert "--expected" in done.stderr and "greater than or equal to 0" in done.stderr
+
+
+def test_demo_list_says_what_each_scenario_shows():
+    from validator.emulator import scenario_names
+
+    lines = run_cli("demo", "--list").stdout.splitlines()
+    assert [line.split()[0] for line in lines] == scenario_names()
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)  # a name and what it shows
+    assert any(line.startswith("no-runners ") and "no self-hosted runner" in line
+               for line in lines)
+
+
+def test_the_emulator_refuses_a_non_loopback_address_unless_asked():
+    done = run_cli("emulator", "--host", "0.0.0.0")
+    assert done.returncode == 2
+    assert "--allow-remote" in done.stderr
+
+
+def test_counts_in_terminal_lines_are_singular_for_one():
+    sample = Path(__file__).parent.parent / "fixtures" / "results" / "pytest-pass.xml"
+    assert run_cli("count-tests", str(sample)).stdout.splitlines()[-1].endswith("in 1 file")
+    binary = Path(__file__).parent.parent / "fixtures" / "binaries" / "hello-aarch64"
+    assert run_cli("inspect-binaries", str(binary)).stdout.splitlines()[-1] == (
+        "1 ELF file, 1 aarch64, 0 other files: OK")
