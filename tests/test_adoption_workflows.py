@@ -57,8 +57,9 @@ class Job:
         self.env = {
             **os.environ,
             **env,
-            "PATH": os.pathsep.join([str(tools), str(Path(sys.executable).parent),
-                                     os.environ["PATH"]]),
+            "PATH": os.pathsep.join(
+                [str(tools), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
             "STUB_LOG": str(self.log),
             "GITHUB_ACTIONS": "true",
             "GITHUB_ACTION_PATH": str(ROOT),
@@ -66,9 +67,15 @@ class Job:
 
     def bash(self, script: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
         """A ``run:`` step as Actions runs it (``bash --noprofile --norc -eo pipefail``)."""
-        return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-                              cwd=self.repo, env={**self.env, **env}, capture_output=True,
-                              text=True, timeout=300, check=False)
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=self.repo,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     def action(self, with_: Mapping[str, str], step_id: str | None = None):
         """The action's own run step, its inputs from ``with_`` and its defaults."""
@@ -80,11 +87,13 @@ class Job:
         output = self.repo.parent / f"output-{step_id or 'action'}.txt"
         summary = self.repo.parent / "summary.md"
         output.write_text("")
-        done = self.bash(step["run"], {**env, "GITHUB_OUTPUT": str(output),
-                                       "GITHUB_STEP_SUMMARY": str(summary)})
+        done = self.bash(
+            step["run"], {**env, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+        )
         if step_id:
             self.outputs[step_id] = dict(
-                line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+                line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
+            )
         return done
 
     def workflow(self, path: Path, context: Mapping[str, str], job: str):
@@ -93,8 +102,14 @@ class Job:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         results = []
         for step in spec["jobs"][job]["steps"]:
-            full = {**context, **{f"steps.{sid}.outputs.{k}": v
-                                  for sid, outs in self.outputs.items() for k, v in outs.items()}}
+            full = {
+                **context,
+                **{
+                    f"steps.{sid}.outputs.{k}": v
+                    for sid, outs in self.outputs.items()
+                    for k, v in outs.items()
+                },
+            }
             uses = step.get("uses", "")
             if uses.startswith("actions/checkout"):
                 continue
@@ -114,8 +129,9 @@ class Job:
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -152,10 +168,13 @@ def serve():
 
 def nightly(scratch, emu: Emulator, **env: str):
     repo, tools, _origin = scratch
-    job = Job(repo, tools, {"GITHUB_REPOSITORY": emu.repository,
-                            "GITHUB_API_URL": emu.base_url, **env})
-    context = {"secrets.ARM64_VALIDATOR_TOKEN": env.pop("TOKEN", TOKEN),
-               "github.token": "ghs_default"}
+    job = Job(
+        repo, tools, {"GITHUB_REPOSITORY": emu.repository, "GITHUB_API_URL": emu.base_url, **env}
+    )
+    context = {
+        "secrets.ARM64_VALIDATOR_TOKEN": env.pop("TOKEN", TOKEN),
+        "github.token": "ghs_default",
+    }
     return job, job.workflow(WORKFLOWS / "arm64-nightly.yml", context, "report")
 
 
@@ -166,8 +185,9 @@ def test_the_first_report_is_committed_and_one_pull_request_is_kept(scratch, ser
     assert [s.returncode for _n, s in steps] == [0, 0], steps  # NO-GO is tolerated
     assert job.outputs["validate"]["verdict"] == "NO-GO"
     assert job.outputs["validate"]["exit-code"] == "1"
-    assert "ARM64 readiness report: NO-GO" in git(origin, "log", "-1", "--format=%s",
-                                                   "arm64-readiness-report")
+    assert "ARM64 readiness report: NO-GO" in git(
+        origin, "log", "-1", "--format=%s", "arm64-readiness-report"
+    )
     files = git(origin, "ls-tree", "--name-only", "-r", "arm64-readiness-report")
     assert "docs/ci/ARM64_TEST_RESULTS.md" in files.splitlines()
     assert "docs/ci/ARM64_TEST_RESULTS.history.jsonl" in files.splitlines()
@@ -180,8 +200,9 @@ def test_the_first_report_is_committed_and_one_pull_request_is_kept(scratch, ser
     assert [s.returncode for _n, s in steps] == [0, 0], steps
     assert "Updated pull request #7" in steps[1][1].stdout
     assert not any(c.startswith("gh pr create") for c in job.gh_calls())
-    assert any(c.startswith("gh pr edit 7 --title ARM64 readiness report: GO")
-               for c in job.gh_calls())
+    assert any(
+        c.startswith("gh pr edit 7 --title ARM64 readiness report: GO") for c in job.gh_calls()
+    )
     assert git(origin, "rev-list", "--count", "arm64-readiness-report") == "2"  # one on main
 
 
@@ -222,14 +243,22 @@ def test_the_action_passes_only_the_inputs_that_were_set(scratch, serve):
     emu = serve("healthy")
     (repo / ".github").mkdir()
     (repo / ".github" / "validate-arm64.toml").write_text(
-        f'repo = "{emu.repository}"\nreport = "out/READY.md"\nexpected-tests = 99\n')
+        f'repo = "{emu.repository}"\nreport = "out/READY.md"\nexpected-tests = 99\n'
+    )
     job = Job(repo, tools, {"GITHUB_REPOSITORY": "someone/else", "GITHUB_API_URL": emu.base_url})
     done = job.action({"token": TOKEN, "use-latest-run": "true"}, "validate")
     assert job.outputs["validate"]["report-path"] == "out/READY.md", done.stderr
     assert job.outputs["validate"]["verdict"] == "NO-GO"  # 24 tests, 99 expected by the file
     assert "FAIL  TST003" in done.stdout
-    again = job.action({"token": TOKEN, "use-latest-run": "true", "expected-tests": "24",
-                        "args": "--run-budget '1h'"}, "validate")
+    again = job.action(
+        {
+            "token": TOKEN,
+            "use-latest-run": "true",
+            "expected-tests": "24",
+            "args": "--run-budget '1h'",
+        },
+        "validate",
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert job.outputs["validate"]["verdict"] == "GO"
     assert {"verdict", "report-path", "evidence-path", "exit-code"} <= set(ACTION["outputs"])
@@ -241,13 +270,14 @@ def test_the_gate_sets_verdict_and_writes_a_step_summary(scratch, serve):
     job = Job(repo, tools, {"GITHUB_REPOSITORY": emu.repository, "GITHUB_API_URL": emu.base_url})
     assert job.action({"token": TOKEN, "use-latest-run": "true"}).returncode == 0
     evidence = json.loads((repo / "docs/ci/ARM64_TEST_RESULTS.json").read_text())
-    gate = job.action({"command": "gate", "max-age": "3650d", "sha": evidence["head_sha"]},
-                      "gate")
+    gate = job.action({"command": "gate", "max-age": "3650d", "sha": evidence["head_sha"]}, "gate")
     assert gate.returncode == 0, gate.stderr
     assert job.outputs["gate"]["verdict"] == "GO"
     assert job.outputs["gate"]["evidence-path"] == "docs/ci/ARM64_TEST_RESULTS.json"
-    assert "## ARM64 release gate: GO\n\nGO: tzervas/embeddenator at " in (
-        repo.parent / "summary.md").read_text()
+    assert (
+        "## ARM64 release gate: GO\n\nGO: tzervas/embeddenator at "
+        in (repo.parent / "summary.md").read_text()
+    )
     other = job.action({"command": "gate", "max-age": "3650d", "sha": "0" * 40}, "gate")
     assert other.returncode == 3
     assert job.outputs["gate"]["verdict"] == "INCONCLUSIVE"
@@ -256,17 +286,23 @@ def test_the_gate_sets_verdict_and_writes_a_step_summary(scratch, serve):
 def test_the_release_gate_job_outlives_the_tool_s_own_timeouts():
     spec = yaml.safe_load((WORKFLOWS / "arm64-release-gate.yml").read_text())
     job = spec["jobs"]["arm64-gate"]
-    validate = next(s for s in job["steps"] if "validate-arm64@" in s.get("uses", "")
-                    and s.get("with", {}).get("command", "validate") == "validate")
-    waits = sum(parse_duration(validate["with"][k], option=k)
-                for k in ("queue-timeout", "run-timeout"))
+    validate = next(
+        s
+        for s in job["steps"]
+        if "validate-arm64@" in s.get("uses", "")
+        and s.get("with", {}).get("command", "validate") == "validate"
+    )
+    waits = sum(
+        parse_duration(validate["with"][k], option=k) for k in ("queue-timeout", "run-timeout")
+    )
     assert job["timeout-minutes"] * 60 >= waits + 10 * 60
 
 
 def test_the_release_workflow_moves_the_major_tag(scratch):
     repo, tools, origin = scratch
-    version = re.search(r'__version__ = "(.+)"', (ROOT / "validator/__init__.py").read_text())
-    major = f"v{version.group(1).split('.')[0]}"
+    from validator import __version__
+
+    major = f"v{__version__.split('.')[0]}"
     (repo / "validator").mkdir()
     (repo / "validator/__init__.py").write_text((ROOT / "validator/__init__.py").read_text())
     git(repo, "add", ".")
@@ -274,18 +310,20 @@ def test_the_release_workflow_moves_the_major_tag(scratch):
     git(repo, "tag", major)
     git(repo, "push", "--quiet", "origin", "main", major)
     git(repo, "commit", "--quiet", "--allow-empty", "-m", "release")
-    tag = f"v{version.group(1)}"
+    tag = f"v{__version__}"
     git(repo, "tag", tag)
     git(repo, "push", "--quiet", "origin", tag)
     job = Job(repo, tools, {})
-    steps = job.workflow(ROOT / ".github/workflows/release.yml", {"github.ref_name": tag},
-                         "release")
+    steps = job.workflow(
+        ROOT / ".github/workflows/release.yml", {"github.ref_name": tag}, "release"
+    )
     assert [s.returncode for _n, s in steps] == [0, 0, 0], steps
     assert git(origin, "rev-parse", f"{major}^{{commit}}") == git(repo, "rev-parse", "HEAD")
     assert f"gh release create {tag} --verify-tag --title {tag} --generate-notes" in job.gh_calls()
 
-    wrong = job.workflow(ROOT / ".github/workflows/release.yml", {"github.ref_name": "v9.9.9"},
-                         "release")
+    wrong = job.workflow(
+        ROOT / ".github/workflows/release.yml", {"github.ref_name": "v9.9.9"}, "release"
+    )
     assert wrong[0][1].returncode == 1
     assert "tag v9.9.9, but validator/__init__.py says" in wrong[0][1].stdout
 
@@ -302,16 +340,23 @@ def test_the_usage_guide_s_adoption_blocks_work_as_written(scratch):
     script = "\n".join(blocks)
     script = re.sub(r'^VA=".*?"', f'VA="{ROOT}"', script, flags=re.MULTILINE)
     script = re.sub(r'^ACTION=".*?"', 'ACTION="my-org/validate-arm64"', script, flags=re.MULTILINE)
-    done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo, text=True,
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=repo,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     for name in ("arm64-nightly.yml", "arm64-release-gate.yml"):
         text = (repo / ".github" / "workflows" / name).read_text()
         assert "uses: my-org/validate-arm64@v0" in text
         assert "OWNER/" not in text
-    settings = (repo / ".github" / "validate-arm64.toml")
+    settings = repo / ".github" / "validate-arm64.toml"
     from validator.options import read_config_file
 
     assert read_config_file(None, cwd=repo).values["expected-tests"] == 24
     assert settings.exists()
-    assert git(repo, "log", "-1", "--format=%s") == "ARM64 readiness: nightly report and release gate"
+    assert (
+        git(repo, "log", "-1", "--format=%s") == "ARM64 readiness: nightly report and release gate"
+    )
