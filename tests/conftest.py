@@ -51,8 +51,12 @@ def _no_real_github(monkeypatch: pytest.MonkeyPatch) -> None:
         "GITHUB_STEP_SUMMARY",
         "GITHUB_ACTIONS",
         "GITHUB_OUTPUT",
+        "GH_HOST",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GH_CONFIG_DIR", "/nonexistent/gh")  # a developer's gh login is not used
     monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{_dead_port()}")
 
 

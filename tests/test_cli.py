@@ -145,9 +145,9 @@ def test_print_config_shows_sources_and_hides_the_token(cli, tmp_path):
     done = cli("--all-phases", "--print-config", "--workflow", "ci.yml", cwd=tmp_path,
                env={"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"})
     assert done.returncode == 0, done.stderr
-    assert "repository = 'o/r'  # " + str(tmp_path / "pyproject.toml") in done.stdout
-    assert "workflow = 'ci.yml'  # --workflow" in done.stdout
-    assert "token = set (hidden)" in done.stdout
+    assert 'repo = "o/r"  # ' + str(tmp_path / "pyproject.toml") in done.stdout
+    assert 'workflow = "ci.yml"  # --workflow' in done.stdout
+    assert "# token: set (hidden) (env GITHUB_TOKEN)" in done.stdout
     assert "SENTINEL" not in done.stdout + done.stderr
 
 

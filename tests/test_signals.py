@@ -133,6 +133,10 @@ def test_signal_while_waiting_for_the_run(
         assert f"cancelled run {run.id}" in outcome.done.stderr
     else:
         assert cancels == []
+        assert (
+            f"run {run.id} is still running on GitHub; `--run-id {run.id}` resumes waiting for it."
+            in outcome.done.stderr
+        )
     assert re.search(rf"run {run.id} of \S+: queued", outcome.done.stderr)
 
 

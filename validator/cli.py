@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from validator import __version__
 from validator.commands import emulated, offline, release
 from validator.commands.output import err, progress_printer, run_validation
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, ValidatorError
-from validator.options import build_config, describe, given, read_config_file, token, with_options
+from validator.options import configure, describe, with_options
 from validator.phases import NAMES, select
 from validator.phases.context import Hooks
 
@@ -34,12 +35,13 @@ Examples:
 \b
 Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
 (evidence could not be gathered), 130 interrupted.
-Token: GITHUB_TOKEN, then GH_TOKEN. Repository: --repo or GITHUB_REPOSITORY.
+Token: GITHUB_TOKEN, GH_TOKEN, then `gh auth token` (GH_ENTERPRISE_TOKEN first for another
+host; GH_HOST names the host). Repository: --repo, the settings file, or GITHUB_REPOSITORY.
 """
 
 app = typer.Typer(
     help=HELP,
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -100,18 +102,21 @@ def validate(
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
-        format="validate-arm64: %(levelname)s %(name)s: %(message)s",
+        format="validate-arm64: %(levelname)s: %(message)s",
     )
+    ctx.obj = {"quiet": quiet}
     if ctx.invoked_subcommand is not None:
         return
-    config = build_config(
+    config = configure(
+        ctx,
         phases=NAMES if all_phases else select(phase or []),
-        flags=given(ctx),
-        file=read_config_file(config_file, cwd=Path.cwd()),
-        token=token(os.environ),
+        config_file=config_file,
+        environ=os.environ,
+        check=not print_config,
     )
-    if print_config:
+    if print_config:  # needs no token nor phase, but conflicting settings still exit 2
         typer.echo(describe(config))
+        dataclasses.replace(config, phases=("report",)).validate()
         raise typer.Exit(0)
     raise typer.Exit(run_validation(config, Hooks(progress=progress_printer(quiet))))
 

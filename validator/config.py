@@ -83,6 +83,7 @@ class Config:
     min_tests: int | None = None
     labels: tuple[str, ...] = DEFAULT_LABELS
     arm64_jobs: tuple[str, ...] = ()
+    artifact_names: tuple[str, ...] = ()  # names or globs to download; () downloads every one
     report: Path = DEFAULT_REPORT
     evidence: Path | None = None
     artifacts_dir: Path | None = None

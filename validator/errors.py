@@ -6,6 +6,14 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class StillRunning(KeyboardInterrupt):
+    """Interrupted while a run goes on on GitHub: the way back to it is ``--run-id``."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
 class ValidatorError(Exception):
     """An expected failure with a one-line message that names the input and the next step."""
 

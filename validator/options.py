@@ -53,7 +53,10 @@ def _rate(value: Any, where: str) -> float:
 
 def _seconds(value: Any, where: str) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return parse_duration(str(value), option=where)
+        raise UsageError(
+            f'{where}: {value!r} has no unit; write it as text with one, e.g. "{value}m" or '
+            f'"{value}s".'
+        )
     return parse_duration(FIELDS.filled(value, where), option=where)
 
 
@@ -116,11 +119,16 @@ def _waivers(value: Any, where: str) -> tuple[Waiver, ...]:
             f"{where}: expected [[waivers]] tables with check, reason, owner, expires."
         )
     waivers = []
-    for entry in value:
-        if not isinstance(entry, dict) or set(entry) != {"check", "reason", "owner", "expires"}:
+    keys = ("check", "reason", "owner", "expires")
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict):
+            raise UsageError(f"{where}: waiver {number} is not a table of {', '.join(keys)}.")
+        missing = [k for k in keys if k not in entry]
+        extra = sorted(set(entry) - set(keys))
+        if missing or extra:
+            problem = f"lacks {', '.join(missing)}" if missing else f"has unknown key {extra[0]!r}"
             raise UsageError(
-                f"{where}: each waiver needs exactly check, reason, owner and expires, "
-                f"got {entry!r}."
+                f"{where}: waiver {number} {problem}; each waiver needs {', '.join(keys)}."
             )
         expires = entry["expires"]
         if isinstance(expires, str):
@@ -220,6 +228,10 @@ OPTIONS: tuple[Option, ...] = (
            flag="--arm64-job", metavar="PATTERN",
            help="Job name (glob) that must run on ARM64 (repeatable) [default: jobs whose "
            "runs-on asks for the labels]."),
+    Option(key="artifacts", field="artifact_names", read=_names, kind=list[str] | None,
+           flag="--artifact", metavar="NAME",
+           help="Download only the artifacts with this name or glob (repeatable), like gh run "
+           "download -n/-p [default: every artifact]."),
     Option(key="autoscaling", field="autoscaling", read=FIELDS.flag, kind=bool, default=False,
            help="Runners start on demand: zero online runners is not a failure; a job being "
            "picked up decides."),
@@ -318,13 +330,24 @@ class FileSettings:
 
     path: Path | None = None
     values: Mapping[str, object] = field(default_factory=dict)
+    root: Path | None = None  # relative paths in the file are relative to this folder
+
+
+def repository_root(cwd: Path) -> Path:
+    """The git top level above ``cwd`` (as ``git rev-parse --show-toplevel``), else ``cwd``."""
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder
+    return cwd
 
 
 def read_config_file(explicit: Path | None, *, cwd: Path) -> FileSettings:
-    """``[tool.validate-arm64]`` of pyproject.toml, or ``.github/validate-arm64.toml``."""
+    """``[tool.validate-arm64]`` of pyproject.toml, or ``.github/validate-arm64.toml``, at the
+    repository's root, so that a run from a subfolder finds the same settings."""
     import tomllib
 
-    candidates = [explicit] if explicit is not None else [cwd / p for p in CONFIG_FILES]
+    root = repository_root(cwd.absolute())
+    candidates = [explicit] if explicit is not None else [root / p for p in CONFIG_FILES]
     for path in candidates:
         if not path.is_file():
             if explicit is not None:
@@ -346,8 +369,37 @@ def read_config_file(explicit: Path | None, *, cwd: Path) -> FileSettings:
             raise UsageError(
                 f"{path}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(BY_KEY))}."
             )
-        return FileSettings(path=path, values=table)
+        return FileSettings(path=path, values=table, root=None if root == cwd.absolute() else root)
     return FileSettings()
+
+
+def configure(
+    ctx: typer.Context,
+    *,
+    phases: tuple[str, ...],
+    config_file: Path | None,
+    environ: Mapping[str, str],
+    check: bool = True,
+) -> Config:
+    """The Config of a command line: its flags, the environment (with ``GH_HOST``), the
+    settings file found from the repository root, and the token found as gh finds it."""
+    from validator.auth import api_url_for, find_token
+
+    flags = given(ctx)
+    if "api-url" not in flags and (host := environ.get("GH_HOST", "").strip()):
+        flags["api-url"] = (api_url_for(host), "env GH_HOST")
+    config = build_config(
+        phases=phases,
+        flags=flags,
+        file=read_config_file(config_file, cwd=Path.cwd()),
+        token=None,
+        check=False,
+    )
+    found = find_token(environ, config.api_url)
+    if found is not None:
+        sources = {**config.sources, "token": found.source}
+        config = dataclasses.replace(config, token=found.token, sources=sources)
+    return config.validate() if check else config
 
 
 def build_config(
@@ -356,43 +408,82 @@ def build_config(
     flags: Mapping[str, tuple[object, str]],
     file: FileSettings,
     token: str | None,
+    check: bool = True,
 ) -> Config:
-    """Defaults, then the file, then flags and environment; each value remembers its source.
+    """Defaults, then the environment, then the file, then flags; each value remembers its
+    source. The environment ranks below the file because CI sets it for every job
+    (GITHUB_REPOSITORY, GITHUB_API_URL), while the file is what the repository chose.
 
-    ``flags`` maps an option key to ``(raw value, source)`` for options actually given.
+    ``flags`` maps an option key to ``(raw value, source)`` for options actually given; a
+    source ``env NAME`` marks an environment variable. ``check=False`` skips
+    :meth:`Config.validate` (for ``--print-config``).
     """
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
-    for key, raw in file.values.items():
-        option = BY_KEY[key]
-        values[option.field] = option.read(raw, f"{file.path}: {key}")
-        sources[option.field] = str(file.path)
-    for key, (raw, source) in flags.items():
-        option = BY_KEY[key]
-        values[option.field] = option.read(raw, source)
-        sources[option.field] = source
-    return Config(phases=phases, token=token, sources=sources, **values).validate()  # type: ignore[arg-type]
+    layers = [
+        [(k, raw, source) for k, (raw, source) in flags.items() if source.startswith("env ")],
+        [(k, raw, f"{file.path}: {k}") for k, raw in file.values.items()],
+        [(k, raw, source) for k, (raw, source) in flags.items() if not source.startswith("env ")],
+    ]
+    for layer in layers:
+        for key, raw, source in layer:
+            option = BY_KEY[key]
+            value = option.read(raw, source)
+            if (
+                isinstance(value, Path)
+                and file.root is not None
+                and source.startswith(f"{file.path}:")
+            ):
+                value = file.root / value  # relative to the repository root, not the cwd
+            values[option.field] = value
+            sources[option.field] = str(file.path) if source.startswith(f"{file.path}:") else source
+    config = Config(phases=phases, token=token, sources=sources, **values)  # type: ignore[arg-type]
+    return config.validate() if check else config
+
+
+def _shown(value: object, option: Option) -> str:
+    """A setting's value as the configuration file would spell it."""
+    import json
+
+    from validator.verdict import Waiver
+
+    if option.read is _seconds and isinstance(value, int | float):
+        return json.dumps(short_duration(value))
+    if isinstance(value, tuple) and value and isinstance(value[0], Waiver):
+        return json.dumps([f"{w.check} until {w.expires} ({w.owner}: {w.reason})" for w in value])
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        return json.dumps(str(value))
+    if isinstance(value, Mapping):
+        pairs = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
+        return f"{{ {pairs} }}" if pairs else "{}"
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return json.dumps(value)
+
+
+def short_duration(seconds: float) -> str:
+    """Seconds as a duration the options read back: ``1800`` → ``30m``, ``5400`` → ``1h30m``."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    total, text = int(seconds), ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        text += f"{count}{unit}" if count else ""
+    return text or "0s"
 
 
 def describe(config: Config) -> str:
-    """Every setting with its value and where it came from, for --print-config."""
-    from validator.verdict import Waiver
-
-    lines = []
-    for f in dataclasses.fields(config):
-        if f.name in ("sources", "token"):
-            continue
-        value = getattr(config, f.name)
-        if isinstance(value, tuple) and value and isinstance(value[0], Waiver):
-            value = [f"{w.check} until {w.expires} ({w.owner}: {w.reason})" for w in value]
-        elif isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        lines.append(f"{f.name} = {value!r}  # {config.sources.get(f.name, 'default')}")
-    lines.append(
-        f"token = {'set (hidden)' if config.token else 'not set'}  # GITHUB_TOKEN, GH_TOKEN"
-    )
+    """Every setting under its configuration-file key, its value and where it came from, for
+    --print-config (TOML, except that a value not set reads ``(not set)``)."""
+    lines = [f"# phases: {', '.join(config.phases) or 'none selected'}"]
+    for option in OPTIONS:
+        value = getattr(config, option.field)
+        source = config.sources.get(option.field, "default")
+        lines.append(f"{option.key} = {_shown(value, option)}  # {source}")
+    token_source = config.sources.get("token", "GITHUB_TOKEN, GH_TOKEN, gh auth token")
+    lines.append(f"# token: {'set (hidden)' if config.token else 'not set'} ({token_source})")
     return "\n".join(lines)

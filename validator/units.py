@@ -23,17 +23,15 @@ def duration(seconds: float) -> str:
 
 
 def parse_duration(text: str, *, option: str) -> float:
-    """``"90s"``, ``"30m"``, ``"1h30m"``, ``"26h"``, ``"2d"`` or bare seconds → seconds."""
+    """``"90s"``, ``"30m"``, ``"1h30m"``, ``"26h"``, ``"2d"`` → seconds. A number needs a unit:
+    ``15`` could mean seconds or minutes, so it is refused rather than guessed."""
     value = text.strip().lower()
-    try:
-        seconds = float(value)
-    except ValueError:
-        parts = _DURATION.findall(value)
-        if not parts or "".join(n + u for n, u in parts) != value:
-            raise UsageError(
-                f"{option} {text!r}: not a duration. Use e.g. 90s, 30m, 1h30m or 26h."
-            ) from None
-        seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        raise UsageError(f"{option} {text!r}: add a unit, e.g. {value}s or {value}m.")
+    parts = _DURATION.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise UsageError(f"{option} {text!r}: not a duration. Use e.g. 90s, 30m, 1h30m or 26h.")
+    seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
     if seconds <= 0:
         raise UsageError(f"{option} {text!r}: must be more than zero.")
     return seconds

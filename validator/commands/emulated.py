@@ -9,6 +9,22 @@ from typing import Annotated
 import typer
 
 from validator.commands.output import progress_printer, run_validation
+from validator.errors import UsageError
+
+
+def scenario_lines() -> str:
+    """One line per shipped scenario: its name and what it shows."""
+    import json
+
+    from validator.emulator import scenario_names
+    from validator.emulator.scenario import scenarios_dir
+
+    lines = []
+    for name in scenario_names():
+        data = json.loads((scenarios_dir() / f"{name}.json").read_text(encoding="utf-8"))
+        text = str(data.get("description", "")).split(". ")[0].rstrip(".")
+        lines.append(f"{name:<22} {text}")
+    return "\n".join(lines)
 
 
 def demo(
@@ -27,13 +43,17 @@ def demo(
 
     The emulator's clock is virtual, so a 10-minute run takes a moment. The report says
     plainly that it comes from the emulator.
+
+    \b
+    Examples:
+      validate-arm64 demo
+      validate-arm64 demo --list
+      validate-arm64 demo --scenario no-runners --report /tmp/demo/ARM64_TEST_RESULTS.md
     """
     from validator.emulator.demo import demo as served
 
     if list_scenarios:
-        from validator.emulator import scenario_names
-
-        typer.echo("\n".join(scenario_names()))
+        typer.echo(scenario_lines())
         raise typer.Exit(0)
     with served(scenario, report=report, progress=progress_printer(quiet)) as (config, hooks):
         code = run_validation(config, hooks)
@@ -47,6 +67,13 @@ def emulator(
     host: Annotated[
         str, typer.Option("--host", metavar="ADDRESS", help="Loopback address to bind.")
     ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow a --host that is not loopback (the emulator has no authentication).",
+        ),
+    ] = False,
     port: Annotated[int, typer.Option("--port", metavar="N", help="Port (0: any free port).")] = 0,
     advance: Annotated[
         float,
@@ -58,8 +85,27 @@ def emulator(
         ),
     ] = 30.0,
 ) -> None:
-    """Serve the GitHub API emulator until interrupted (first line: `serving OWNER/NAME at URL`)."""
+    """Serve the GitHub API emulator until interrupted (first line: `serving OWNER/NAME at URL`).
+
+    \b
+    Examples:
+      validate-arm64 emulator --scenario healthy --port 8765
+      GITHUB_TOKEN=x validate-arm64 --all-phases --repo tzervas/embeddenator \\
+          --api-url http://127.0.0.1:8765
+    """
+    import ipaddress
+
     from validator.emulator.demo import serve
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not allow_remote:
+        raise UsageError(
+            f"--host {host}: not a loopback address, so anyone who can reach it could use the "
+            "emulator. Bind 127.0.0.1, or add --allow-remote if you mean it."
+        )
 
     def announce(line: str) -> None:
         typer.echo(line)

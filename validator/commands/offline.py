@@ -43,10 +43,11 @@ def count_tests(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
     expected: Annotated[
-        int | None, typer.Option("--expected", metavar="N", help="Exact test count required.")
+        int | None,
+        typer.Option("--expected", metavar="N", min=0, help="Exact test count required."),
     ] = None,
     minimum: Annotated[
-        int | None, typer.Option("--min", metavar="N", help="Minimum test count required.")
+        int | None, typer.Option("--min", metavar="N", min=0, help="Minimum test count required.")
     ] = None,
 ) -> None:
     """Count tests and failures. Exit 0 when all files read, none failed, and the count fits

@@ -45,11 +45,19 @@ def json_text(document: object) -> str:
 
 def run_validation(config: Config, hooks: Hooks) -> int:
     """Run one validation and say how it went: the verdict is stdout's last line."""
+    from validator.errors import StillRunning
     from validator.orchestrate import validate
     from validator.render.terminal import summary
     from validator.verdict import exit_code
 
-    done = validate(config, hooks, environ=os.environ)
+    try:
+        done = validate(config, hooks, environ=os.environ)
+    except StillRunning as stop:
+        err(
+            f"validate-arm64: run {stop.run_id} is still running on GitHub; "
+            f"`--run-id {stop.run_id}` resumes waiting for it."
+        )
+        raise
     if done.note is not None:
         err(f"validate-arm64: {done.note}")
     if done.annotations:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +14,14 @@ from validator.units import parse_duration
 
 def gate(
     evidence: Annotated[
-        Path,
-        typer.Option("--evidence", metavar="PATH", help="Evidence JSON written by a validation."),
-    ] = DEFAULT_EVIDENCE,
+        Path | None,
+        typer.Option(
+            "--evidence",
+            metavar="PATH",
+            help="Evidence JSON written by a validation [default: beside the settings file's "
+            f"report, else {DEFAULT_EVIDENCE}].",
+        ),
+    ] = None,
     max_age: Annotated[
         str,
         typer.Option(
@@ -38,16 +44,27 @@ def gate(
             help="Refuse evidence of another repository [default: $GITHUB_REPOSITORY].",
         ),
     ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", metavar="PATH", help="Settings file to take the report from."),
+    ] = None,
 ) -> None:
     """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other).
 
     The age is measured from the completion of the run the evidence judged; evidence from the
-    built-in emulator, of another repository or dated in the future is refused.
+    built-in emulator, of another repository or dated in the future is refused. Inside GitHub
+    Actions it also sets the outputs verdict and evidence-path and writes a step summary.
+
+    \b
+    Examples:
+      validate-arm64 gate --max-age 26h --sha "$GITHUB_SHA"
+      validate-arm64 gate --evidence docs/ci/ARM64_TEST_RESULTS.json --max-age 7d
     """
     import os
 
     from validator.gate import admit_file
 
+    evidence = evidence or _evidence_from_settings(config_file)
     result = admit_file(
         evidence,
         max_age=parse_duration(max_age, option="--max-age"),
@@ -56,7 +73,31 @@ def gate(
         environ=os.environ,
     )
     typer.echo(result.line, err=result.code != 0)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        _to_actions(result.code, result.line, evidence, os.environ)
     raise typer.Exit(result.code)
+
+
+def _evidence_from_settings(config_file: Path | None) -> Path:
+    """The evidence the settings file's validations write, or the default."""
+    from validator.options import build_config, read_config_file
+
+    file = read_config_file(config_file, cwd=Path.cwd())
+    if not {"report", "evidence"} & set(file.values):
+        return DEFAULT_EVIDENCE
+    return build_config(phases=(), flags={}, file=file, token=None, check=False).evidence_path
+
+
+def _to_actions(code: int, line: str, evidence: Path, environ: Mapping[str, str]) -> None:
+    """The gate's decision as step outputs and a step summary."""
+    verdict = {0: "GO", 1: "NO-GO"}.get(code, "INCONCLUSIVE")
+    for variable, text in (
+        ("GITHUB_OUTPUT", f"verdict={verdict}\nevidence-path={evidence}\n"),
+        ("GITHUB_STEP_SUMMARY", f"## ARM64 release gate: {verdict}\n\n{line}\n"),
+    ):
+        if target := environ.get(variable):
+            with Path(target).open("a", encoding="utf-8") as handle:
+                handle.write(text)
 
 
 def fleet(

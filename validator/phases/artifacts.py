@@ -38,7 +38,9 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
         dest = fresh_dir(config.artifacts_dir, ours=False)
     else:
         dest = fresh_dir(config.work_dir / f"run-{run.id}" / "artifacts", ours=True)
-    artifacts = download_artifacts(context.github, run, dest, progress=context.hooks.progress)
+    artifacts = download_artifacts(
+        context.github, run, dest, progress=context.hooks.progress, names=config.artifact_names
+    )
     return dataclasses.replace(seen, artifacts=artifacts, artifacts_dir=dest)
 
 
@@ -57,7 +59,12 @@ def fresh_dir(path: Path, *, ours: bool) -> Path:
 
 
 def download_artifacts(
-    gw: Gateway, run: Run, dest: Path, *, progress: Callable[[str], None]
+    gw: Gateway,
+    run: Run,
+    dest: Path,
+    *,
+    progress: Callable[[str], None],
+    names: tuple[str, ...] = (),
 ) -> Artifacts:
     """Download and extract every unexpired artifact of ``run`` into ``dest/<artifact name>/``.
 
@@ -68,6 +75,8 @@ def download_artifacts(
     """
     listed = gw.artifacts(run.id)
     progress(f"run {run.id} has {len(listed)} artifact{'' if len(listed) == 1 else 's'}")
+    if names:
+        listed = _selected(listed, names, progress)
     dest.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     items = []
@@ -86,6 +95,21 @@ def download_artifacts(
                 shutil.rmtree(item.extracted_to, ignore_errors=True)
         raise
     return Artifacts(items=tuple(items), directory=str(dest))
+
+
+def _selected(
+    listed: tuple[Artifact, ...], names: tuple[str, ...], progress: Callable[[str], None]
+) -> tuple[Artifact, ...]:
+    """Only the artifacts ``--artifact`` names; say which were left out and what matched none."""
+    from validator.selection import select_artifacts
+
+    selection = select_artifacts(listed, names)
+    for pattern in selection.unmatched:
+        progress(f"--artifact {pattern!r}: no artifact of this run matches")
+    if selection.skipped:
+        left = ", ".join(repr(a.name) for a in selection.skipped)
+        progress(f"not downloading {left} (not named by --artifact)")
+    return selection.chosen
 
 
 def _fetch(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.errors import GitHubError, UsageError, WaitTimeout
+from validator.errors import GitHubError, StillRunning, UsageError, WaitTimeout
 from validator.evidence import Job, Run, Runner, WorkflowInfo
 from validator.gateway import seconds_between
 from validator.phases.health import recordable, runner_matches
@@ -201,10 +201,11 @@ def dispatch_and_wait(
         progress(f"attaching to run {run_id} of {workflow}")
     try:
         run, stop = _wait(gw, w, run_id, just_dispatched=dispatched)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if cancel_on_abort:
             _cancel(gw, run_id, progress)
-        raise
+            raise
+        raise StillRunning(run_id) from stop
     jobs = gw.jobs(run.id)
     jobs = _with_runner_labels(gw, jobs, runners)
     if run.status == "completed":

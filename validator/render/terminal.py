@@ -27,9 +27,14 @@ def summary(report: Report) -> str:
     unchecked = sum(1 for o in report.blockers if o.status == "inconclusive")
     lines.append(
         f"verdict: {report.verdict} for TASK-005 "
-        f"({failed} blocking checks failed, {unchecked} not checked)"
+        f"({counted(failed, 'blocking check')} failed, {unchecked} not checked)"
     )
     return "\n".join(lines)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``0 files``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def binaries_table(scan: BinaryScan) -> str:
@@ -58,7 +63,8 @@ def binaries_table(scan: BinaryScan) -> str:
     if scan.elf_count == 0:
         verdict += " (no ELF binary found)"
     lines.append(
-        f"{scan.elf_count} ELF files, {scan.aarch64_count} aarch64, {others} other files: {verdict}"
+        f"{counted(scan.elf_count, 'ELF file')}, {scan.aarch64_count} aarch64, "
+        f"{counted(others, 'other file')}: {verdict}"
     )
     return "\n".join(lines)
 
@@ -80,6 +86,6 @@ def tests_table(scan: TestScan) -> str:
     t = scan.total
     lines.append(
         f"total: {t.tests} tests, {t.passed} passed, {t.failed} failed, {t.errors} errors, "
-        f"{t.skipped} skipped, {t.flaky} flaky in {len(scan.files)} files"
+        f"{t.skipped} skipped, {t.flaky} flaky in {counted(len(scan.files), 'file')}"
     )
     return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""The command line as a team adopting the tool meets it: settings found from the repository
+root, tokens found as gh finds them, only the artifacts asked for, durations with units."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from validator.emulator import Emulator
+
+from conftest import run_cli
+
+TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
+
+
+@pytest.fixture
+def emulator():
+    """A running ``healthy`` emulator that accepts only ``TOKEN``."""
+    emu = Emulator("healthy", advance_per_request=30.0, token=TOKEN).start()
+    yield emu
+    emu.stop()
+
+
+def fake_gh(folder: Path, token: str) -> dict[str, str]:
+    """A stub ``gh`` on PATH that answers ``gh auth token --hostname HOST`` (and logs HOST)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "gh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{folder}/calls"\n'
+        f'[ "$1 $2" = "auth token" ] && echo "{token}" && exit 0\n'
+        "exit 1\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_print_config_needs_no_token_nor_phase_and_speaks_the_file_s_terms(tmp_path):
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "validate-arm64.toml").write_text(
+        'repo = "o/r"\nqueue-timeout = "90m"\nartifacts = ["test-*"]\n'
+    )
+    done = run_cli("--print-config", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    source = str(tmp_path / ".github" / "validate-arm64.toml")
+    assert f'repo = "o/r"  # {source}' in lines
+    assert f'queue-timeout = "1h30m"  # {source}' in lines
+    assert 'run-timeout = "1h"  # default' in lines
+    assert 'poll-interval = "10s"  # default' in lines
+    assert f'artifacts = ["test-*"]  # {source}' in lines
+    assert lines[-1] == "# token: not set (GITHUB_TOKEN, GH_TOKEN, gh auth token)"
+
+
+def test_settings_are_found_from_a_subfolder_and_paths_are_relative_to_the_root(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.validate-arm64]\nrepo = "o/r"\nreport = "docs/ci/R.md"\n'
+    )
+    sub = tmp_path / "src" / "deep"
+    sub.mkdir(parents=True)
+    done = run_cli("--print-config", cwd=sub)
+    assert done.returncode == 0, done.stderr
+    assert f'report = "{tmp_path / "docs" / "ci" / "R.md"}"' in done.stdout
+    assert 'repo = "o/r"' in done.stdout
+
+
+def test_the_file_beats_the_environment_ci_sets_for_every_job(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.validate-arm64]\nrepo = "team/product"\n')
+    done = run_cli("--print-config", cwd=tmp_path, env={"GITHUB_REPOSITORY": "team/ci-host"})
+    assert 'repo = "team/product"' in done.stdout
+    flag = run_cli(
+        "--print-config", "--repo", "x/y", cwd=tmp_path, env={"GITHUB_REPOSITORY": "team/ci-host"}
+    )
+    assert 'repo = "x/y"  # --repo' in flag.stdout
+    bare = run_cli("--print-config", cwd=tmp_path / "..", env={"GITHUB_REPOSITORY": "team/ci-host"})
+    assert 'repo = "team/ci-host"  # env GITHUB_REPOSITORY' in bare.stdout
+
+
+def test_gh_auth_token_is_the_last_source_and_is_used_over_http(emulator, tmp_path):
+    env = fake_gh(tmp_path / "bin", TOKEN)
+    report = tmp_path / "docs" / "r.md"
+    done = run_cli(
+        "--phase",
+        "health",
+        "--repo",
+        emulator.repository,
+        "--api-url",
+        emulator.base_url,
+        "--report",
+        str(report),
+        "-q",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert "No GitHub token" not in done.stderr
+    assert "FAIL  WF001" not in done.stdout and "PASS  WF001" in done.stdout, done.stdout
+    host = emulator.base_url.split("//")[1].split(":")[0]
+    assert (tmp_path / "bin" / "calls").read_text().split() == ["auth", "token", "--hostname", host]
+    assert TOKEN not in done.stdout + done.stderr
+    shown = run_cli("--print-config", cwd=tmp_path, env={**env, "GH_TOKEN": "from-env"})
+    assert "# token: set (hidden) (env GH_TOKEN)" in shown.stdout
+
+
+def test_gh_host_and_gh_enterprise_token_are_read_as_gh_reads_them(tmp_path):
+    env = {"GH_HOST": "ghe.example.com", "GH_ENTERPRISE_TOKEN": "ent", "GH_TOKEN": "dotcom"}
+    done = run_cli("--print-config", cwd=tmp_path, env={**env, "GITHUB_API_URL": ""})
+    assert 'api-url = "https://ghe.example.com/api/v3"  # env GH_HOST' in done.stdout
+    assert "(env GH_ENTERPRISE_TOKEN)" in done.stdout
+    dotcom = run_cli("--print-config", "--api-url", "https://api.github.com", cwd=tmp_path, env=env)
+    assert "(env GH_TOKEN)" in dotcom.stdout  # an enterprise token is not sent to github.com
+
+
+def test_only_the_named_artifacts_are_downloaded(emulator, tmp_path):
+    report = tmp_path / "docs" / "r.md"
+    done = run_cli(
+        "--phase",
+        "dispatch",
+        "--phase",
+        "artifacts",
+        "--phase",
+        "tests",
+        "--repo",
+        emulator.repository,
+        "--api-url",
+        emulator.base_url,
+        "--use-latest-run",
+        "--artifact",
+        "test-*",
+        "--artifact",
+        "nothing-like-it",
+        "--report",
+        str(report),
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
+    downloads = [r.path for r in emulator.requests if r.method == "GET" and r.path.endswith("/zip")]
+    assert len(downloads) == 1, downloads
+    assert "--artifact 'nothing-like-it': no artifact of this run matches" in done.stderr
+    assert "not downloading 'embeddenator-linux-aarch64'" in done.stderr
+    assert "PASS  TST002" in done.stdout  # the test results were among those downloaded
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--run-budget", "15"), "--run-budget '15': add a unit, e.g. 15s or 15m."),
+        (
+            ("--expected-tests", "-1"),
+            "--expected-tests: expected a whole number, zero or more, got -1.",
+        ),
+    ],
+)
+def test_values_that_cannot_be_right_are_refused(tmp_path, args, message):
+    done = run_cli("--print-config", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"validate-arm64: error: {message}"
+
+
+def test_a_number_without_unit_in_the_file_is_refused(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.validate-arm64]\nqueue-timeout = 15\n")
+    done = run_cli("--print-config", cwd=tmp_path)
+    assert done.returncode == 2
+    assert 'queue-timeout: 15 has no unit; write it as text with one, e.g. "15m"' in done.stderr
+
+
+def test_a_waiver_error_names_the_missing_key(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.validate-arm64]\n[[tool.validate-arm64.waivers]]\n"
+        'check = "DUR001"\nreason = "r"\nexpires = 2099-01-01\n'
+    )
+    done = run_cli("--print-config", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "waivers: waiver 1 lacks owner; each waiver needs check, reason, owner, expires."
+    )
+    assert "{" not in done.stderr  # no Python repr
+
+
+def test_count_tests_refuses_a_negative_count():
+    done = run_cli("count-tests", "--expected", "-1", str(Path(__file__)))
+    assert done.returncode == 2
+    assert "--expected" in done.stderr and "greater than or equal to 0" in done.stderr
+
+
+def test_demo_list_says_what_each_scenario_shows():
+    from validator.emulator import scenario_names
+
+    lines = run_cli("demo", "--list").stdout.splitlines()
+    assert [line.split()[0] for line in lines] == scenario_names()
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)  # a name and what it shows
+    assert any(line.startswith("no-runners ") and "no self-hosted runner" in line for line in lines)
+
+
+def test_the_emulator_refuses_a_non_loopback_address_unless_asked():
+    done = run_cli("emulator", "--host", "0.0.0.0")
+    assert done.returncode == 2
+    assert "--allow-remote" in done.stderr
+
+
+def test_counts_in_terminal_lines_are_singular_for_one():
+    sample = Path(__file__).parent.parent / "fixtures" / "results" / "pytest-pass.xml"
+    assert run_cli("count-tests", str(sample)).stdout.splitlines()[-1].endswith("in 1 file")
+    binary = Path(__file__).parent.parent / "fixtures" / "binaries" / "hello-aarch64"
+    assert run_cli("inspect-binaries", str(binary)).stdout.splitlines()[-1] == (
+        "1 ELF file, 1 aarch64, 0 other files: OK"
+    )
