@@ -3,7 +3,9 @@
 The format is told from the content, never from the name. A file named on the command line
 that is neither gives an error entry; a file met while walking a folder that is neither is
 left out, except an ``.xml`` file that mentions ``<testsuite``/``<testcase``, which was meant
-to be JUnit and so is read (and reported if it cannot be).
+to be JUnit and so is read (and reported if it cannot be). Archives (zip, tar, compressed) are
+looked into with the same rules, member by member (``ARCHIVE!MEMBER``): a failing JUnit file in
+a ``.tar.gz`` counts as much as one beside it; a part that cannot be walked is an error entry.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, cast
 
+from validator.archives import HEAD_BYTES as ARCHIVE_HEAD_BYTES
+from validator.archives import Member, Problem, sniff, walk
 from validator.errors import UsageError
 from validator.evidence import ResultFile, ResultFormat, TestScan
 from validator.junit import read_junit_chunks
@@ -140,6 +144,54 @@ def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
     return None if walking else _error(display, "unknown", "not JUnit XML or cargo test output")
 
 
+def _archive_results(path: Path, display: str) -> list[ResultFile]:
+    """The result files inside the archive at ``path``; what cannot be walked is an error."""
+    found: list[ResultFile] = []
+    with path.open("rb") as handle:
+        for event in walk(handle, path=display, random_access=True):
+            if isinstance(event, Problem):
+                found.append(_error(display, "unknown", event.message))
+            elif isinstance(event, Member) and (result := _member_result(event)) is not None:
+                found.append(result)
+    return found
+
+
+def _member_result(member: Member) -> ResultFile | None:
+    """One archive member read as a result file met while walking; None if it is not one."""
+    if member.stream is None:
+        return None
+    head, name = member.head, PurePosixPath(member.path.rsplit("!", 1)[-1])
+    fmt = detect_format(head)
+    if fmt == "unknown" and _meant_as_junit(Path(name.name), head):
+        fmt = "junit"
+    if fmt == "unknown" and (name.suffix.lower() not in _TEXT_SUFFIXES or _is_binary(head)):
+        return None
+    if member.size > MAX_RESULT_BYTES:
+        if fmt == "unknown":
+            return None
+        limit = MAX_RESULT_BYTES // (1024 * 1024)
+        return _error(member.path, fmt, f"{member.size} bytes, over the {limit} MiB limit")
+    stream = member.stream
+    if fmt == "junit":
+        return read_junit_chunks(_chunks(stream, stream.read(_CHUNK)), path=member.path)
+    buffered = io.BufferedReader(cast(io.RawIOBase, stream))
+    if fmt == "libtest":
+        return read_libtest_lines(_text_lines(cast(BinaryIO, buffered), head), path=member.path)
+    text = decode_text(buffered.read(MAX_RESULT_BYTES))
+    return read_libtest(text, path=member.path) if has_libtest_output(text) else None
+
+
+def _archive_at(path: Path) -> bool:
+    """Whether ``path`` is a regular file whose first bytes are an archive's."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
+        with path.open("rb") as handle:
+            return sniff(handle.read(ARCHIVE_HEAD_BYTES)) is not None
+    except OSError:
+        return False
+
+
 def read_result_file(path: Path, *, display: str) -> ResultFile:
     """Read one result file named by the user; anything unusable is an error entry."""
     try:
@@ -196,6 +248,9 @@ def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
                 if real in seen:
                     continue
                 seen.add(real)
+                if _archive_at(path):
+                    files.extend(_archive_results(path, str(path)))
+                    continue
                 found = _from_walk(path, str(path))
                 if found is not None:
                     files.append(found)
@@ -204,7 +259,12 @@ def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
         if real in seen:
             continue
         seen.add(real)
-        if explicit:
+        if _archive_at(given):
+            inside = _archive_results(given, str(given))
+            if not inside and explicit:
+                inside = [_error(str(given), "unknown", "an archive with no test result inside")]
+            files.extend(inside)
+        elif explicit:
             files.append(read_result_file(given, display=str(given)))
         elif (found := _from_walk(given, str(given))) is not None:
             files.append(found)
