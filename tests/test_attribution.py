@@ -446,3 +446,19 @@ def test_allow_unattributed_is_an_option_and_a_config_key(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert f"allow_unattributed = True  # {config}" in done.stdout
     assert "--allow-unattributed" in run_cli("--help").stdout
+
+
+def test_damaged_data_inside_an_archive_is_an_error_entry_never_a_crash(tmp_path: Path) -> None:
+    import zipfile
+
+    failing = (FIXTURES / "results" / "pytest-fail.xml").read_bytes() * 20
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("junit.xml", failing)
+    data = bytearray(raw.getvalue())
+    middle = 30 + len("junit.xml") + 200  # inside the deflated bytes, past the head
+    data[middle : middle + 40] = b"\xff" * 40
+    (tmp_path / "results.zip").write_bytes(bytes(data))
+    (entry,) = scan_results([tmp_path], explicit=False).files
+    assert entry.error is not None
+    assert entry.path.startswith(str(tmp_path / "results.zip"))

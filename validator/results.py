@@ -151,9 +151,19 @@ def _archive_results(path: Path, display: str) -> list[ResultFile]:
         for event in walk(handle, path=display, random_access=True):
             if isinstance(event, Problem):
                 found.append(_error(display, "unknown", event.message))
-            elif isinstance(event, Member) and (result := _member_result(event)) is not None:
+            elif isinstance(event, Member) and (result := _read_member(event)) is not None:
                 found.append(result)
     return found
+
+
+def _read_member(member: Member) -> ResultFile | None:
+    """A member's result; damaged compressed data surfaces only as it is read."""
+    if member.error is not None:
+        return _error(member.path, "unknown", member.error)
+    try:
+        return _member_result(member)
+    except Exception as exc:  # zlib, lzma, tarfile, OSError... on hostile bytes
+        return _error(member.path, "unknown", f"could not be read: {type(exc).__name__}: {exc}")
 
 
 def _member_result(member: Member) -> ResultFile | None:
