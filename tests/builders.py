@@ -14,6 +14,7 @@ from validator.evidence import (
     FailedTest,
     Health,
     Job,
+    Origin,
     PhaseRecord,
     ResultFile,
     Run,
@@ -50,27 +51,41 @@ def job(name: str = "test", *, runner_name: str | None = "arm64-runner-1",
     )
 
 
-def aarch64(path: str = "arm64-binaries/bin/embeddenator") -> BinaryInfo:
+def uploaded_by(job_name: str = "test", artifact: str = "arm64-binaries",
+                artifact_id: int = 1) -> Origin:
+    """The origin of a file in ``artifact``, uploaded by the job named ``job_name``."""
+    return Origin(artifact_id=artifact_id, artifact=artifact, job_id=job(job_name).id,
+                  job=job_name)
+
+
+BINARIES_ORIGIN = uploaded_by()
+RESULTS_ORIGIN = uploaded_by(artifact="test-results", artifact_id=2)
+
+
+def aarch64(path: str = "arm64-binaries/bin/embeddenator", *,
+            origin: Origin | None = BINARIES_ORIGIN) -> BinaryInfo:
     return BinaryInfo(path=path, kind="elf", aarch64=True, elf_class=64, endian="little",
                       machine="EM_AARCH64", type="ET_DYN",
-                      interpreter="/lib/ld-linux-aarch64.so.1", size=70_000)
+                      interpreter="/lib/ld-linux-aarch64.so.1", size=70_000, origin=origin)
 
 
-def x86(path: str = "arm64-binaries/bin/embeddenator") -> BinaryInfo:
+def x86(path: str = "arm64-binaries/bin/embeddenator", *,
+        origin: Origin | None = BINARIES_ORIGIN) -> BinaryInfo:
     return BinaryInfo(path=path, kind="elf", aarch64=False, elf_class=64, endian="little",
                       machine="EM_X86_64", type="ET_DYN",
                       interpreter="/lib64/ld-linux-x86-64.so.2", size=70_000,
-                      reason="x86-64 (EM_X86_64)")
+                      reason="x86-64 (EM_X86_64)", origin=origin)
 
 
-def results(tests: int = 24, failed: int = 0) -> TestScan:
+def results(tests: int = 24, failed: int = 0, *,
+            origin: Origin | None = RESULTS_ORIGIN) -> TestScan:
     counts = TestCounts(tests=tests, passed=tests - failed, failed=failed)
     failures = tuple(FailedTest(name=f"suite::t{i}", outcome="failed", message="assertion failed")
                      for i in range(failed))
     return TestScan(files=(ResultFile(
         path="test-results/junit.xml", format="junit", counts=counts,
         suites=(SuiteCounts(name="suite", counts=counts),), failures=failures,
-        test_names=tuple(f"suite::t{i}" for i in range(tests)),
+        test_names=tuple(f"suite::t{i}" for i in range(tests)), origin=origin,
     ),))
 
 
@@ -103,10 +118,16 @@ def go() -> Evidence:
             jobs=(job("test"), job("prepare-matrix", runner_name="GitHub Actions 2",
                                    labels=("ubuntu-latest",), runner_labels=("ubuntu-latest",))),
         ),
-        artifacts=Artifacts(items=(Artifact(id=1, name="arm64-binaries", size_in_bytes=30_000,
-                                            expired=False, digest="sha256:" + "ab" * 32,
-                                            digest_verified=True, downloaded_bytes=30_000),),
-                            directory="work/artifacts"),
+        artifacts=Artifacts(items=(
+            Artifact(id=1, name="arm64-binaries", size_in_bytes=30_000, expired=False,
+                     digest="sha256:" + "ab" * 32, digest_verified=True, downloaded_bytes=30_000,
+                     verified_against=("api", "upload log"), run_id=8812,
+                     upload_digest="sha256:" + "ab" * 32, job_id=job("test").id, job_name="test"),
+            Artifact(id=2, name="test-results", size_in_bytes=2_000, expired=False,
+                     digest="sha256:" + "cd" * 32, digest_verified=True, downloaded_bytes=2_000,
+                     verified_against=("api", "upload log"), run_id=8812,
+                     upload_digest="sha256:" + "cd" * 32, job_id=job("test").id, job_name="test"),
+        ), directory="work/artifacts"),
         binaries=BinaryScan(files=(aarch64(),)),
         tests=results(),
         tests_source="artifacts",

@@ -19,7 +19,17 @@ from validator.evidence import (
     TestScan,
 )
 
-from builders import aarch64, go, job, results, runner, with_phase, x86
+from builders import (
+    BINARIES_ORIGIN,
+    RESULTS_ORIGIN,
+    aarch64,
+    go,
+    job,
+    results,
+    runner,
+    with_phase,
+    x86,
+)
 
 
 def status(ev, check_id: str) -> str:
@@ -166,7 +176,8 @@ def test_no_results_at_all_fails_tests_checks():
 
 
 def test_unreadable_result_file_fails():
-    broken = ResultFile(path="r.xml", format="unknown", error="XML declares a DTD")
+    broken = ResultFile(path="r.xml", format="unknown", error="XML declares a DTD",
+                        origin=RESULTS_ORIGIN)
     ev = replace(go(), tests=TestScan(files=(*results().files, broken)))
     assert status(ev, "TST001") == "failed"
 
@@ -207,7 +218,8 @@ def test_one_x86_binary_among_aarch64_fails():
 
 
 def test_damaged_elf_or_uninspectable_input_fails():
-    damaged = BinaryInfo(path="a/cut", kind="error", aarch64=False, reason="truncated")
+    damaged = BinaryInfo(path="a/cut", kind="error", aarch64=False, reason="truncated",
+                         origin=BINARIES_ORIGIN)
     assert status(replace(go(), binaries=BinaryScan(files=(aarch64(), damaged))), "ELF002") == "failed"
     limited = BinaryScan(files=(aarch64(),), problems=("a/bomb.zip: ratio 1000:1 over 200:1",))
     assert status(replace(go(), binaries=limited), "ELF002") == "failed"

@@ -61,6 +61,7 @@ REQUIRED_SCENARIOS = {
     "tests-failing",
     "tests-below-expected",
     "x86-binaries",
+    "x86-test-results",
     "manifest-only",
     "non-arm64-runner",
     "artifact-expired",

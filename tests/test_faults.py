@@ -248,6 +248,7 @@ class Proxy:
         self.repository = emu.repository
         self._json_edits: list[tuple[re.Pattern[str], Callable[[Any], None]]] = []
         self._blobs: list[tuple[re.Pattern[str], bytes]] = []
+        self._log_edits: list[tuple[bytes, bytes]] = []  # job-log text: old → new
         self._cut: list[list[Any]] = []  # [pattern, answers left to cut]
         self._fail: list[list[Any]] = []  # [pattern, method, status, answers left to replace]
         self._session = requests.Session()
@@ -282,7 +283,17 @@ class Proxy:
         self._json_edits.append((re.compile(path), edit))
 
     def replace_artifact(self, name: str, data: bytes) -> None:
-        """Serve ``data`` as the artifact's zip, with GitHub's digest and size to match."""
+        """Serve ``data`` as the artifact's zip, with GitHub's digest and size to match, and
+        the digest its uploading job printed too (as if the job had uploaded ``data``)."""
+        spec = next(
+            a
+            for w in self.emu.scenario.workflows
+            if w.on_dispatch is not None
+            for a in w.on_dispatch.artifacts
+            if a.name == name
+        )
+        before = hashlib.sha256(self.emu.world.zip_bytes(spec)).hexdigest().encode()
+        self._log_edits.append((before, hashlib.sha256(data).hexdigest().encode()))
 
         def listing(body: Any) -> None:
             for item in body["artifacts"]:
@@ -354,6 +365,9 @@ class Proxy:
         cut = False
         if blob and resp.status_code == 200:
             data = next((d for p, d in self._blobs if p.search(bare[9:])), data)
+            if bare[9:].startswith("/logs/"):
+                for old, new in self._log_edits:
+                    data = data.replace(old, new)
             cut = self._take_cut(bare[9:])
         status = resp.status_code
         if not blob and (failed := self._take_fail(handler.command, bare)) is not None:

@@ -78,5 +78,5 @@ def test_a_wrong_value_in_the_file_names_the_file_and_key(values, message):
 
 def test_an_unknown_file_key_lists_the_known_ones(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.validate-arm64]\nrepository = "o/r"\n')
-    with pytest.raises(UsageError, match=r"unknown key 'repository'; known keys: allow-other-run, api-url, "):
+    with pytest.raises(UsageError, match=r"unknown key 'repository'; known keys: allow-other-run, allow-unattributed, api-url, "):
         read_config_file(None, cwd=tmp_path)

@@ -31,6 +31,7 @@ EXPECTED = {
     "tests-failing": (1, "NO-GO", {"TST002"}, set()),
     "tests-below-expected": (1, "NO-GO", {"TST003"}, set()),
     "x86-binaries": (1, "NO-GO", {"ELF002"}, set()),
+    "x86-test-results": (1, "NO-GO", {"TST001", "TST002", "TST003"}, set()),
     "manifest-only": (1, "NO-GO", {"ELF001"}, set()),
     "non-arm64-runner": (1, "NO-GO", {"RUN003"}, set()),
     "artifact-expired": (1, "NO-GO", {"ART001"}, {"ELF001", "TST001"}),

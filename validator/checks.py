@@ -10,9 +10,19 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
-from validator.evidence import Evidence, Job, PhaseRecord, Run
+from validator.evidence import (
+    Artifact,
+    BinaryInfo,
+    Evidence,
+    Job,
+    Origin,
+    PhaseRecord,
+    ResultFile,
+    Run,
+    TestScan,
+)
 from validator.labels import has_labels
 from validator.units import duration
 
@@ -379,7 +389,92 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
     return passed(f"{_n(len(on_arm), 'ARM64 job')} ran on runners labelled {labels}: {names}.")
 
 
+# --- evidence origin: only what ARM64 jobs produced counts -------------------------------------
+
+Provenance = Literal["arm64", "not-arm64", "unknown"]
+_Traced = TypeVar("_Traced", BinaryInfo, ResultFile)
+
+
+def provenance(ev: Evidence, origin: Origin | None) -> Provenance:
+    """Whether evidence from ``origin`` was produced by a job that ran on ARM64."""
+    if origin is None or origin.job_id is None or ev.run is None:
+        return "unknown"
+    job = next((j for j in ev.run.jobs if j.id == origin.job_id), None)
+    on_arm = ran_on_arm64(ev, job) if job is not None else None
+    return "arm64" if on_arm else ("unknown" if on_arm is None else "not-arm64")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sorted(Generic[_Traced]):
+    """Evidence split by origin: what counts, what came from elsewhere, what is untraced."""
+
+    counted: tuple[_Traced, ...]
+    not_arm64: tuple[_Traced, ...]
+    unknown: tuple[_Traced, ...]
+
+
+def sort_by_origin(ev: Evidence, items: tuple[_Traced, ...]) -> Sorted[_Traced]:
+    """Split files by the job behind them; with --allow-unattributed, unknown ones count."""
+    by: dict[Provenance, list[_Traced]] = {"arm64": [], "not-arm64": [], "unknown": []}
+    for item in items:
+        by[provenance(ev, item.origin)].append(item)
+    counted = by["arm64"] + (by["unknown"] if ev.settings.allow_unattributed else [])
+    unknown = () if ev.settings.allow_unattributed else tuple(by["unknown"])
+    return Sorted(counted=tuple(counted), not_arm64=tuple(by["not-arm64"]), unknown=unknown)
+
+
+def _from(ev: Evidence, item: BinaryInfo | ResultFile) -> str:
+    """A file and where it came from, as far as that is known."""
+    o = item.origin
+    if o is None:
+        return f"`{item.path}` (not traced to an artifact)"
+    if o.job_id is None:
+        return f"`{item.path}` (artifact `{o.artifact}`, uploading job unknown)"
+    if ev.run is None or all(j.id != o.job_id for j in ev.run.jobs):
+        return f"`{item.path}` (job `{o.job}`, not in an observed run)"
+    if provenance(ev, o) == "unknown":
+        return f"`{item.path}` (job `{o.job}`, whose runner is not known to be ARM64)"
+    return f"`{item.path}` (job `{o.job}`)"
+
+
+def _untraced(
+    ev: Evidence, what: str, unknown: tuple[BinaryInfo, ...] | tuple[ResultFile, ...]
+) -> Finding:
+    listed = "; ".join(_from(ev, f) for f in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+    return inconclusive(
+        f"Not checked: {_n(len(unknown), what)} of unknown origin: {listed}.",
+        "Upload with actions/upload-artifact v4 or later so that the uploading job's log names "
+        "each artifact, and validate while the job logs are kept (files read with "
+        "--artifacts-dir alone cannot be traced); or pass --allow-unattributed to count them.",
+    )
+
+
+def _elsewhere(ev: Evidence, unused: tuple[BinaryInfo, ...] | tuple[ResultFile, ...]) -> str:
+    if not unused:
+        return ""
+    listed = "; ".join(_from(ev, f) for f in unused[:5]) + (" …" if len(unused) > 5 else "")
+    return f" Not from ARM64, not counted: {listed}."
+
+
 # --- prerequisite 4: tests ---------------------------------------------------------------------
+
+
+def _counted_tests(ev: Evidence) -> TestScan | Finding:
+    """The result files that count (from ARM64 jobs), or why the tests cannot be judged."""
+    if (gap := _tests_or_gap(ev)) is not None:
+        return gap
+    assert ev.tests is not None
+    split = sort_by_origin(ev, ev.tests.files)
+    if split.unknown:
+        return _untraced(ev, "result file", split.unknown)
+    if not split.counted:
+        return failed(
+            "No test result comes from a job that ran on ARM64 (results from other jobs are "
+            f"not ARM64 evidence).{_elsewhere(ev, split.not_arm64)}",
+            f"Run the tests in a job with `runs-on: [{_labels(ev)}]` and upload their results "
+            "from that job.",
+        )
+    return TestScan(files=split.counted)
 
 
 def _tests_or_gap(ev: Evidence) -> Finding | None:
@@ -398,11 +493,12 @@ def _tests_or_gap(ev: Evidence) -> Finding | None:
 
 
 def tests_ran_on_arm64(ev: Evidence) -> Finding:
-    """Test results were found, every result file could be read, and they come from ARM64."""
-    if (gap := _tests_or_gap(ev)) is not None:
-        return gap
+    """Test results were found, every result file could be read, and they come from ARM64 jobs."""
+    tests = _counted_tests(ev)
+    if isinstance(tests, Finding):
+        return tests
     assert ev.tests is not None
-    bad = ev.tests.unreadable
+    bad = tests.unreadable
     if bad:
         listed = "; ".join(f"`{f.path}`: {f.error}" for f in bad[:5])
         return failed(
@@ -410,37 +506,23 @@ def tests_ran_on_arm64(ev: Evidence) -> Finding:
             "Fix the producer so that it writes well-formed JUnit XML (no DTD, no entities).",
         )
     source = ev.tests_source or "files"
-    if source.startswith("job log: ") and ev.run is not None:
-        # By id: a matrix gives several jobs one display name, and only one wrote this log.
-        job = next((j for j in ev.run.jobs if j.id == ev.tests_job_id), None)
-        on_arm = None if job is None else ran_on_arm64(ev, job)
-        if job is None or on_arm is None:
-            return inconclusive(
-                f"Not checked: the tests were read from a job log ({source}), but where the "
-                "job that wrote it ran could not be seen."
-            )
-        if on_arm is False:
-            return failed(
-                f"The tests ran in job `{job.name}` on `{job.runner_name}`, which does not have "
-                f"labels {_labels(ev)}: this is not ARM64 evidence.",
-                f"Run the test job with `runs-on: [{_labels(ev)}]`.",
-            )
-    total = ev.tests.total
+    total = tests.total
+    aside = _elsewhere(ev, sort_by_origin(ev, ev.tests.files).not_arm64)
     return passed(
-        f"{_n(total.tests, 'test')} read from {_n(len(ev.tests.files), 'file')} ({source})."
+        f"{_n(total.tests, 'test')} read from {_n(len(tests.files), 'file')} ({source}).{aside}"
     )
 
 
 def no_test_failed(ev: Evidence) -> Finding:
     """No test failed and none errored."""
-    if (gap := _tests_or_gap(ev)) is not None:
-        return gap
-    assert ev.tests is not None
-    t = ev.tests.total
+    tests = _counted_tests(ev)
+    if isinstance(tests, Finding):
+        return tests
+    t = tests.total
     if t.tests == 0:
         return failed("The result files hold 0 tests.", "Check that the test step ran tests.")
     if t.failed or t.errors:
-        names = [t.name for rf in ev.tests.files for t in rf.failures][:5]
+        names = [t.name for rf in tests.files for t in rf.failures][:5]
         listed = ", ".join(f"`{n}`" for n in names)
         return failed(
             f"{t.failed} failed and {t.errors} errored of {t.tests} tests: {listed}.",
@@ -464,10 +546,10 @@ def count_problem(count: int, *, expected: int | None, minimum: int | None) -> s
 
 def test_count_as_expected(ev: Evidence) -> Finding:
     """The number of tests equals --expected-tests, or reaches --min-tests."""
-    if (gap := _tests_or_gap(ev)) is not None:
-        return gap
-    assert ev.tests is not None
-    count = ev.tests.total.tests
+    tests = _counted_tests(ev)
+    if isinstance(tests, Finding):
+        return tests
+    count = tests.total.tests
     exact, minimum = ev.settings.expected_tests, ev.settings.min_tests
     fits = count_problem(count, expected=exact, minimum=minimum) is None
     if exact is not None:
@@ -558,7 +640,7 @@ def image_build_succeeded(ev: Evidence) -> Finding:
 
 
 def binaries_found(ev: Evidence) -> Finding:
-    """At least one ELF executable or shared object was found in the artifacts."""
+    """At least one ELF executable or shared object was found in what ARM64 jobs uploaded."""
     if (gap := _not_run(ev, "binaries")) is not None:
         return gap
     scan = ev.binaries
@@ -582,6 +664,16 @@ def binaries_found(ev: Evidence) -> Finding:
             "Upload the built binaries (e.g. `target/release/<name>` or a tarball of them) "
             "with actions/upload-artifact in the ARM64 build job.",
         )
+    split = sort_by_origin(ev, tuple(f for f in scan.files if f.is_program))
+    if not split.counted and split.unknown:
+        return _untraced(ev, "ELF executable or shared object", split.unknown)
+    aside = _elsewhere(ev, split.not_arm64)
+    if not split.counted:
+        return failed(
+            f"No ELF executable or shared object was uploaded by a job that ran on ARM64.{aside}",
+            "Upload the built binaries with actions/upload-artifact from the ARM64 build job "
+            f"(`runs-on: [{_labels(ev)}]`).",
+        )
     extra = scan.elf_count - scan.program_count
     listed = (
         f" ({_n(extra, 'other ELF file')}: relocatable objects, core dumps or debug-info "
@@ -590,7 +682,8 @@ def binaries_found(ev: Evidence) -> Finding:
         else ""
     )
     return passed(
-        f"{_n(scan.program_count, 'ELF file')} found among {_n(len(scan.files), 'file')}{listed}."
+        f"{_n(len(split.counted), 'ELF file')} from ARM64 jobs among "
+        f"{_n(len(scan.files), 'file')}{listed}.{aside}"
     )
 
 
@@ -603,7 +696,8 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
         return skipped("Requires ELF001: no ELF binary was found.")
     if scan.program_count == 0:
         return skipped("Requires ELF001: no ELF executable or shared object was found.")
-    bad = [f for f in scan.files if (f.kind == "elf" and not f.aarch64) or f.kind == "error"]
+    split = sort_by_origin(ev, tuple(f for f in scan.files if f.kind in ("elf", "error")))
+    bad = [f for f in split.counted if not f.aarch64]
     if bad or scan.problems:
         listed = "; ".join(f"`{f.path}`: {f.reason}" for f in bad[:5])
         problems = "; ".join(scan.problems[:3])
@@ -614,6 +708,13 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
             "Build with an aarch64 target (e.g. `--target aarch64-unknown-linux-gnu`) on the "
             "ARM64 runner, and upload only those binaries.",
         )
+    if split.unknown:
+        return _untraced(ev, "ELF or unreadable file", split.unknown)
+    if not any(f.is_program for f in split.counted):
+        return skipped(
+            "Requires ELF001: no ELF executable or shared object comes from a job that ran on "
+            "ARM64."
+        )
     if scan.not_inspected:
         listed = "; ".join(f"`{n.path}`: {n.reason}" for n in scan.not_inspected[:5])
         return inconclusive(
@@ -622,9 +723,13 @@ def binaries_are_aarch64(ev: Evidence) -> Finding:
             "Upload the binaries in a format this tool opens (zip, tar with gzip, bzip2, xz or "
             "zstd, .deb, .rpm, cpio), or uncompressed.",
         )
-    if scan.elf_count == 1:
-        return passed("The one ELF file is 64-bit little-endian AArch64.")
-    return passed(f"All {scan.elf_count} ELF files are 64-bit little-endian AArch64.")
+    counted = sum(1 for f in split.counted if f.kind == "elf")
+    aside = _elsewhere(ev, split.not_arm64)
+    if counted == 1:
+        return passed(f"The one ELF file from ARM64 jobs is 64-bit little-endian AArch64.{aside}")
+    return passed(
+        f"All {counted} ELF files from ARM64 jobs are 64-bit little-endian AArch64.{aside}"
+    )
 
 
 # --- prerequisite 7: duration ------------------------------------------------------------------
@@ -655,7 +760,7 @@ def run_within_budget(ev: Evidence) -> Finding:
 
 
 def artifacts_intact(ev: Evidence) -> Finding:
-    """Every artifact was downloaded, matched its digest, and was extracted safely."""
+    """Every artifact was downloaded, matched each digest given for it, and extracted safely."""
     record = ev.phase("artifacts")
     if record is None or record.state == "not-run":
         if ev.settings.artifacts_dir:
@@ -682,11 +787,37 @@ def artifacts_intact(ev: Evidence) -> Finding:
             "Re-run the workflow to upload fresh artifacts (and raise `retention-days` if they "
             "expire before validation).",
         )
-    verified = sum(1 for a in arts.items if a.digest_verified)
     return passed(
-        f"{_n(len(arts.items), 'artifact')} downloaded and extracted; {verified} verified "
-        "against their sha256 digest."
+        f"{_n(len(arts.items), 'artifact')} downloaded and extracted. "
+        + " ".join(_digest_notes(arts.items))
     )
+
+
+def _digest_notes(items: tuple[Artifact, ...]) -> list[str]:
+    """What each artifact's bytes were checked against; unverified ones are named, not matched."""
+    both = [a for a in items if len(a.verified_against) > 1]
+    api = [a for a in items if a.verified_against == ("api",)]
+    log = [a for a in items if a.verified_against == ("upload log",)]
+    unverified = [a for a in items if not a.digest_verified]
+    notes = [f"{len(both) + len(api) + len(log)} matched their sha256 digest"]
+    kinds = (
+        (both, "the API's and the upload log's"),
+        (api, "the API's only"),
+        (log, "the upload log's only (no API digest)"),
+    )
+    parts = [f"{len(group)} {what}" for group, what in kinds if group]
+    notes[0] += f" ({'; '.join(parts)})." if parts else "."
+    if unverified:
+        names = ", ".join(f"`{a.name}`" for a in unverified[:5])
+        notes.append(
+            f"⚠️ {len(unverified)} unverified, not counted as matched: no digest from the API "
+            f"or an upload log ({names})."
+        )
+    unknown = [a for a in items if a.unattributed]
+    if unknown:
+        names = "; ".join(f"`{a.name}`: {a.unattributed}" for a in unknown[:5])
+        notes.append(f"Uploading job unknown for {len(unknown)}: {names}.")
+    return notes
 
 
 # --- registry ----------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ class Config:
     cancel_on_abort: bool = False
     emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
     fail_on_test_drop: bool = False
+    allow_unattributed: bool = False  # evidence of unknown origin counts
     warn_only: tuple[str, ...] = ()  # check ids that warn instead of blocking
     waivers: tuple[Waiver, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

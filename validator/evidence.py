@@ -37,6 +37,20 @@ def to_json(value: Any) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Origin:
+    """Where a file came from: the artifact it was extracted from, and the job behind it.
+
+    ``job_id`` is the job that uploaded the artifact (or whose log the file is); ``None`` when
+    that job could not be identified. A file without any ``Origin`` was not traced at all.
+    """
+
+    artifact_id: int | None = None
+    artifact: str | None = None  # the artifact's name
+    job_id: int | None = None
+    job: str | None = None  # the job's name
+
+
+@dataclass(frozen=True, kw_only=True)
 class BinaryInfo:
     """One file looked at by the binaries phase (a file on disk or an archive member)."""
 
@@ -50,6 +64,7 @@ class BinaryInfo:
     interpreter: str | None = None
     size: int | None = None
     reason: str | None = None  # why it is not aarch64, or why it could not be read
+    origin: Origin | None = None
     debug_only: bool = False  # an executable's headers without its code (a .debug file)
 
     @property
@@ -232,6 +247,7 @@ class ResultFile:
     test_names: tuple[str, ...] = ()  # sorted distinct "suite::name", for drift between runs
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    origin: Origin | None = None
 
     def contract_json(self) -> dict[str, Any]:
         """One entry of ``count-tests --json`` ``files`` (see DESIGN.md)."""
@@ -403,6 +419,12 @@ class Artifact:
     expired: bool
     digest: str | None  # "sha256:<hex>" when GitHub gives one
     digest_verified: bool | None = None  # None: no digest to check against
+    verified_against: tuple[str, ...] = ()  # "api", "upload log": the digests the bytes matched
+    run_id: int | None = None  # the API's workflow_run.id
+    upload_digest: str | None = None  # "sha256:<hex>" printed by upload-artifact in the job log
+    job_id: int | None = None  # the job whose log says it uploaded this artifact
+    job_name: str | None = None
+    unattributed: str | None = None  # why no uploading job could be named
     downloaded_bytes: int | None = None
     extracted_to: str | None = None
     error: str | None = None
@@ -460,6 +482,7 @@ class Settings:
     artifacts_dir: str | None = None
     emulator_scenario: str | None = None  # evidence from the built-in emulator, not GitHub
     fail_on_test_drop: bool = False
+    allow_unattributed: bool = False  # evidence of unknown origin counts (--allow-unattributed)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -261,6 +261,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(key="fail-on-test-drop", field="fail_on_test_drop", read=FIELDS.flag, kind=bool,
            default=False, panel=EXPECT,
            help="Block (TST004) when tests that ran in the previous validation are gone."),
+    Option(key="allow-unattributed", field="allow_unattributed", read=FIELDS.flag, kind=bool,
+           default=False, panel=EXPECT,
+           help="Count binaries and test results whose uploading job cannot be named "
+                "(logs expired, upload-artifact before v4); the report says so."),
     Option(key="run-budget", field="run_budget", read=_seconds, kind=str, default="15m",
            metavar=DURATION, panel=EXPECT, help="Longest acceptable run duration (DUR001)."),
     Option(key="report", field="report", read=_path, kind=Path, default=DEFAULT_REPORT,

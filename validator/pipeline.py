@@ -44,6 +44,7 @@ def settings_of(config: Config, *, ref: str | None = None) -> Settings:
         artifacts_dir=str(config.artifacts_dir) if config.artifacts_dir else None,
         emulator_scenario=config.emulator_scenario,
         fail_on_test_drop=config.fail_on_test_drop,
+        allow_unattributed=config.allow_unattributed,
     )
 
 

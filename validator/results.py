@@ -8,6 +8,9 @@ line. A file named on the command line that holds no test result gives an error 
 met while walking a folder that holds none is left out, except an ``.xml`` file that mentions
 ``<testsuite``/``<testcase``, which was meant to be JUnit and so is read (and reported if it
 cannot be).
+Archives (zip, tar, compressed) are looked into with the same rules, member by member
+(``ARCHIVE!MEMBER``): a failing JUnit file in a ``.tar.gz`` counts as much as one beside it; a
+part that cannot be walked is an error entry.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, cast
 
+from validator.archives import HEAD_BYTES as ARCHIVE_HEAD_BYTES
+from validator.archives import Member, Problem, sniff, walk
 from validator.errors import UsageError
 from validator.evidence import ResultFile, ResultFormat, TestScan
 from validator.gotest import (
@@ -223,6 +228,64 @@ def _read(path: Path, display: str, *, walking: bool) -> ResultFile | None:
     return None if walking else _error(display, "unknown", NOT_RESULTS)
 
 
+def _archive_results(path: Path, display: str) -> list[ResultFile]:
+    """The result files inside the archive at ``path``; what cannot be walked is an error."""
+    found: list[ResultFile] = []
+    with path.open("rb") as handle:
+        for event in walk(handle, path=display, random_access=True):
+            if isinstance(event, Problem):
+                found.append(_error(display, "unknown", event.message))
+            elif isinstance(event, Member) and (result := _read_member(event)) is not None:
+                found.append(result)
+    return found
+
+
+def _read_member(member: Member) -> ResultFile | None:
+    """A member's result; damaged compressed data surfaces only as it is read."""
+    if member.error is not None:
+        return _error(member.path, "unknown", member.error)
+    try:
+        return _member_result(member)
+    except Exception as exc:  # zlib, lzma, tarfile, OSError... on hostile bytes
+        return _error(member.path, "unknown", f"could not be read: {type(exc).__name__}: {exc}")
+
+
+def _member_result(member: Member) -> ResultFile | None:
+    """One archive member read as a result file met while walking; None if it is not one."""
+    if member.stream is None:
+        return None
+    head, name = member.head, PurePosixPath(member.path.rsplit("!", 1)[-1])
+    fmt = detect_format(head)
+    if fmt == "unknown" and _meant_as_junit(Path(name.name), head):
+        fmt = "junit"
+    if fmt == "unknown" and (name.suffix.lower() not in _TEXT_SUFFIXES or _is_binary(head)):
+        return None
+    if member.size > MAX_RESULT_BYTES:
+        if fmt == "unknown":
+            return None
+        limit = MAX_RESULT_BYTES // (1024 * 1024)
+        return _error(member.path, fmt, f"{member.size} bytes, over the {limit} MiB limit")
+    stream = member.stream
+    if fmt == "junit":
+        return read_junit_chunks(_chunks(stream, stream.read(_CHUNK)), path=member.path)
+    buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream)))
+    if fmt != "unknown":  # line by line, as a file on disk
+        return READERS[fmt](_text_lines(buffered, head), member.path)
+    # The tests may come after a long build: any line format, anywhere in the text.
+    return results_from_log(decode_text(buffered.read(MAX_RESULT_BYTES)), path=member.path)
+
+
+def _archive_at(path: Path) -> bool:
+    """Whether ``path`` is a regular file whose first bytes are an archive's."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
+        with path.open("rb") as handle:
+            return sniff(handle.read(ARCHIVE_HEAD_BYTES)) is not None
+    except OSError:
+        return False
+
+
 def read_result_file(path: Path, *, display: str) -> ResultFile:
     """Read one result file named by the user; anything unusable is an error entry."""
     try:
@@ -279,6 +342,9 @@ def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
                 if real in seen:
                     continue
                 seen.add(real)
+                if _archive_at(path):
+                    files.extend(_archive_results(path, str(path)))
+                    continue
                 found = _from_walk(path, str(path))
                 if found is not None:
                     files.append(found)
@@ -287,7 +353,12 @@ def scan_results(paths: Sequence[Path], *, explicit: bool = True) -> TestScan:
         if real in seen:
             continue
         seen.add(real)
-        if explicit:
+        if _archive_at(given):
+            inside = _archive_results(given, str(given))
+            if not inside and explicit:
+                inside = [_error(str(given), "unknown", "an archive with no test result inside")]
+            files.extend(inside)
+        elif explicit:
             files.append(read_result_file(given, display=str(given)))
         elif (found := _from_walk(given, str(given))) is not None:
             files.append(found)

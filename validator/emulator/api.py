@@ -436,7 +436,8 @@ class Api:
 
     def _artifact(self, view: ArtifactView) -> dict[str, Any]:
         data = self.world.zip_bytes(view.spec)
-        return payloads.artifact(self.base, self.repo, view, len(data), digest(data))
+        sha = digest(data) if view.spec.digest else None
+        return payloads.artifact(self.base, self.repo, view, len(data), sha)
 
     def list_artifacts(self, c: Call) -> Response:
         rec = self.world.run(int(c.m.group(1)))

@@ -9,7 +9,7 @@ import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -81,6 +81,25 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def upload_lines(*, name: str, files: int, artifact_id: int, data: bytes, url: str) -> list[str]:
+    """What actions/upload-artifact v4 prints in its job's log for one artifact."""
+    plural = "file" if files == 1 else "files"
+    return [
+        f"With the provided path, there will be {files} {plural} uploaded",
+        "Artifact name is valid!",
+        "Root directory input is valid!",
+        "Beginning upload of artifact content to blob storage",
+        f"Uploaded bytes {len(data)}",
+        "Finished uploading artifact content to blob storage!",
+        f"SHA256 digest of uploaded artifact zip is {hashlib.sha256(data).hexdigest()}",
+        "Finalizing artifact upload",
+        f"Artifact {name}.zip successfully finalized. Artifact ID {artifact_id}",
+        f"Artifact {name} has been successfully uploaded! Final size is {len(data)} bytes. "
+        f"Artifact ID is {artifact_id}",
+        f"Artifact download URL: {url}",
+    ]
+
+
 def job_log(
     job: JobSpec,
     *,
@@ -88,12 +107,13 @@ def job_log(
     runner_version: str,
     started: float,
     fixtures_dir: Path,
+    uploads: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The plain-text log of a completed job, every line prefixed with a GitHub timestamp.
 
     A fixture log's lines appear inside the step named by ``log_step`` (by default the first
     step whose name mentions "test", else the last step); lines that already carry a
-    timestamp keep it.
+    timestamp keep it. ``uploads`` maps a step to the upload-artifact lines it prints.
     """
     body: list[str] = []
     if job.log is not None:
@@ -121,6 +141,8 @@ def job_log(
             spacing = step.seconds / max(len(body), 1)
             for i, text in enumerate(body):
                 add(at + i * spacing, text)
+        for text in (uploads or {}).get(step.name, ()):
+            add(at + step.seconds, text)
         if step.conclusion == "failure":
             add(at + step.seconds, "##[error]Process completed with exit code 1.")
         at += step.seconds

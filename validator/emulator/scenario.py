@@ -25,7 +25,8 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
                       "start_seconds" (default: after the previous jobs), "conclusion",
                       "steps": [{"name", "seconds", "conclusion"}], "log": FIXTURE,
                       "log_step"}],
-            "artifacts": [{"name", "job", "retention_days", "expired", "digest",
+            "artifacts": [{"name", "job", "step", "retention_days", "expired", "digest",
+                           "upload_log",
                            "files": [{"path", "source": FIXTURE | "text" | "json" |
                                       "tar_gz": [files]}]}]}
 """
@@ -269,10 +270,18 @@ def _file(r: Fields, d: dict[str, Any], where: str) -> FileSpec:
     return FileSpec(path=path, members=members)
 
 
-def _artifact(r: Fields, d: dict[str, Any], where: str, jobs: set[str]) -> ArtifactSpec:
+def _artifact(
+    r: Fields, d: dict[str, Any], where: str, jobs: Mapping[str, JobSpec]
+) -> ArtifactSpec:
     job = r.optional_text(d.get("job"), f"{where}.job")
     if job is not None and job not in jobs:
         raise r.fail(f"{where}.job", f"no job named {job!r} in this plan")
+    step = r.optional_text(d.get("step"), f"{where}.step")
+    steps = [s.name for s in jobs[job].steps] if job is not None else []
+    if step is not None and step not in steps:
+        raise r.fail(f"{where}.step", f"job {job!r} has no step named {step!r}")
+    if step is None and steps:
+        step = next((n for n in steps if "upload" in n.lower()), steps[-1])
     return ArtifactSpec(
         name=r.text(d.get("name"), f"{where}.name"),
         files=tuple(
@@ -283,6 +292,8 @@ def _artifact(r: Fields, d: dict[str, Any], where: str, jobs: set[str]) -> Artif
         retention_days=r.count(d.get("retention_days", 90), f"{where}.retention_days"),
         expired=r.flag(d.get("expired", False), f"{where}.expired"),
         digest=r.flag(d.get("digest", True), f"{where}.digest"),
+        upload_log=r.flag(d.get("upload_log", True), f"{where}.upload_log"),
+        step=step,
     )
 
 
@@ -360,7 +371,7 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
         raise r.fail(f"{where}.run_seconds", f"shorter than its jobs ({longest:g} s)")
     queue = d.get("queue_seconds", 0)
     any_failed = any(j.conclusion == "failure" for j in jobs)
-    names = {j.name for j in jobs}
+    names = {j.name: j for j in jobs}
     return PlanSpec(
         queue_seconds=None if queue is None else r.number(queue, f"{where}.queue_seconds"),
         run_seconds=run_seconds,

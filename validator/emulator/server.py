@@ -30,13 +30,13 @@ from validator.emulator.api import (
     error_response,
     json_response,
 )
-from validator.emulator.blobs import azure_error, check_signature, job_log
+from validator.emulator.blobs import azure_error, check_signature, job_log, upload_lines
 from validator.emulator.clock import VirtualClock
 from validator.emulator.faults import Fault, FaultQueue
 from validator.emulator.payloads import V2026
 from validator.emulator.scenario import load_scenario
 from validator.emulator.specs import Scenario
-from validator.emulator.state import ApiError, World
+from validator.emulator.state import ApiError, JobView, World, artifacts_at
 from validator.errors import ValidatorError
 
 logger = logging.getLogger(__name__)
@@ -485,9 +485,29 @@ class Emulator:
                 runner_version=version,
                 started=job.started,
                 fixtures_dir=self.scenario.fixtures_dir,
+                uploads=self._upload_lines(job, now),
             )
             return text.encode("utf-8"), "text/plain; charset=utf-8"
         raise ApiError(404, "Not Found")
+
+    def _upload_lines(self, job: JobView, now: float) -> dict[str, list[str]]:
+        """The upload-artifact lines of each step of ``job`` that uploaded an artifact."""
+        lines: dict[str, list[str]] = {}
+        repo = self.scenario.repository.full_name
+        for view in artifacts_at(job.run, now):
+            spec = view.spec
+            if spec.job != job.spec.name or not spec.upload_log or spec.step is None:
+                continue
+            lines.setdefault(spec.step, []).extend(
+                upload_lines(
+                    name=spec.name,
+                    files=len(spec.files),
+                    artifact_id=view.id,
+                    data=self.world.zip_bytes(spec),
+                    url=f"https://github.com/{repo}/actions/runs/{job.run.id}/artifacts/{view.id}",
+                )
+            )
+        return lines
 
 
 def _azure_403(detail: str, now: float) -> Response:

@@ -97,7 +97,9 @@ class ArtifactSpec:
     job: str | None = None  # appears when this job completes; None: when the run completes
     retention_days: int = 90
     expired: bool = False  # expired (or deleted) as soon as it appears
-    digest: bool = True  # upload-artifact v4+; older uploads have no digest
+    digest: bool = True  # the API gives its sha256 (False: GHES, uploads before v4)
+    upload_log: bool = True  # its job's log has upload-artifact v4's lines (id, digest, URL)
+    step: str | None = None  # the step of ``job`` that uploads it (whose log has the lines)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -206,6 +206,8 @@ def artifact_from_json(raw: Mapping[str, Any], what: str) -> Artifact:
     if expired:
         when = (_str(raw, "expires_at") or "an unknown date")[:10]
         error = f"expired on {when}: re-run the workflow or raise retention-days"
+    run = raw.get("workflow_run")
+    run_id = run.get("id") if isinstance(run, Mapping) else None
     return Artifact(
         id=int_field(raw, "id", what),
         name=_str(raw, "name") or "",
@@ -213,6 +215,7 @@ def artifact_from_json(raw: Mapping[str, Any], what: str) -> Artifact:
         expired=expired,
         digest=_str(raw, "digest") or None,
         error=error,
+        run_id=run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None,
     )
 
 

@@ -38,10 +38,51 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
         dest = fresh_dir(config.artifacts_dir, ours=False)
     else:
         dest = fresh_dir(config.work_dir / f"run-{run.id}" / "artifacts", ours=True)
-    artifacts = download_artifacts(
-        context.github, run, dest, progress=context.hooks.progress, names=config.artifact_names
-    )
-    return dataclasses.replace(seen, artifacts=artifacts, artifacts_dir=dest)
+    gw, progress = context.github, context.hooks.progress
+    listed = gw.artifacts(run.id)
+    if config.artifact_names:
+        listed = _selected(listed, config.artifact_names, progress)
+    run, listed = attributed(gw, run, listed, config.work_dir / "logs", progress)
+    artifacts = download_artifacts(gw, run, dest, progress=progress, listed=listed)
+    return dataclasses.replace(seen, run=run, artifacts=artifacts, artifacts_dir=dest)
+
+
+def attributed(
+    gw: Gateway,
+    run: Run,
+    listed: tuple[Artifact, ...],
+    logs_dir: Path,
+    progress: Callable[[str], None],
+) -> tuple[Run, tuple[Artifact, ...]]:
+    """The run (with the job logs read for it) and each artifact with the job that uploaded it.
+
+    Logs are read until every unexpired artifact is claimed by some job's log: those already
+    saved first, then the jobs with an upload step; each further log costs one API request.
+    """
+    from validator.attribution import Upload, attribute, reading_order, uploads_in_log
+    from validator.phases.dispatch import fetch_log
+
+    wanted = {a.id for a in listed if not a.expired}
+    jobs = {j.id: j for j in run.jobs}
+    uploads: dict[int, dict[int, Upload]] = {}
+    unread: list[str] = []
+    for candidate in reading_order(run.jobs):
+        if wanted <= {n for found in uploads.values() for n in found}:
+            break
+        job = candidate
+        if not job.log_path:
+            job = jobs[job.id] = fetch_log(gw, job, logs_dir, progress)
+        if not job.log_path:
+            unread.append(job.name)
+            continue
+        text = Path(job.log_path).read_text(encoding="utf-8", errors="replace")
+        uploads[job.id] = uploads_in_log(text)
+    run = dataclasses.replace(run, jobs=tuple(jobs[j.id] for j in run.jobs))
+    items = attribute(listed, run_id=run.id, jobs=run.jobs, uploads=uploads, unread=unread)
+    for art in items:
+        if not art.expired and art.unattributed:
+            progress(f"artifact {art.name!r}: uploading job unknown: {art.unattributed}")
+    return run, items
 
 
 def fresh_dir(path: Path, *, ours: bool) -> Path:
@@ -65,6 +106,7 @@ def download_artifacts(
     *,
     progress: Callable[[str], None],
     names: tuple[str, ...] = (),
+    listed: tuple[Artifact, ...] | None = None,
 ) -> Artifacts:
     """Download and extract every unexpired artifact of ``run`` into ``dest/<artifact name>/``.
 
@@ -73,7 +115,8 @@ def download_artifacts(
     the retry budget, or an interruption, stops the phase and removes what it had extracted:
     a partial set of artifacts must not be inspected as if it were the run's.
     """
-    listed = gw.artifacts(run.id)
+    if listed is None:
+        listed = gw.artifacts(run.id)
     progress(f"run {run.id} has {len(listed)} artifact{'' if len(listed) == 1 else 's'}")
     if names:
         listed = _selected(listed, names, progress)
@@ -84,7 +127,7 @@ def download_artifacts(
         for artifact in listed:
             folder = folder_name(artifact, used)
             used.add(folder.casefold())
-            if artifact.expired:
+            if artifact.expired or artifact.error:
                 progress(f"artifact {artifact.name!r}: {artifact.error}")
                 items.append(artifact)
                 continue
@@ -126,9 +169,12 @@ def _fetch(
                 raise
             return _failed(artifact, str(exc), progress)
         if artifact.digest_verified is False:
+            said = f"GitHub says {artifact.digest}"
+            if digest_matches(artifact.digest, sha256) is not False:
+                said = f"the upload log says {artifact.upload_digest}"
             return _failed(
                 artifact,
-                f"digest mismatch: GitHub says {artifact.digest}, the download is "
+                f"digest mismatch: {said}, the download is "
                 f"sha256:{sha256} (downloaded {DIGEST_ATTEMPTS} times); the file was deleted. "
                 "Re-run the workflow to upload the artifact again.",
                 progress,
@@ -158,11 +204,21 @@ def _download(
     """
     for attempt in range(1, DIGEST_ATTEMPTS + 1):
         size, sha256 = gw.download_artifact(artifact, zip_path)
-        verified = digest_matches(artifact.digest, sha256)
+        verdicts = {
+            "api": digest_matches(artifact.digest, sha256),
+            "upload log": digest_matches(artifact.upload_digest, sha256),
+        }
+        seen = [v for v in verdicts.values() if v is not None]
+        verified = all(seen) if seen else None
         if verified is not False or attempt == DIGEST_ATTEMPTS:
             break
         progress(f"artifact {artifact.name!r}: digest mismatch, downloading it again")
-    return dataclasses.replace(artifact, downloaded_bytes=size, digest_verified=verified), sha256
+    return dataclasses.replace(
+        artifact,
+        downloaded_bytes=size,
+        digest_verified=verified,
+        verified_against=tuple(k for k, v in verdicts.items() if v),
+    ), sha256
 
 
 def _extract(archive: Path, into: Path) -> list[Path]:

@@ -19,10 +19,15 @@ def gather(_context: Context, seen: Gathered) -> Gathered | NotRun:
         return NotRun(reason="no artifacts to inspect")
     scan = scan_binaries([seen.artifacts_dir])
     if seen.downloaded:
+        from validator.attribution import origin_by_path, origin_for
+
+        assert seen.artifacts is not None
         prefix = f"{seen.artifacts_dir}/"
+        origins = origin_by_path(seen.artifacts.items)
+        files = tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files)
         scan = replace(
             scan,
-            files=tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files),
+            files=tuple(replace(f, origin=origin_for(f.path, origins)) for f in files),
             images=tuple(replace(i, path=i.path.removeprefix(prefix)) for i in scan.images),
             problems=tuple(p.replace(prefix, "") for p in scan.problems),
         )

@@ -411,10 +411,11 @@ def wants_log(job: Job) -> bool:
 def _with_logs(
     gw: Gateway, jobs: tuple[Job, ...], logs_dir: Path, progress: Callable[[str], None]
 ) -> tuple[Job, ...]:
-    return tuple(_fetch_log(gw, job, logs_dir, progress) if wants_log(job) else job for job in jobs)
+    return tuple(fetch_log(gw, job, logs_dir, progress) if wants_log(job) else job for job in jobs)
 
 
-def _fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], None]) -> Job:
+def fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], None]) -> Job:
+    """The job with its log saved (redacted) under ``logs_dir``, or as it was if unavailable."""
     try:
         text = gw.job_log(job.id)
     except GitHubError as exc:

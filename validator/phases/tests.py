@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.evidence import Job, TestScan
+from validator.evidence import Job, Origin, TestScan
 from validator.labels import has_labels
 from validator.phases.context import NotRun
 
@@ -25,9 +25,14 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
     if seen.artifacts_dir is not None:
         scan = scan_results([seen.artifacts_dir], explicit=False)
         if seen.downloaded:
+            from validator.attribution import origin_by_path, origin_for
+
+            assert seen.artifacts is not None
             prefix = f"{seen.artifacts_dir}/"
+            origins = origin_by_path(seen.artifacts.items)
+            files = tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files)
             scan = TestScan(
-                files=tuple(replace(f, path=f.path.removeprefix(prefix)) for f in scan.files)
+                files=tuple(replace(f, origin=origin_for(f.path, origins)) for f in files)
             )
         where = "artifacts" if context.config.needs_github else f"files in {seen.artifacts_dir}"
         source = where if scan.files else None
@@ -38,6 +43,7 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
             text = Path(job.log_path).read_text(encoding="utf-8", errors="replace")
             found = libtest_from_log(text, path=f"job log: {job.name}")
             if found is not None:
+                found = replace(found, origin=Origin(job_id=job.id, job=job.name))
                 scan, source, job_id = TestScan(files=(found,)), f"job log: {job.name}", job.id
                 break
     return replace(seen, tests=scan, tests_source=source, tests_job_id=job_id)

@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 
 import jinja2
 
-from validator.checks import BY_ID, PREREQUISITES, Check, Outcome
-from validator.evidence import Evidence, Job
+from validator.checks import BY_ID, PREREQUISITES, Check, Outcome, provenance
+from validator.evidence import BinaryInfo, Evidence, Job, ResultFile
 from validator.labels import has_labels
 from validator.render import mermaid
 from validator.report import Report
@@ -99,6 +99,25 @@ def _job_rows(ev: Evidence) -> list[dict[str, Any]]:
             on_arm = has_labels(job.runner_labels, ev.settings.labels)
         rows.append({"job": job, "on_arm64": on_arm})
     return rows
+
+
+def _origin(ev: Evidence, item: BinaryInfo | ResultFile) -> str:
+    """Where a file came from and whether it counts as ARM64 evidence, for one table cell."""
+    o = item.origin
+    if o is None:
+        where = "not traced"
+    elif o.job is None:
+        where = f"`{o.artifact}`, job unknown"
+    else:
+        where = f"job `{o.job}`"
+    match provenance(ev, o):
+        case "arm64":
+            return f"{where} ✅ ARM64"
+        case "not-arm64":
+            return f"{where} ❌ not ARM64, not counted"
+        case _:
+            counted = "counted" if ev.settings.allow_unattributed else "not counted"
+            return f"{where} ⚠️ origin unknown, {counted}"
 
 
 def _phase_steps(ev: Evidence) -> list[dict[str, Any]]:
@@ -198,5 +217,6 @@ def render_markdown(report: Report) -> str:
         phase_names=("health", "dispatch", "artifacts", "binaries", "tests", "report"),
         trend_gone=trend_gone,
         trend_added=trend_added,
+        origin=functools.partial(_origin, ev),
         NOT_CHECKED=NOT_CHECKED,
     )
