@@ -444,7 +444,7 @@ def test_allow_unattributed_is_an_option_and_a_config_key(tmp_path: Path) -> Non
     config.write_text('repo = "o/r"\nallow-unattributed = true\n')
     done = run_cli("--all-phases", "--print-config", cwd=tmp_path, env=TOKEN)
     assert done.returncode == 0, done.stderr
-    assert f"allow_unattributed = True  # {config}" in done.stdout
+    assert f"allow-unattributed = true  # {config}" in done.stdout
     assert "--allow-unattributed" in run_cli("--help").stdout
 
 
