@@ -94,6 +94,7 @@ class Config:
     retry_budget: float = 120.0  # time one API call may spend on retries and rate-limit waits
     run_budget: float | None = 15 * 60
     autoscaling: bool = False
+    enterprise: str | None = None  # enterprise slug whose runners may serve the repository
     cancel_on_abort: bool = False
     emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
     fail_on_test_drop: bool = False

@@ -39,11 +39,14 @@ def emulator_config(emu: Emulator, *, report: Path, **overrides: object) -> Conf
         "expected_tests": hints.expected_tests,
         "min_tests": hints.min_tests,
         "autoscaling": hints.autoscaling,
+        "enterprise": hints.enterprise,
         "report": report,
         "work_dir": report.parent / ".work",
         "api_url": emu.base_url,
         "emulator_scenario": emu.scenario.name,
     }
+    if hints.labels is not None:
+        settings["labels"] = hints.labels
     return Config(**(settings | overrides)).validate()  # type: ignore[arg-type]
 
 

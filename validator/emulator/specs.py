@@ -43,22 +43,49 @@ class RepositorySpec:
     private: bool = False
     language: str | None = None
     description: str | None = None
+    owner_type: str = "User"  # "Organization": the organisation's runners may serve it
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
 
 
+RUNNER_LEVELS = ("repository", "organization", "enterprise")
+GROUP_VISIBILITIES = ("all", "selected", "private")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelSpec:
+    """A runner label and its type (``read-only``: set by the runner application)."""
+
+    name: str
+    type: str  # "read-only" or "custom"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerGroupSpec:
+    """A runner group of the organisation, or of the enterprise (then inherited by the org)."""
+
+    id: int
+    name: str
+    level: str = "organization"  # or "enterprise"
+    visibility: str = "all"  # "all", "selected", "private"
+    allows_public_repositories: bool = False
+    repositories: tuple[str, ...] = ()  # full names admitted by a "selected" group
+    default: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunnerSpec:
-    """A self-hosted runner registered on the repository."""
+    """A self-hosted runner registered on the repository, its organisation or enterprise."""
 
     id: int
     name: str
     os: str
     status: str
     busy: bool
-    labels: tuple[str, ...]
+    labels: tuple[LabelSpec, ...]
+    level: str = "repository"
     ephemeral: bool = False
     autoscaled: bool = False  # registered only while it runs a job, like a scaled-to-zero fleet
     version: str | None = None
@@ -129,6 +156,8 @@ class JobSpec:
     conclusion: str
     log: str | None = None  # fixture file whose text appears in the job log
     log_step: str | None = None  # the step whose output that text is
+    runner_context: tuple[str, str] | None = None  # (runner.arch, uname -m) the job prints
+    image: str | None = None  # a GitHub-hosted runner's image (default: from the labels)
 
     @property
     def seconds(self) -> float:
@@ -195,6 +224,8 @@ class CliHints:
     min_tests: int | None = None
     run_id: int | None = None  # attach to this existing run instead of dispatching
     autoscaling: bool = False  # runners come and go: who picked the jobs up decides
+    labels: tuple[str, ...] | None = None  # --labels (None: the default)
+    enterprise: str | None = None  # --enterprise
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,3 +241,6 @@ class Scenario:
     cli: CliHints
     fixtures_dir: Path
     legacy_ghes: bool = False
+    runner_groups: tuple[RunnerGroupSpec, ...] = ()
+    enterprise: str | None = None  # the enterprise slug its API serves
+    forbidden: tuple[str, ...] = ()  # runner levels the token may not read (403)
