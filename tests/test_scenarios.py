@@ -32,6 +32,11 @@ EXPECTED = {
     "artifact-expired": (1, "NO-GO", {"ART001"}, {"ELF001", "TST001"}),
     "not-default-branch": (1, "NO-GO", {"WF001"}, set()),
     "autoscaled-fleet": (0, "GO", set(), set()),
+    # Runner trust and estates (before these rules: GO, NO-GO, NO-GO, INCONCLUSIVE).
+    "custom-arm64-label-on-x64": (1, "NO-GO", {"RUN001", "RUN003"}, set()),
+    "org-runners-shared": (0, "GO", set(), set()),
+    "org-runners-invisible": (3, "INCONCLUSIVE", set(), {"RUN001"}),
+    "scale-set": (0, "GO", set(), set()),
 }
 class MarkdownSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT

@@ -155,8 +155,7 @@ def _invisible_levels(health: Health) -> tuple[str, str]:
 
 
 def arm64_runner_online(ev: Evidence) -> Finding:
-    """A runner the repository may use, with the required labels and the read-only label ARM64,
-    is online.
+    """A usable runner with the required labels and the read-only label ARM64 is online.
 
     The architecture label must be the one the runner application set (``read-only``): a
     custom label naming an architecture is typed by a person and proves nothing.
@@ -332,10 +331,13 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
     proofs = {j.id: job_ran_on_arm64(j) for j in wanted if j.runner_name}
     wrong = [j for j in wanted if j.runner_name and proofs[j.id].answer == "no"]
     if wrong:
-        by_proof: dict[str, list[str]] = {}
+        by_proof: dict[tuple[str, str], list[str]] = {}
         for j in wrong:
-            by_proof.setdefault(proofs[j.id].proof, []).append(f"`{j.name}`")
-        seen = "; ".join(f"{', '.join(names)}: {proof}" for proof, names in by_proof.items())
+            by_proof.setdefault((j.runner_name or "", proofs[j.id].proof), []).append(f"`{j.name}`")
+        seen = "; ".join(
+            f"{', '.join(names)} ran on `{who}`: {proof}"
+            for (who, proof), names in by_proof.items()
+        )
         misleading = sorted({x for j in wrong for x in misleading_labels(j.runner_labels or ())})
         custom = (
             f" Remove the custom label{'s' if len(misleading) > 1 else ''} "

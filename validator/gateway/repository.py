@@ -9,9 +9,9 @@ from validator.errors import AuthError, GitHubError
 from validator.evidence import Runner, WorkflowInfo
 from validator.gateway.decode import runner_from_json, workflow_from_json
 from validator.gateway.messages import (
-    REPOSITORY_RUNNERS_PERMISSION,
     Wording,
     repository_missing,
+    repository_runners_permission,
     workflow_missing,
 )
 from validator.gateway.transport import Transport
@@ -90,7 +90,7 @@ class RepositoryApi:
         what = f"listing self-hosted runners of {self._repo.name}"
         wording = Wording(
             not_found=repository_missing(self._repo.name),
-            forbidden=REPOSITORY_RUNNERS_PERMISSION,
+            forbidden=repository_runners_permission(self._repo.name),
         )
         items = self._api.pages(
             f"{self._repo.path}/actions/runners", key="runners", what=what, wording=wording

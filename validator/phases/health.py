@@ -12,7 +12,7 @@ from validator.evidence import Health, Runner, RunnerGroup, RunnerLevel, RunnerS
 from validator.gateway.messages import (
     ENTERPRISE_RUNNERS_PERMISSION,
     ORGANIZATION_RUNNERS_PERMISSION,
-    REPOSITORY_RUNNERS_PERMISSION,
+    repository_runners_permission,
 )
 from validator.labels import has_labels
 
@@ -124,7 +124,13 @@ def read_estate(gw: Gateway, *, enterprise: str | None = None) -> Health:
     """
     repo = _read(gw.runners, "repository runners")
     sources = [
-        _source("repository", gw.repository, repo, len(repo.runners), REPOSITORY_RUNNERS_PERMISSION)
+        _source(
+            "repository",
+            gw.repository,
+            repo,
+            len(repo.runners),
+            repository_runners_permission(gw.repository),
+        )
     ]
     usable = list(repo.runners)
     excluded: list[Runner] = []
