@@ -23,7 +23,6 @@ from validator.evidence import (
 from builders import aarch64, go, job, results, runner, with_phase, x86
 
 
-
 def hosted_x64(j):
     """A job GitHub ran on a hosted x64 runner: its log's Runner Image section says so."""
     return replace(j, hosted=True, runner_context=RunnerContext(image="ubuntu-24.04"))

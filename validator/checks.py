@@ -384,7 +384,10 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
         return failed(
             "No job ran on an ARM64 runner.", f"Set `runs-on: [{labels}]` on the test job."
         )
-    names = "; ".join(f"`{j.name}`: {proofs[j.id].proof}" for j in on_arm)
+    shown: dict[str, list[str]] = {}
+    for j in on_arm:
+        shown.setdefault(proofs[j.id].proof, []).append(f"`{j.name}`")
+    names = "; ".join(f"{', '.join(jobs)}: {why}" for why, jobs in shown.items())
     return passed(f"{_n(len(on_arm), 'ARM64 job')} ran on ARM64: {names}.")
 
 
