@@ -67,6 +67,10 @@ REQUIRED_SCENARIOS = {
     "legacy-ghes",
     "not-default-branch",
     "autoscaled-fleet",
+    "custom-arm64-label-on-x64",
+    "org-runners-shared",
+    "org-runners-invisible",
+    "scale-set",
 }
 
 
