@@ -15,6 +15,7 @@ from validator.evidence import (
     Health,
     ImageInfo,
     ResultFile,
+    RunnerContext,
     Step,
     TestScan,
 )
@@ -31,6 +32,10 @@ from builders import (
     x86,
 )
 
+
+def hosted_x64(j):
+    """A job GitHub ran on a hosted x64 runner: its log's Runner Image section says so."""
+    return replace(j, hosted=True, runner_context=RunnerContext(image="ubuntu-24.04"))
 
 def status(ev, check_id: str) -> str:
     return BY_ID[check_id].run(ev).status
@@ -71,7 +76,8 @@ def test_no_runner_registered_fails_with_registration_remedy():
     ev = replace(go(), health=replace(go().health, runners=()))
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "failed"
-    assert outcome.detail == "No self-hosted runner is registered on the repository."
+    assert outcome.detail.startswith("No self-hosted runner that ")
+    assert "may use is registered (levels read: repository)" in outcome.detail
     assert "self-hosted, linux, ARM64" in outcome.remedy
 
 
@@ -136,7 +142,7 @@ def test_wait_timeout_is_inconclusive_not_passed():
 
 
 def test_job_meant_for_arm64_on_ubuntu_latest_fails():
-    moved = job("test", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",))
+    moved = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
     ev = replace(go(), run=replace(go().run, jobs=(moved,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "failed"
@@ -153,15 +159,15 @@ def test_run_that_never_asked_for_arm64_fails():
 
 
 def test_arm64_job_pattern_names_jobs_that_must_run_on_arm64():
-    emulated = job("build-and-test", labels=("ubuntu-latest",), runner_name="GitHub Actions 3",
-                   runner_labels=("ubuntu-latest",))
+    emulated = hosted_x64(job("build-and-test", labels=("ubuntu-latest",),
+                                  runner_name="GitHub Actions 3", runner_labels=None))
     ev = replace(go(), run=replace(go().run, jobs=(job("test"), emulated)),
                  settings=replace(go().settings, arm64_jobs=("build-*",)))
     assert status(ev, "RUN003") == "failed"
 
 
 def test_tests_from_a_non_arm64_job_log_are_not_arm64_evidence():
-    x86_job = job("test", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",))
+    x86_job = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
     ev = replace(go(), run=replace(go().run, jobs=(x86_job,)), tests_source="job log: test",
                  tests_job_id=x86_job.id)
     outcome = BY_ID["TST001"].run(ev)
@@ -276,9 +282,12 @@ def test_tests_that_disappeared_since_the_previous_validation_are_named():
     assert status(replace(go(), previous=same), "TST004") == "passed"
 
 
-def test_ephemeral_runner_gone_before_its_labels_were_read_still_counts():
+def test_ephemeral_runner_gone_before_its_labels_were_read_counts_by_its_log():
     gone = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
     ev = replace(go(), run=replace(go().run, jobs=(gone,)))
+    assert status(ev, "RUN003") == "inconclusive"  # requested labels are not proof
+    logged = replace(gone, runner_context=RunnerContext(arch="ARM64", machine="aarch64"))
+    ev = replace(go(), run=replace(go().run, jobs=(logged,)))
     assert status(ev, "RUN003") == "passed"
     hosted = job("test", labels=("linux", "ARM64"), runner_name="someone", runner_labels=None)
     ev = replace(go(), run=replace(go().run, jobs=(hosted,)),

@@ -72,6 +72,10 @@ REQUIRED_SCENARIOS = {
     "stale-latest-run",
     "run-of-another-workflow",
     "renamed-repository",
+    "custom-arm64-label-on-x64",
+    "org-runners-shared",
+    "org-runners-invisible",
+    "scale-set",
 }
 
 

@@ -206,6 +206,26 @@ def walk_run(c: Client, run: dict[str, Any]) -> None:
         assert dl.status_code == (410 if art["expired"] else 302)
 
 
+def walk_estate(c: Client, emu: Emulator) -> None:
+    """Organisation and enterprise runners and runner groups, as the health phase reads them."""
+    spec = emu.scenario
+    org = spec.repository.owner
+    answered = c.get(f"/orgs/{org}/actions/runners").status_code
+    if spec.repository.owner_type != "Organization":
+        assert answered == 404
+        return
+    if "organization" in spec.forbidden:
+        assert answered == 403
+        assert c.get(f"/orgs/{org}/actions/runner-groups").status_code == 403
+        return
+    assert answered == 200
+    for group in c.get(f"/orgs/{org}/actions/runner-groups").json()["runner_groups"]:
+        c.get(f"/orgs/{org}/actions/runner-groups/{group['id']}/repositories")
+    if spec.enterprise:
+        c.get(f"/enterprises/{spec.enterprise}/actions/runners")
+        c.get(f"/enterprises/{spec.enterprise}/actions/runner-groups")
+
+
 @pytest.mark.parametrize("name", scenario_names())
 def test_every_endpoint_of_every_scenario_matches_the_description(
     name: str, specs: dict[str, Spec], clock: VirtualClock
@@ -218,6 +238,7 @@ def test_every_endpoint_of_every_scenario_matches_the_description(
         for runner in c.get(f"{repo}/actions/runners").json()["runners"]:
             c.get(f"{repo}/actions/runners/{runner['id']}")
         assert c.get(f"{repo}/actions/runners/999999").status_code == 404
+        walk_estate(c, emu)
         for wf in c.get(f"{repo}/actions/workflows").json()["workflows"]:
             assert c.get(wf["url"]).json() == wf
             by_file = c.get(f"{repo}/actions/workflows/{wf['path'].rsplit('/', 1)[-1]}")
@@ -413,3 +434,37 @@ def test_githubs_examples_against_their_schemas(
     assert pointer is not None
     problems = spec.errors(pointer, body)
     assert sorted(problems) == UPSTREAM_DEFECTS.get(entry["file"], [])
+
+
+def test_enterprise_runners_and_inherited_groups_match_the_description(
+    specs: dict[str, Spec],
+) -> None:
+    from validator.emulator.scenario import parse_scenario, scenarios_dir
+    from validator.gateway import Gateway
+    from validator.phases.health import check_health
+    from validator.resources import data_path
+
+    raw = json.loads((scenarios_dir() / "org-runners-shared.json").read_text(encoding="utf-8"))
+    raw["enterprise"] = "octo-enterprise"
+    raw["runner_groups"].append(
+        {"id": 3, "name": "ent-arm64", "level": "enterprise", "allows_public_repositories": True}
+    )
+    raw["runners"].append(
+        raw["runners"][0] | {"id": 90, "name": "ent-arm64-1", "level": "enterprise", "group_id": 3}
+    )
+    scenario = parse_scenario(raw, name="enterprise", fixtures_dir=data_path("fixtures"))
+    with Emulator(scenario) as emu:
+        c = Client(emu, specs)
+        walk_estate(c, emu)
+        ent = c.get("/enterprises/octo-enterprise/actions/runners").json()["runners"]
+        assert [r["name"] for r in ent] == ["ent-arm64-1"]
+        groups = c.get(f"/orgs/{emu.scenario.repository.owner}/actions/runner-groups").json()
+        assert any(g["inherited"] for g in groups["runner_groups"])
+        gw = Gateway(repository=emu.repository, token="t" * 40, api_url=emu.base_url, timeout=5)
+        health = check_health(
+            gw, workflow="build-push-arm64.yml", labels=("ARM64",), enterprise="octo-enterprise"
+        )
+    assert health.runners is not None
+    usable = {(r.name, r.level, r.group) for r in health.runners}
+    assert ("ent-arm64-1", "enterprise", "ent-arm64") in usable
+    assert [s.level for s in health.sources] == ["repository", "organization", "enterprise"]

@@ -137,7 +137,7 @@ def test_seconds_between_reads_githubs_timestamp_forms() -> None:
     assert seconds_between("yesterday", "2026-01-02T03:00:00Z") is None
 
 
-def test_hosted_job_carries_the_labels_it_asked_for() -> None:
+def test_hosted_job_is_marked_hosted_and_its_requested_labels_are_not_its_runners() -> None:
     raw = {
         "id": 1,
         "name": "summary",
@@ -146,7 +146,9 @@ def test_hosted_job_carries_the_labels_it_asked_for() -> None:
         "runner_name": "GitHub Actions 2",
         "runner_group_name": "GitHub Actions",
     }
-    assert job_from_json(raw, "test").runner_labels == ("ubuntu-latest",)
+    decoded = job_from_json(raw, "test")
+    assert decoded.hosted and decoded.runner_group == "GitHub Actions"
+    assert decoded.runner_labels is None
 
 
 def test_self_hosted_job_is_never_given_labels_from_a_runner_name() -> None:
@@ -247,9 +249,10 @@ def test_labels_must_be_a_list() -> None:
 def test_reads_default_branch_runners_and_workflow(gw: Gateway) -> None:
     assert gw.default_branch() == "main"
     runners = gw.runners()
-    assert [(r.name, r.status, r.labels) for r in runners] == [
+    assert [(r.name, r.status, r.label_names) for r in runners] == [
         ("embeddenator-arm64-1", "online", ("self-hosted", "Linux", "ARM64"))
     ]
+    assert [x.type for x in runners[0].labels] == ["read-only"] * 3
     wf = gw.workflow("build-push-arm64.yml")
     assert (wf.id, wf.path, wf.state) == (
         220132581,
@@ -428,7 +431,7 @@ def test_jobs_record_steps_labels_and_runners(gw: Gateway) -> None:
     assert [s.name for s in test.steps][:2] == ["Set up job", "Run actions/checkout@v4"]
     assert test.steps[0].seconds == 2.0
     assert test.seconds == sum(s.seconds or 0 for s in test.steps)
-    assert jobs["summary"].runner_labels == ("ubuntu-latest",)
+    assert jobs["summary"].hosted and jobs["summary"].runner_labels is None
 
 
 def test_cancel_then_cancel_again(emu: Emulator) -> None:

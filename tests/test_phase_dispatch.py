@@ -110,8 +110,9 @@ def test_healthy_run_is_dispatched_waited_for_and_recorded(tmp_path: Path) -> No
     assert run.queued_seconds == 6.0  # the scenario queues for 6 s
     assert run.run_seconds is not None and run.run_seconds > 60
     jobs = {j.name: j for j in run.jobs}
-    assert jobs["test"].runner_labels == ("self-hosted", "Linux", "ARM64")
-    assert jobs["prepare-matrix"].runner_labels == ("ubuntu-latest",)
+    assert jobs["test"].runner_label_names == ("self-hosted", "Linux", "ARM64")
+    # A hosted runner's labels are not readable; its log's Runner Image says what it was.
+    assert jobs["prepare-matrix"].hosted and jobs["prepare-matrix"].runner_labels is None
     assert all(j.conclusion == "success" for j in run.jobs)
     assert jobs["test"].steps and all(isinstance(s, Step) for s in jobs["test"].steps)
     # Only the job whose steps run tests has its log fetched; nothing failed.
@@ -275,12 +276,13 @@ def test_failed_job_keeps_its_log_and_a_tail(tmp_path: Path) -> None:
     assert skipped and all(j.log_path is None and j.runner_name is None for j in skipped)
 
 
-def test_job_on_a_hosted_runner_has_the_hosted_labels(tmp_path: Path) -> None:
+def test_job_on_a_hosted_runner_is_known_by_the_image_in_its_log(tmp_path: Path) -> None:
     with Emulator("non-arm64-runner", token=TOKEN) as emu:
         run, _ = run_phase(emu, gateway(emu), tmp_path)
     (job,) = run.jobs
     assert job.runner_name is not None and job.runner_name.startswith("GitHub Actions")
-    assert job.runner_labels == ("ubuntu-latest",)
+    assert job.hosted and job.runner_labels is None  # requested labels are not its labels
+    assert job.runner_context is not None and job.runner_context.image == "ubuntu-24.04"
 
 
 def test_runner_missing_from_the_health_list_is_looked_up_again(tmp_path: Path) -> None:
@@ -289,7 +291,7 @@ def test_runner_missing_from_the_health_list_is_looked_up_again(tmp_path: Path) 
         listed = statuses(emu, "/actions/runners")
     assert listed == [200]
     test = next(j for j in run.jobs if j.name == "test")
-    assert test.runner_labels == ("self-hosted", "Linux", "ARM64")
+    assert test.runner_label_names == ("self-hosted", "Linux", "ARM64")
 
 
 def test_runner_labels_stay_unknown_without_a_runner_list(tmp_path: Path) -> None:
@@ -306,7 +308,9 @@ def test_health_then_dispatch_together(tmp_path: Path) -> None:
         gw = gateway(emu)
         health = check_health(gw, workflow="build-push-arm64.yml", labels=LABELS)
         run, _ = run_phase(emu, gw, tmp_path, runners=health.runners)
-    assert all(j.runner_labels is not None for j in run.jobs if j.runner_name is not None)
+    assert all(
+        j.runner_labels is not None for j in run.jobs if j.runner_name is not None and not j.hosted
+    )
 
 
 def test_token_stays_out_of_progress_logs_and_saved_files(
@@ -349,7 +353,7 @@ def test_attach_runner_labels_by_runner_name() -> None:
     hosted = job("summary", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",))
     unknown = job("other", runner_name="gone-runner")
     out = attach_runner_labels([job(), hosted, unknown, job("q", runner_name=None)], [arm])
-    assert [j.runner_labels for j in out] == [LABELS, ("ubuntu-latest",), None, None]
+    assert [j.runner_label_names for j in out] == [LABELS, ("ubuntu-latest",), None, None]
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,11 @@ EXPECTED = {
     "autoscaled-fleet": (0, "GO", set(), set()),
     "flaky-rerun": (0, "GO", set(), set()),
     "stale-latest-run": (3, "INCONCLUSIVE", set(), {"RUN004"}),
+    # Runner trust and estates (before these rules: GO, NO-GO, NO-GO, INCONCLUSIVE).
+    "custom-arm64-label-on-x64": (1, "NO-GO", {"RUN001", "RUN003"}, set()),
+    "org-runners-shared": (0, "GO", set(), set()),
+    "org-runners-invisible": (3, "INCONCLUSIVE", set(), {"RUN001"}),
+    "scale-set": (0, "GO", set(), set()),
 }
 # scenario → (what the usage error names, the settings with which the same scenario is GO)
 REFUSED = {

@@ -12,15 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from validator.arm64 import CONTEXT_STEP, job_ran_on_arm64, misleading_labels, runner_is_arm64
 from validator.evidence import (
     Artifact,
     BinaryInfo,
     Evidence,
+    Health,
     Job,
     Origin,
     PhaseRecord,
     ResultFile,
     Run,
+    Runner,
     TestScan,
 )
 from validator.labels import has_labels
@@ -157,43 +160,119 @@ def workflow_is_dispatchable(ev: Evidence) -> Finding:
 # --- prerequisite 2: runners -------------------------------------------------------------------
 
 
+def _where(runner: Runner) -> str:
+    """``runner `x``` with its level and group when it is not the repository's own."""
+    if runner.level == "repository":
+        return f"`{runner.name}`"
+    group = f", group `{runner.group}`" if runner.group else ""
+    return f"`{runner.name}` ({runner.level}{group})"
+
+
+def _invisible_levels(health: Health) -> tuple[str, str]:
+    """What could not be read (detail) and the permissions that would make it readable."""
+    hidden = health.invisible
+    detail = "; ".join(
+        f"the {s.level} level ({s.scope}) could not be read: {s.error}" for s in hidden
+    )
+    needs = " ".join(
+        f"{s.permission[0].upper()}{s.permission[1:]}." for s in hidden if s.permission
+    )
+    return detail, needs
+
+
 def arm64_runner_online(ev: Evidence) -> Finding:
-    """At least one self-hosted runner with the required labels is registered and online."""
+    """A usable runner with the required labels and the read-only label ARM64 is online.
+
+    The architecture label must be the one the runner application set (``read-only``): a
+    custom label naming an architecture is typed by a person and proves nothing.
+    """
     if (gap := _not_run(ev, "health")) is not None:
         return gap
     health = ev.health
     if health is None or health.runners is None:
         reason = health.runners_error if health else "no runner list"
+        if health is not None and health.invisible:
+            detail, needs = _invisible_levels(health)
+            return inconclusive(f"Runners could not be listed: {detail}", needs)
         return inconclusive(f"Runners could not be listed: {reason}")
     labels = _labels(ev)
-    matching = [r for r in health.runners if has_labels(r.labels, ev.settings.labels)]
+    matching = [r for r in health.runners if has_labels(r.label_names, ev.settings.labels)]
+    proofs = {r.id: runner_is_arm64(r) for r in matching}
+    wrong = [r for r in matching if proofs[r.id].answer == "no"]
+    if wrong:
+        seen = "; ".join(
+            f"{_where(r)}: {proofs[r.id].proof.removeprefix(f'runner `{r.name}` ')}" for r in wrong
+        )
+        misleading = sorted({x for r in wrong for x in misleading_labels(r.labels)})
+        fix = (
+            f"Remove the custom label{'s' if len(misleading) > 1 else ''} "
+            f"{', '.join(f'`{x}`' for x in misleading)} from "
+            if misleading
+            else "Take the required labels off "
+        )
+        return failed(
+            f"Runners with labels {labels} are not ARM64 machines, and jobs asking for those "
+            f"labels may run there: {seen}.",
+            f"{fix}{', '.join(f'`{r.name}`' for r in wrong)} (Settings → Actions → Runners → "
+            "the runner → labels). The architecture label is set by the runner application "
+            "from the machine; register the runner on an ARM64 host instead.",
+        )
     online = [r for r in matching if r.status == "online"]
-    if online:
-        idle = [r for r in online if not r.busy]
+    proven = [r for r in online if proofs[r.id].proven]
+    if proven:
+        idle = [r for r in proven if not r.busy]
         busy_note = "" if idle else " (all busy: jobs will queue until one is free)"
-        names = ", ".join(f"`{r.name}`" for r in online)
+        names = ", ".join(_where(r) for r in proven)
         return passed(
-            f"{len(online)} of {_n(len(matching), 'matching runner')} online: {names}{busy_note}."
+            f"{len(proven)} of {_n(len(matching), 'matching runner')} online, each with the "
+            f"read-only architecture label ARM64: {names}{busy_note}."
+        )
+    hidden_detail, needs = _invisible_levels(health)
+    unproven = [r for r in online if not proofs[r.id].proven]
+    if unproven:
+        names = "; ".join(proofs[r.id].proof for r in unproven)
+        return inconclusive(
+            f"Runners with labels {labels} are online, but their architecture is not proven: "
+            f"{names}. RUN003 decides from the jobs' own logs.",
+            f"Print the runner context in the ARM64 jobs (`{CONTEXT_STEP}`).",
         )
     if ev.settings.autoscaling:
         return inconclusive(
             f"No runner with labels {labels} is online now ({len(matching)} registered). With "
             "--autoscaling that can be normal; whether a job was picked up decides (RUN003)."
         )
+    if health.invisible:
+        return inconclusive(
+            f"No usable runner with labels {labels} is online among those visible "
+            f"({len(health.runners)} seen), and {hidden_detail}",
+            needs,
+        )
     register = (
         f"Register a self-hosted runner with labels `{labels}` (Settings → Actions → Runners → "
         "New self-hosted runner) and start it; for an autoscaled fleet pass --autoscaling."
     )
+    levels = ", ".join(s.level for s in health.sources) or "repository"
     if not health.runners:
-        return failed("No self-hosted runner is registered on the repository.", register)
+        excluded = ""
+        if health.excluded:
+            excluded = (
+                " Seen but not usable: "
+                + "; ".join(f"{_where(r)}: {r.access}" for r in health.excluded[:5])
+                + "."
+            )
+        return failed(
+            f"No self-hosted runner that {ev.settings.repository or 'the repository'} may use "
+            f"is registered (levels read: {levels}).{excluded}",
+            register + (" Or let the runner group admit the repository." if excluded else ""),
+        )
     if not matching:
-        seen = "; ".join(f"`{r.name}`: {', '.join(r.labels)}" for r in health.runners)
+        seen = "; ".join(f"{_where(r)}: {', '.join(r.label_names)}" for r in health.runners)
         return failed(
             f"{len(health.runners)} runners registered, none with all labels {labels} ({seen}).",
             f"Add the missing labels to a runner, or pass --labels to match the workflow's "
             f"`runs-on`. {register}",
         )
-    names = ", ".join(f"`{r.name}`" for r in matching)
+    names = ", ".join(_where(r) for r in matching)
     return failed(
         f"{len(matching)} matching runners registered but all offline: {names}.",
         "Start the runner service on the ARM64 host (`./svc.sh start` in the runner folder), "
@@ -322,20 +401,14 @@ def _arm64_jobs(ev: Evidence, jobs: tuple[Job, ...]) -> list[Job]:
     ]
 
 
-def ran_on_arm64(ev: Evidence, job: Job) -> bool | None:
-    """Whether ``job`` ran on a runner with the required labels (None: cannot be told)."""
-    if job.runner_labels is not None:
-        return has_labels(job.runner_labels, ev.settings.labels)
-    # An ephemeral runner may be gone before its labels can be read. GitHub gives a job
-    # only to a runner with every label the job asked for, so a self-hosted job that asked
-    # for all required labels and was picked up ran on such a runner.
-    if job.runner_name and has_labels(job.labels, ("self-hosted", *ev.settings.labels)):
-        return True
-    return None
+def ran_on_arm64(ev: Evidence, job: Job) -> bool | None:  # noqa: ARG001 - a stable signature
+    """Whether ``job`` ran on ARM64 (None: cannot be told); see :func:`job_ran_on_arm64`."""
+    answer = job_ran_on_arm64(job).answer
+    return None if answer == "unknown" else answer == "yes"
 
 
 def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
-    """Every job meant for ARM64 ran on a runner with the required labels, and at least one did."""
+    """Every job meant for ARM64 ran on a runner proven ARM64, and at least one did."""
     run = _run_or_gap(ev)
     if isinstance(run, Finding):
         return run
@@ -349,26 +422,42 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
             f"Set `runs-on: [{labels}]` on the build and test jobs of the workflow, or name the "
             "jobs that must run on ARM64 with --arm64-job.",
         )
-    wrong = [j for j in wanted if j.runner_name and ran_on_arm64(ev, j) is False]
+    proofs = {j.id: job_ran_on_arm64(j) for j in wanted if j.runner_name}
+    wrong = [j for j in wanted if j.runner_name and proofs[j.id].answer == "no"]
     if wrong:
+        by_proof: dict[tuple[str, str], list[str]] = {}
+        for j in wrong:
+            by_proof.setdefault((j.runner_name or "", proofs[j.id].proof), []).append(f"`{j.name}`")
         seen = "; ".join(
-            f"`{j.name}` ran on `{j.runner_name}` ({', '.join(j.runner_labels or ())})"
-            for j in wrong
+            f"{', '.join(names)} ran on `{who}`: {proof}"
+            for (who, proof), names in by_proof.items()
+        )
+        misleading = sorted({x for j in wrong for x in misleading_labels(j.runner_labels or ())})
+        custom = (
+            f" Remove the custom label{'s' if len(misleading) > 1 else ''} "
+            f"{', '.join(f'`{x}`' for x in misleading)} from runners that are not ARM64."
+            if misleading
+            else ""
         )
         return failed(
             f"Jobs meant for ARM64 ran elsewhere: {seen}.",
-            f"Make those jobs use `runs-on: [{labels}]` (not a GitHub-hosted or emulated runner).",
+            f"Make those jobs use `runs-on: [{labels}]` on a runner registered on an ARM64 "
+            f"host (not a GitHub-hosted x64, emulated or mislabelled runner).{custom}",
         )
-    on_arm = [j for j in wanted if j.runner_name and ran_on_arm64(ev, j)]
-    unknown = [j for j in wanted if j.runner_name and ran_on_arm64(ev, j) is None]
+    on_arm = [j for j in wanted if j.runner_name and proofs[j.id].proven]
+    unknown = [j for j in wanted if j.runner_name and proofs[j.id].answer == "unknown"]
     never = [j for j in wanted if not j.runner_name and j.conclusion != "skipped"]
-    runners = ev.health.runners if ev.health is not None else None
+    health = ev.health
+    runners = health.runners if health is not None and health.complete else None
     if never and runners is not None:
-        unmatched = [j for j in never if not any(has_labels(r.labels, j.labels) for r in runners)]
+        unmatched = [
+            j for j in never if not any(has_labels(r.label_names, j.labels) for r in runners)
+        ]
         if unmatched:
             asks = "; ".join(f"`{j.name}` asks for {', '.join(j.labels)}" for j in unmatched)
             return failed(
-                f"Jobs can never start: {asks}, and no registered runner has all those labels.",
+                f"Jobs can never start: {asks}, and no runner the repository may use has all "
+                "those labels.",
                 "Add the missing labels to an ARM64 runner, or change the job's `runs-on` "
                 "(and the workflow input that selects it) to labels a runner has.",
             )
@@ -378,15 +467,22 @@ def arm64_jobs_ran_on_arm64(ev: Evidence) -> Finding:
             f"Jobs meant for ARM64 were never picked up by a runner: {names} "
             f"({len(started)} of {len(run.jobs)} jobs started)."
         )
-    if unknown and not on_arm:
-        names = ", ".join(f"`{j.name}` on `{j.runner_name}`" for j in unknown)
-        return inconclusive(f"The labels of the runners that ran {names} could not be seen.")
+    if unknown:
+        names = "; ".join(proofs[j.id].proof for j in unknown)
+        return inconclusive(
+            f"Not proven to have run on ARM64: {names}. Requested labels are not proof.",
+            f"Add the step `run: {CONTEXT_STEP}` to each ARM64 job, or use a token that can "
+            "list the runners (see the token table in the README).",
+        )
     if not on_arm:
         return failed(
             "No job ran on an ARM64 runner.", f"Set `runs-on: [{labels}]` on the test job."
         )
-    names = ", ".join(f"`{j.name}` on `{j.runner_name}`" for j in on_arm)
-    return passed(f"{_n(len(on_arm), 'ARM64 job')} ran on runners labelled {labels}: {names}.")
+    shown: dict[str, list[str]] = {}
+    for j in on_arm:
+        shown.setdefault(proofs[j.id].proof, []).append(f"`{j.name}`")
+    names = "; ".join(f"{', '.join(jobs)}: {why}" for why, jobs in shown.items())
+    return passed(f"{_n(len(on_arm), 'ARM64 job')} ran on ARM64: {names}.")
 
 
 # --- evidence origin: only what ARM64 jobs produced counts -------------------------------------

@@ -97,6 +97,7 @@ class Config:
     min_download_rate: float = 16 * 1024  # bytes/s a download must keep (0: no floor)
     run_budget: float | None = 15 * 60
     autoscaling: bool = False
+    enterprise: str | None = None  # enterprise slug whose runners may serve the repository
     cancel_on_abort: bool = False
     emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
     fail_on_test_drop: bool = False

@@ -298,16 +298,75 @@ class TestScan:
 # --- GitHub ---------------------------------------------------------------------------------
 
 
+LabelType = Literal["read-only", "custom"]
+RunnerLevel = Literal["repository", "organization", "enterprise"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerLabel:
+    """A runner label and who set it: the runner application (``read-only``) or a person."""
+
+    name: str
+    type: LabelType | None = None  # None: GitHub did not say
+
+
+def typed_labels(labels: tuple[RunnerLabel | str, ...]) -> tuple[RunnerLabel, ...]:
+    """Labels with their type; a bare name gets the type GitHub gives that name."""
+    from validator.labels import default_label_type
+
+    return tuple(
+        label
+        if isinstance(label, RunnerLabel)
+        else RunnerLabel(name=label, type=default_label_type(label))  # type: ignore[arg-type]
+        for label in labels
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Runner:
-    """A self-hosted runner registered on the repository."""
+    """A self-hosted runner this repository may use, and where it is registered."""
 
     id: int
     name: str
     os: str
     status: str  # "online" / "offline"
     busy: bool
-    labels: tuple[str, ...]
+    labels: tuple[RunnerLabel, ...]
+    level: RunnerLevel = "repository"
+    group: str | None = None  # runner group name, when known
+    group_id: int | None = None
+    ephemeral: bool = False
+    access: str | None = None  # set when this repository may not use it: why
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", typed_labels(self.labels))
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerGroup:
+    """A runner group of the organisation (its own, or inherited from the enterprise)."""
+
+    id: int
+    name: str
+    visibility: str  # "all", "selected", "private"
+    allows_public_repositories: bool
+    inherited: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerSource:
+    """One level where self-hosted runners are registered, and what the token saw there."""
+
+    level: RunnerLevel
+    scope: str  # OWNER/NAME, the organisation, or the enterprise slug
+    visible: bool
+    usable: int = 0  # runners at this level the repository may use
+    error: str | None = None  # why the level could not be read
+    permission: str | None = None  # the token permission that would make it readable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,11 +384,32 @@ class WorkflowInfo:
 class Health:
     """What the health phase saw: runners (``None`` if they could not be listed) and workflow."""
 
-    runners: tuple[Runner, ...] | None = None
+    runners: tuple[Runner, ...] | None = None  # usable by the repository, every level read
     runners_error: str | None = None  # e.g. the token may not list runners
+    sources: tuple[RunnerSource, ...] = ()  # each level looked at (repository first)
+    excluded: tuple[Runner, ...] = ()  # seen, but their group does not admit the repository
     workflow: WorkflowInfo | None = None
     workflow_error: str | None = None
     default_branch: str | None = None
+
+    @property
+    def invisible(self) -> tuple[RunnerSource, ...]:
+        """The levels whose runners the token could not read."""
+        return tuple(s for s in self.sources if not s.visible)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every level where a usable runner could be registered was read."""
+        return self.runners is not None and not self.invisible
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerContext:
+    """What a job's own log says about the machine that ran it."""
+
+    arch: str | None = None  # runner.arch, from the documented runner-context line
+    machine: str | None = None  # uname -m, from the same line
+    image: str | None = None  # a GitHub-hosted runner's image, from the log's "Runner Image"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,7 +435,7 @@ class Job:
     conclusion: str | None
     labels: tuple[str, ...]  # what runs-on asked for
     runner_name: str | None
-    runner_labels: tuple[str, ...] | None  # labels of the runner that ran it, when known
+    runner_labels: tuple[RunnerLabel, ...] | None  # of the runner that ran it, when known
     created_at: str | None = None
     started_at: str | None = None
     completed_at: str | None = None
@@ -366,6 +446,17 @@ class Job:
     log_excerpt: str | None = None  # the tail of a failed job's log
     log_path: str | None = None  # where its full log was saved, if fetched
     attempt: int | None = None  # the run attempt it ran in (a job not re-run keeps its own)
+    runner_group: str | None = None  # the runner group GitHub names for the job
+    hosted: bool = False  # ran on a GitHub-hosted runner
+    runner_context: RunnerContext | None = None  # from its log; None: the log was not read
+
+    def __post_init__(self) -> None:
+        if self.runner_labels is not None:
+            object.__setattr__(self, "runner_labels", typed_labels(self.runner_labels))
+
+    @property
+    def runner_label_names(self) -> tuple[str, ...] | None:
+        return None if self.runner_labels is None else tuple(x.name for x in self.runner_labels)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -478,6 +569,7 @@ class Settings:
     queue_timeout_seconds: float | None = None
     run_timeout_seconds: float | None = None
     autoscaling: bool = False
+    enterprise: str | None = None  # enterprise whose runners were read too
     api_url: str | None = None
     artifacts_dir: str | None = None
     emulator_scenario: str | None = None  # evidence from the built-in emulator, not GitHub

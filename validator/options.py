@@ -235,6 +235,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(key="autoscaling", field="autoscaling", read=FIELDS.flag, kind=bool, default=False,
            help="Runners start on demand: zero online runners is not a failure; a job being "
            "picked up decides."),
+    Option(key="enterprise", field="enterprise", read=_text, kind=str | None, metavar="SLUG",
+           help="Also read the runners of this enterprise (runners shared with the "
+           "repository's organisation through a runner group)."),
     Option(key="queue-timeout", field="queue_timeout", read=_seconds, kind=str, default="30m",
            metavar=DURATION, help="How long the run may wait for a runner."),
     Option(key="run-timeout", field="run_timeout", read=_seconds, kind=str, default="60m",

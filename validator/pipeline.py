@@ -40,6 +40,7 @@ def settings_of(config: Config, *, ref: str | None = None) -> Settings:
         queue_timeout_seconds=config.queue_timeout,
         run_timeout_seconds=config.run_timeout,
         autoscaling=config.autoscaling,
+        enterprise=config.enterprise,
         api_url=config.api_url if config.needs_github else None,
         artifacts_dir=str(config.artifacts_dir) if config.artifacts_dir else None,
         emulator_scenario=config.emulator_scenario,

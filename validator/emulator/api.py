@@ -29,6 +29,12 @@ from validator.emulator.state import (
 from validator.errors import ValidatorError
 
 V2022 = "2022-11-28"
+# GitHub's own words to a token without the permission for a level's runners.
+FORBIDDEN = {
+    "repository": "Must have admin rights to Repository.",
+    "organization": "Resource not accessible by integration",
+    "enterprise": "Resource not accessible by integration",
+}
 RATE_LIMIT = 5000
 WINDOW = 3600.0
 JSON_TYPE = "application/json; charset=utf-8"
@@ -237,6 +243,19 @@ class Api:
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)/artifacts"), self.list_artifacts),
             ("GET", re.compile(f"{r}/actions/artifacts/(\\d+)"), self.get_artifact),
             ("GET", re.compile(f"{r}/actions/artifacts/(\\d+)/([^/]+)"), self.download_artifact),
+            ("GET", re.compile(r"/orgs/([^/]+)/actions/runners"), self.list_org_runners),
+            ("GET", re.compile(r"/orgs/([^/]+)/actions/runner-groups"), self.list_org_groups),
+            (
+                "GET",
+                re.compile(r"/orgs/([^/]+)/actions/runner-groups/(\d+)/repositories"),
+                self.list_group_repositories,
+            ),
+            ("GET", re.compile(r"/enterprises/([^/]+)/actions/runners"), self.list_ent_runners),
+            (
+                "GET",
+                re.compile(r"/enterprises/([^/]+)/actions/runner-groups"),
+                self.list_ent_groups,
+            ),
         ]
         self.limiter = RateLimiter(world.clock.now())
 
@@ -307,17 +326,84 @@ class Api:
             if not s.autoscaled or self.world.runner_busy(s.id, t)
         ]
 
-    def list_runners(self, c: Call) -> Response:
-        specs = self._registered()
+    def _level(self, level: str) -> None:
+        """403 as GitHub answers a token without the permission for this level's runners."""
+        if level in self.world.scenario.forbidden:
+            raise ApiError(403, FORBIDDEN[level])
+
+    def _runners_at(self, c: Call, level: str) -> Response:
+        self._level(level)
+        specs = [s for s in self._registered() if s.level == level]
         if "name" in c.req.query:
             specs = [s for s in specs if s.name == c.req.query["name"]]
         return self._page(c.req, "runners", [self._runner(s) for s in specs])
 
+    def list_runners(self, c: Call) -> Response:
+        return self._runners_at(c, "repository")
+
     def get_runner(self, c: Call) -> Response:
+        self._level("repository")
         for spec in self._registered():
-            if spec.id == int(c.m.group(1)):
+            if spec.level == "repository" and spec.id == int(c.m.group(1)):
                 return json_response(200, self._runner(spec))
         return error_response(404, "Not Found")
+
+    def _organization(self, name: str) -> str:
+        """The scenario's organisation by its login (case-insensitive); 404 otherwise."""
+        repo = self.repo
+        if repo.owner_type != "Organization" or name.casefold() != repo.owner.casefold():
+            raise ApiError(404, "Not Found")
+        return repo.owner
+
+    def _enterprise(self, slug: str) -> str:
+        ent = self.world.scenario.enterprise
+        if ent is None or slug.casefold() != ent.casefold():
+            raise ApiError(404, "Not Found")
+        return ent
+
+    def list_org_runners(self, c: Call) -> Response:
+        self._organization(c.m.group(1))
+        return self._runners_at(c, "organization")
+
+    def list_org_groups(self, c: Call) -> Response:
+        org = self._organization(c.m.group(1))
+        self._level("organization")
+        groups = [
+            payloads.runner_group(self.base, org, g, inherited=g.level == "enterprise")
+            for g in self.world.scenario.runner_groups
+        ]
+        return self._page(c.req, "runner_groups", groups)
+
+    def list_group_repositories(self, c: Call) -> Response:
+        self._organization(c.m.group(1))
+        self._level("organization")
+        group = next(
+            (g for g in self.world.scenario.runner_groups if g.id == int(c.m.group(2))), None
+        )
+        if group is None:
+            raise ApiError(404, "Not Found")
+        own = self.repo.full_name.casefold()
+        repos = [
+            payloads.minimal_repository(self.base, self.repo)
+            if name.casefold() == own
+            else payloads.other_repository(self.base, name, 900_000_000 + i)
+            for i, name in enumerate(group.repositories)
+        ]
+        return self._page(c.req, "repositories", repos)
+
+    def list_ent_runners(self, c: Call) -> Response:
+        self._enterprise(c.m.group(1))
+        return self._runners_at(c, "enterprise")
+
+    def list_ent_groups(self, c: Call) -> Response:
+        ent = self._enterprise(c.m.group(1))
+        self._level("enterprise")
+        groups = [
+            payloads.runner_group(self.base, ent, g, inherited=False)
+            for g in self.world.scenario.runner_groups
+            if g.level == "enterprise"
+        ]
+        return self._page(c.req, "runner_groups", groups)
 
     def list_workflows(self, c: Call) -> Response:
         items = [payloads.workflow(self.base, self.repo, w) for w in self.world.scenario.workflows]

@@ -129,14 +129,30 @@ def job_log(
         lines.append(text if _STAMPED.match(text) else f"{log_stamp(at)} {text}")
 
     add(started, f"Current runner version: '{runner_version}'")
-    add(started, f"Runner name: '{runner.name}'")
-    add(started, f"Runner group name: '{runner.group}'")
-    add(started, f"Machine name: '{runner.name}'")
+    if runner.group == "GitHub Actions":
+        image = job.image or hosted_image(job.labels)
+        for text in _hosted_header(image):
+            add(started, text)
+    else:
+        add(started, f"Runner name: '{runner.name}'")
+        add(started, f"Runner group name: '{runner.group}'")
+        add(started, f"Machine name: '{runner.name}'")
+    context_step = next(
+        (s.name for s in job.steps if s.name == "Verify architecture"),
+        job.steps[0].name if job.steps else None,
+    )
     at = started
     for step in job.steps:
         title = step.name if step.name.startswith(("Run ", "Post ")) else f"Run {step.name}"
         add(at, f"##[group]{title}")
         add(at, "##[endgroup]")
+        if step.name == context_step and job.runner_context is not None:
+            arch, machine = job.runner_context
+            add(at, f'##[group]Run echo "validate-arm64: runner.arch={arch} machine=$(uname -m)"')
+            add(at, f'echo "validate-arm64: runner.arch={arch} machine=$(uname -m)"')
+            add(at, "shell: /usr/bin/bash -e {0}")
+            add(at, "##[endgroup]")
+            add(at, f"validate-arm64: runner.arch={arch} machine={machine}")
         if step.name == target and body:
             spacing = step.seconds / max(len(body), 1)
             for i, text in enumerate(body):
@@ -148,6 +164,37 @@ def job_log(
         at += step.seconds
     add(at, "Cleaning up orphan processes")
     return "\n".join(lines) + "\n"
+
+
+def hosted_image(labels: Iterable[str]) -> str:
+    """The image a GitHub-hosted job gets for its ``runs-on`` labels."""
+    for label in labels:
+        if label.startswith(("ubuntu-2", "windows-2", "windows-11", "macos-1")):
+            return label
+    return "ubuntu-24.04"
+
+
+def _hosted_header(image: str) -> list[str]:
+    """The first groups of a GitHub-hosted job's log, as GitHub writes them."""
+    arm = image.endswith("-arm")
+    family = "partner-runner-images" if arm else "runner-images"
+    return [
+        "##[group]Runner Image Provisioner",
+        "Hosted Compute Agent",
+        "Version: 20251211.462",
+        "##[endgroup]",
+        "##[group]Operating System",
+        "Ubuntu",
+        "24.04.3",
+        "LTS",
+        "##[endgroup]",
+        "##[group]Runner Image",
+        f"Image: {image}",
+        "Version: 20251215.1.0",
+        f"Included Software: https://github.com/actions/{family}/blob/main/images/"
+        f"{'arm64' if arm else 'ubuntu'}/{image}-Readme.md",
+        "##[endgroup]",
+    ]
 
 
 def sign(key: bytes, path: str, expiry: float) -> str:

@@ -40,11 +40,14 @@ def emulator_config(emu: Emulator, *, report: Path, **overrides: object) -> Conf
         "min_tests": hints.min_tests,
         "autoscaling": hints.autoscaling,
         "use_latest_run": hints.use_latest_run,
+        "enterprise": hints.enterprise,
         "report": report,
         "work_dir": report.parent / ".work",
         "api_url": emu.base_url,
         "emulator_scenario": emu.scenario.name,
     }
+    if hints.labels is not None:
+        settings["labels"] = hints.labels
     return Config(**(settings | overrides)).validate()  # type: ignore[arg-type]
 
 

@@ -7,7 +7,7 @@ import base64
 from typing import Any
 
 from validator.emulator.clock import iso, iso_offset
-from validator.emulator.specs import RepositorySpec, RunnerSpec, WorkflowSpec
+from validator.emulator.specs import RepositorySpec, RunnerGroupSpec, RunnerSpec, WorkflowSpec
 from validator.emulator.state import ArtifactView, JobView, RunView, StepView
 
 V2026 = "2026-03-10"
@@ -63,7 +63,7 @@ def _repo_urls(base: str, repo: RepositorySpec) -> dict[str, Any]:
         "name": repo.name,
         "full_name": repo.full_name,
         "private": repo.private,
-        "owner": user(base, repo.owner, ACTOR_ID + 1),
+        "owner": user(base, repo.owner, ACTOR_ID + 1) | {"type": repo.owner_type},
         "html_url": html,
         "description": repo.description,
         "fork": False,
@@ -178,8 +178,7 @@ def minimal_repository(base: str, repo: RepositorySpec) -> dict[str, Any]:
 
 
 def runner(spec: RunnerSpec, busy: bool) -> dict[str, Any]:
-    """A ``runner``; read-only labels are GitHub's own, the rest are custom."""
-    builtin = {"self-hosted", "linux", "windows", "macos", "x64", "arm", "arm64"}
+    """A ``runner``, each label with the type the scenario gives it."""
     return {
         "id": spec.id,
         "name": spec.name,
@@ -190,14 +189,52 @@ def runner(spec: RunnerSpec, busy: bool) -> dict[str, Any]:
         "runner_group_id": spec.group_id,
         "version": spec.version,
         "labels": [
-            {
-                "id": i + 1,
-                "name": name,
-                "type": "read-only" if name.lower() in builtin else "custom",
-            }
-            for i, name in enumerate(spec.labels)
+            {"id": i + 1, "name": label.name, "type": label.type}
+            for i, label in enumerate(spec.labels)
         ],
     }
+
+
+def runner_group(
+    base: str, owner: str, group: RunnerGroupSpec, *, inherited: bool
+) -> dict[str, Any]:
+    """A ``runner-groups-org`` (or, seen from the enterprise, ``runner-groups-enterprise``)."""
+    where = (
+        f"{base}/enterprises/{owner}"
+        if group.level == "enterprise" and not inherited
+        else (f"{base}/orgs/{owner}")
+    )
+    body: dict[str, Any] = {
+        "id": group.id,
+        "name": group.name,
+        "visibility": group.visibility,
+        "default": group.default,
+        "runners_url": f"{where}/actions/runner-groups/{group.id}/runners",
+        "allows_public_repositories": group.allows_public_repositories,
+        "restricted_to_workflows": False,
+        "selected_workflows": [],
+        "workflow_restrictions_read_only": inherited,
+    }
+    if group.level == "enterprise" and not inherited:
+        body["selected_organizations_url"] = (
+            f"{where}/actions/runner-groups/{group.id}/organizations"
+        )
+        return body
+    body["inherited"] = inherited
+    if inherited:
+        body["inherited_allows_public_repositories"] = group.allows_public_repositories
+    if group.visibility == "selected":
+        body["selected_repositories_url"] = f"{where}/actions/runner-groups/{group.id}/repositories"
+    return body
+
+
+def other_repository(base: str, full_name: str, number: int) -> dict[str, Any]:
+    """A ``minimal-repository`` for a repository the scenario only names."""
+    owner, _, name = full_name.partition("/")
+    spec = RepositorySpec(
+        owner=owner, name=name, id=number, default_branch="main", branches={"main": "0" * 40}
+    )
+    return _repo_urls(base, spec)
 
 
 def workflow(base: str, repo: RepositorySpec, w: WorkflowSpec) -> dict[str, Any]:

@@ -8,9 +8,15 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
 
     {"description": "...", "legacy_ghes": false,
      "repository": {"owner", "name", "id", "default_branch", "branches": {name: sha}, "tags",
-                    "renamed_from": OLD/NAME},
-     "runners": [{"id", "name", "os", "status": "online|offline", "labels": [...],
+                    "renamed_from": OLD/NAME, "private", "owner_type": "User|Organization"},
+     "runners": [{"id", "name", "os", "status": "online|offline",
+                  "labels": [NAME | {"name", "type": "read-only|custom"}],
+                  "level": "repository|organization|enterprise",
                   "busy", "ephemeral", "autoscaled", "version", "group", "group_id"}],
+     "runner_groups": [{"id", "name", "level": "organization|enterprise",
+                        "visibility": "all|selected|private", "allows_public_repositories",
+                        "repositories": [OWNER/NAME], "default"}],
+     "enterprise": SLUG, "forbidden": [levels the token may not read],
      "workflows": [{"id", "name", "path", "state", "branches": [where the file is],
                     "dispatch": true, "inputs": {name: {"type", "required", "default",
                     "options"}}, "on_dispatch": PLAN}],
@@ -18,13 +24,16 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
                "created": ISO, "plan": PLAN,
                "attempts": [{"created": ISO, "rerun": "failed|all", "plan": PLAN}]}],
      "cli": {"workflow", "ref", "inputs", "expected_tests", "min_tests", "run_id",
-             "autoscaling", "use_latest_run", "repository"}}
+             "autoscaling", "use_latest_run", "repository", "labels", "enterprise"}}
+
+A label given as a bare name has the type GitHub would give it: the runner application's own
+names (``self-hosted``, the OS, ``X64``, ``ARM64`` ...) are read-only, others custom.
     PLAN = {"queue_seconds": 6 | null (queued for ever), "run_seconds", "conclusion",
             "listed_after_seconds",
             "jobs": [{"name", "labels": [runs-on], "runner": NAME | "hosted" | null,
                       "start_seconds" (default: after the previous jobs), "conclusion",
                       "steps": [{"name", "seconds", "conclusion"}], "log": FIXTURE,
-                      "log_step"}],
+                      "log_step", "runner_context": [ARCH, MACHINE], "image": IMAGE}],
             "artifacts": [{"name", "job", "step", "retention_days", "expired", "digest",
                            "upload_log",
                            "files": [{"path", "source": FIXTURE | "text" | "json" |
@@ -41,7 +50,9 @@ from typing import Any
 from validator.emulator.clock import parse_iso
 from validator.emulator.specs import (
     CONCLUSIONS,
+    GROUP_VISIBILITIES,
     INPUT_TYPES,
+    RUNNER_LEVELS,
     WORKFLOW_STATES,
     ArtifactSpec,
     AttemptSpec,
@@ -49,8 +60,10 @@ from validator.emulator.specs import (
     FileSpec,
     InputSpec,
     JobSpec,
+    LabelSpec,
     PlanSpec,
     RepositorySpec,
+    RunnerGroupSpec,
     RunnerRef,
     RunnerSpec,
     RunSpec,
@@ -61,6 +74,7 @@ from validator.emulator.specs import (
 from validator.emulator.state import MAX_ATTEMPTS, PER_ATTEMPT
 from validator.errors import UsageError
 from validator.fields import Fields
+from validator.labels import default_label_type
 from validator.resources import data_path
 
 HOSTED = "hosted"  # a job's "runner" value for a GitHub-hosted runner (ubuntu-latest)
@@ -109,8 +123,15 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
     r = _fields(name)
     top = r.table(raw, "scenario")
     repo = _repository(r, r.table(top.get("repository"), "repository"))
+    groups = tuple(
+        _group(r, r.table(x, f"runner_groups[{i}]"), f"runner_groups[{i}]")
+        for i, x in enumerate(r.items(top.get("runner_groups", []), "runner_groups"))
+    )
+    r.unique([str(g.id) for g in groups], "runner_groups", "id")
+    if repo.owner_type == "Organization" and 1 not in {g.id for g in groups}:
+        groups = (RunnerGroupSpec(id=1, name="Default", default=True), *groups)
     runners = tuple(
-        _runner(r, r.table(x, f"runners[{i}]"), f"runners[{i}]")
+        _runner(r, r.table(x, f"runners[{i}]"), f"runners[{i}]", groups)
         for i, x in enumerate(r.items(top.get("runners", []), "runners"))
     )
     r.unique([x.name for x in runners], "runners", "name")
@@ -146,6 +167,12 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
         cli=cli,
         fixtures_dir=fixtures_dir,
         legacy_ghes=r.flag(top.get("legacy_ghes", False), "legacy_ghes"),
+        runner_groups=groups,
+        enterprise=r.optional_text(top.get("enterprise"), "enterprise"),
+        forbidden=tuple(
+            r.choice(x, f"forbidden[{i}]", RUNNER_LEVELS)
+            for i, x in enumerate(r.items(top.get("forbidden", []), "forbidden"))
+        ),
     )
 
 
@@ -177,22 +204,58 @@ def _repository(r: Fields, d: dict[str, Any]) -> RepositorySpec:
         language=r.optional_text(d.get("language"), "repository.language"),
         description=r.optional_text(d.get("description"), "repository.description"),
         renamed_from=r.optional_text(d.get("renamed_from"), "repository.renamed_from"),
+        owner_type=r.choice(
+            d.get("owner_type", "User"), "repository.owner_type", ("User", "Organization")
+        ),
     )
 
 
-def _runner(r: Fields, d: dict[str, Any], where: str) -> RunnerSpec:
+def _label(r: Fields, value: Any, where: str) -> LabelSpec:
+    if isinstance(value, str):
+        return LabelSpec(name=r.text(value, where), type=default_label_type(value))
+    d = r.table(value, where)
+    name = r.text(d.get("name"), f"{where}.name")
+    kind = r.choice(
+        d.get("type", default_label_type(name)), f"{where}.type", ("read-only", "custom")
+    )
+    return LabelSpec(name=name, type=kind)
+
+
+def _group(r: Fields, d: dict[str, Any], where: str) -> RunnerGroupSpec:
+    return RunnerGroupSpec(
+        id=r.count(d.get("id"), f"{where}.id"),
+        name=r.text(d.get("name"), f"{where}.name"),
+        level=r.choice(d.get("level", "organization"), f"{where}.level", RUNNER_LEVELS[1:]),
+        visibility=r.choice(d.get("visibility", "all"), f"{where}.visibility", GROUP_VISIBILITIES),
+        allows_public_repositories=r.flag(
+            d.get("allows_public_repositories", False), f"{where}.allows_public_repositories"
+        ),
+        repositories=r.texts(d.get("repositories", []), f"{where}.repositories"),
+        default=r.flag(d.get("default", False), f"{where}.default"),
+    )
+
+
+def _runner(
+    r: Fields, d: dict[str, Any], where: str, groups: tuple[RunnerGroupSpec, ...] = ()
+) -> RunnerSpec:
+    group_id = r.count(d.get("group_id", 1), f"{where}.group_id")
+    named = next((g.name for g in groups if g.id == group_id), None)
     return RunnerSpec(
         id=r.count(d.get("id"), f"{where}.id"),
         name=r.text(d.get("name"), f"{where}.name"),
         os=r.text(d.get("os", "Linux"), f"{where}.os"),
         status=r.choice(d.get("status"), f"{where}.status", ("online", "offline")),
         busy=r.flag(d.get("busy", False), f"{where}.busy"),
-        labels=r.texts(d.get("labels"), f"{where}.labels"),
+        labels=tuple(
+            _label(r, x, f"{where}.labels[{i}]")
+            for i, x in enumerate(r.items(d.get("labels"), f"{where}.labels"))
+        ),
+        level=r.choice(d.get("level", "repository"), f"{where}.level", RUNNER_LEVELS),
         ephemeral=r.flag(d.get("ephemeral", False), f"{where}.ephemeral"),
         autoscaled=r.flag(d.get("autoscaled", False), f"{where}.autoscaled"),
         version=r.optional_text(d.get("version"), f"{where}.version"),
-        group_id=r.count(d.get("group_id", 1), f"{where}.group_id"),
-        group=r.text(d.get("group", "Default"), f"{where}.group"),
+        group_id=group_id,
+        group=named or r.text(d.get("group", "Default"), f"{where}.group"),
     )
 
 
@@ -344,6 +407,12 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
             if "start_seconds" in jd
             else cursor
         )
+        context = jd.get("runner_context")
+        if context is not None:
+            pair = r.texts(context, f"{jw}.runner_context")
+            if len(pair) != 2:
+                raise r.fail(f"{jw}.runner_context", "give [runner.arch, uname -m]")
+            context = (pair[0], pair[1])
         log = r.optional_text(jd.get("log"), f"{jw}.log")
         log_step = r.optional_text(jd.get("log_step"), f"{jw}.log_step")
         if log_step is not None and log_step not in {s.name for s in steps}:
@@ -357,6 +426,8 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
             conclusion=conclusion,
             log=log,
             log_step=log_step,
+            runner_context=context,
+            image=r.optional_text(jd.get("image"), f"{jw}.image"),
         )
         if job.runner is None and job.conclusion != "skipped" and steps:
             raise r.fail(f"{jw}.runner", "a job with steps needs the runner that ran it")
@@ -465,4 +536,6 @@ def _cli(r: Fields, d: dict[str, Any]) -> CliHints:
         autoscaling=r.flag(d.get("autoscaling", False), "cli.autoscaling"),
         use_latest_run=r.flag(d.get("use_latest_run", False), "cli.use_latest_run"),
         repository=r.optional_text(d.get("repository"), "cli.repository"),
+        labels=None if d.get("labels") is None else r.texts(d.get("labels"), "cli.labels"),
+        enterprise=r.optional_text(d.get("enterprise"), "cli.enterprise"),
     )

@@ -44,22 +44,49 @@ class RepositorySpec:
     language: str | None = None
     description: str | None = None
     renamed_from: str | None = None  # an old OWNER/NAME: GitHub redirects it (301 GET, 307 POST)
+    owner_type: str = "User"  # "Organization": the organisation's runners may serve it
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
 
 
+RUNNER_LEVELS = ("repository", "organization", "enterprise")
+GROUP_VISIBILITIES = ("all", "selected", "private")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelSpec:
+    """A runner label and its type (``read-only``: set by the runner application)."""
+
+    name: str
+    type: str  # "read-only" or "custom"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerGroupSpec:
+    """A runner group of the organisation, or of the enterprise (then inherited by the org)."""
+
+    id: int
+    name: str
+    level: str = "organization"  # or "enterprise"
+    visibility: str = "all"  # "all", "selected", "private"
+    allows_public_repositories: bool = False
+    repositories: tuple[str, ...] = ()  # full names admitted by a "selected" group
+    default: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunnerSpec:
-    """A self-hosted runner registered on the repository."""
+    """A self-hosted runner registered on the repository, its organisation or enterprise."""
 
     id: int
     name: str
     os: str
     status: str
     busy: bool
-    labels: tuple[str, ...]
+    labels: tuple[LabelSpec, ...]
+    level: str = "repository"
     ephemeral: bool = False
     autoscaled: bool = False  # registered only while it runs a job, like a scaled-to-zero fleet
     version: str | None = None
@@ -133,6 +160,8 @@ class JobSpec:
     conclusion: str
     log: str | None = None  # fixture file whose text appears in the job log
     log_step: str | None = None  # the step whose output that text is
+    runner_context: tuple[str, str] | None = None  # (runner.arch, uname -m) the job prints
+    image: str | None = None  # a GitHub-hosted runner's image (default: from the labels)
 
     @property
     def seconds(self) -> float:
@@ -215,6 +244,8 @@ class CliHints:
     autoscaling: bool = False  # runners come and go: who picked the jobs up decides
     use_latest_run: bool = False  # judge the newest completed run instead of dispatching
     repository: str | None = None  # the OWNER/NAME to validate, when not the served one
+    labels: tuple[str, ...] | None = None  # --labels (None: the default)
+    enterprise: str | None = None  # --enterprise
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,3 +261,6 @@ class Scenario:
     cli: CliHints
     fixtures_dir: Path
     legacy_ghes: bool = False
+    runner_groups: tuple[RunnerGroupSpec, ...] = ()
+    enterprise: str | None = None  # the enterprise slug its API serves
+    forbidden: tuple[str, ...] = ()  # runner levels the token may not read (403)

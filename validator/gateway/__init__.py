@@ -3,7 +3,8 @@
 - :mod:`.transport`: session, auth, retries, rate limits, redirects, cost; the only module
   that imports PyGithub and requests;
 - :mod:`.retries`: when to try again and for how long (pure decisions, one bounded loop);
-- :mod:`.repository`, :mod:`.runs`, :mod:`.artifacts`: the endpoints, one module per family;
+- :mod:`.repository`, :mod:`.estate`, :mod:`.runs`, :mod:`.artifacts`: the endpoints, one
+  module per family (:mod:`.estate`: organisation and enterprise runners, runner groups);
 - :mod:`.downloads`: where a streamed download goes; :mod:`.decode`: JSON into evidence (pure);
 - :mod:`.messages`: what a user reads when GitHub says no;
 - :mod:`.inputs`: the checks of repository, API URL and token that Config does not make;
@@ -21,12 +22,14 @@ from validator.gateway.decode import (
     step_from_json,
     workflow_from_json,
 )
+from validator.gateway.repository import Owner
 from validator.gateway.retries import rate_limit_wait
 from validator.gateway.runs import DispatchMark
 
 __all__ = [
     "DispatchMark",
     "Gateway",
+    "Owner",
     "artifact_from_json",
     "is_hosted_runner",
     "job_from_json",

@@ -7,10 +7,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from validator.config import DEFAULT_API_URL
-from validator.evidence import Artifact, Attempt, Cost, Job, Run, Runner, WorkflowInfo
+from validator.evidence import (
+    Artifact,
+    Attempt,
+    Cost,
+    Job,
+    Run,
+    Runner,
+    RunnerGroup,
+    WorkflowInfo,
+)
 from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
 from validator.gateway.decode import attempt_from_json
-from validator.gateway.repository import Repo, RepositoryApi
+from validator.gateway.estate import EstateApi
+from validator.gateway.repository import Owner, Repo, RepositoryApi
 from validator.gateway.runs import DispatchMark, RunsApi
 from validator.gateway.transport import API_VERSION, Transport
 
@@ -60,6 +70,7 @@ class Gateway:
         self._repository = RepositoryApi(self._api, repo)
         self._runs = RunsApi(self._api, repo)
         self._artifacts = ArtifactsApi(self._api, repo)
+        self._estate = EstateApi(self._api)
 
     def close(self) -> None:
         """Release connections."""
@@ -93,6 +104,26 @@ class Gateway:
     def workflow(self, id_or_file: str) -> WorkflowInfo:
         """The workflow by file name (``build-push-arm64.yml``) or numeric id."""
         return self._repository.workflow(id_or_file)
+
+    def owner(self) -> Owner:
+        """The repository's owner (an organisation or a user) and whether it is private."""
+        return self._repository.owner()
+
+    def organization_runners(self, org: str) -> tuple[Runner, ...]:
+        """The self-hosted runners registered on organisation ``org``."""
+        return self._estate.organization_runners(org)
+
+    def organization_runner_groups(self, org: str) -> tuple[RunnerGroup, ...]:
+        """The organisation's runner groups (with those inherited from its enterprise)."""
+        return self._estate.organization_runner_groups(org)
+
+    def group_repositories(self, org: str, group_id: int) -> frozenset[str]:
+        """Lower-case full names of the repositories a ``selected`` runner group admits."""
+        return self._estate.group_repositories(org, group_id)
+
+    def enterprise_runners(self, enterprise: str) -> tuple[Runner, ...]:
+        """The self-hosted runners registered on enterprise ``enterprise``."""
+        return self._estate.enterprise_runners(enterprise)
 
     # --- dispatch and runs ------------------------------------------------------------------
 

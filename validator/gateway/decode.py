@@ -16,7 +16,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from validator.errors import GitHubError
-from validator.evidence import Artifact, Attempt, Job, Run, Runner, Step, WorkflowInfo
+from validator.evidence import (
+    Artifact,
+    Attempt,
+    Job,
+    LabelType,
+    Run,
+    Runner,
+    RunnerGroup,
+    RunnerLabel,
+    RunnerLevel,
+    Step,
+    WorkflowInfo,
+)
 
 _HOSTED_RUNNER = re.compile(r"GitHub Actions \d+|Hosted Agent")
 _WAITING = frozenset({"queued", "waiting", "requested", "pending"})
@@ -61,21 +73,55 @@ def int_field(raw: Mapping[str, Any], key: str, what: str) -> int:
     return value
 
 
-def runner_from_json(raw: Mapping[str, Any], what: str) -> Runner:
-    """A runner from GitHub's ``runner`` object."""
+def runner_from_json(
+    raw: Mapping[str, Any], what: str, level: RunnerLevel = "repository"
+) -> Runner:
+    """A runner from GitHub's ``runner`` object, each label with its type."""
     labels = raw.get("labels")
-    names = tuple(
-        str(label["name"])
+    typed = tuple(
+        RunnerLabel(name=str(label["name"]), type=_label_type(label.get("type")))
         for label in (labels if isinstance(labels, list) else [])
         if isinstance(label, dict) and isinstance(label.get("name"), str)
     )
+    group = raw.get("runner_group_id")
     return Runner(
         id=int_field(raw, "id", what),
         name=_str(raw, "name") or "",
         os=_str(raw, "os") or "",
         status=_str(raw, "status") or "unknown",
         busy=raw.get("busy") is True,
-        labels=names,
+        labels=typed,
+        level=level,
+        group_id=group if isinstance(group, int) and not isinstance(group, bool) else None,
+        ephemeral=raw.get("ephemeral") is True,
+    )
+
+
+def _label_type(value: Any) -> LabelType | None:
+    """A label's ``type`` as GitHub gives it; anything else is "not said", never a guess."""
+    if value == "read-only":
+        return "read-only"
+    if value == "custom":
+        return "custom"
+    return None
+
+
+def runner_group_from_json(raw: Mapping[str, Any], what: str) -> RunnerGroup:
+    """A runner group from GitHub's ``runner-groups-org`` object (ids may come as numbers)."""
+    number = raw.get("id")
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise GitHubError(f"GitHub's answer while {what} has no valid 'id'.")
+    inherited = raw.get("inherited") is True
+    public_key = "inherited_allows_public_repositories" if inherited else ""
+    public = raw.get(public_key) if public_key in raw else raw.get("allows_public_repositories")
+    return RunnerGroup(
+        id=number,
+        name=_str(raw, "name") or "",
+        visibility=_str(raw, "visibility") or "unknown",
+        allows_public_repositories=public is True,
+        inherited=inherited,
     )
 
 
@@ -140,10 +186,10 @@ def attempt_from_json(raw: Mapping[str, Any], failed_jobs: tuple[str, ...] = ())
 
 
 def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
-    """A job from GitHub's ``job`` object; ``runner_labels`` only for GitHub-hosted runners.
+    """A job from GitHub's ``job`` object, and the runner (and runner group) that took it.
 
-    A GitHub-hosted runner carries the labels the job asked for (``ubuntu-latest``). For a
-    self-hosted runner they are unknown here: the phase looks them up in the runner list.
+    The runner's labels are unknown here: the phase looks a self-hosted runner up in the
+    runner lists. A job's requested labels are never its runner's labels.
     """
     labels = _strings(raw, "labels")
     created = _str(raw, "created_at")
@@ -157,7 +203,9 @@ def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
         conclusion=_str(raw, "conclusion"),
         labels=labels,
         runner_name=_str(raw, "runner_name") or None,
-        runner_labels=labels if is_hosted_runner(raw) else None,
+        runner_labels=None,
+        runner_group=_str(raw, "runner_group_name") or None,
+        hosted=is_hosted_runner(raw),
         created_at=created,
         started_at=started,
         completed_at=completed,

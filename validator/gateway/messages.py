@@ -90,6 +90,28 @@ def permission(doing: str, needed: str, repository: str) -> str:
     )
 
 
+# The token permission each level of self-hosted runners needs (GitHub's 403 says only
+# "Must have admin rights to Repository." or "Resource not accessible by integration").
+def repository_runners_permission(repository: str) -> str:
+    """What listing a repository's runners needs ("Must have admin rights to Repository.")."""
+    return (
+        "listing the repository's self-hosted runners needs admin rights: a fine-grained "
+        f"token with 'Administration: read' on {repository}, or a classic token with 'repo' "
+        "scope of a repository admin (the workflow's GITHUB_TOKEN never has it)"
+    )
+
+
+ORGANIZATION_RUNNERS_PERMISSION = (
+    "listing the organisation's self-hosted runners and runner groups needs a fine-grained "
+    "token with 'Self-hosted runners: read' on the organisation, or a classic token with "
+    "'admin:org' scope (the workflow's GITHUB_TOKEN never has it)"
+)
+ENTERPRISE_RUNNERS_PERMISSION = (
+    "listing the enterprise's self-hosted runners needs a classic token of an enterprise "
+    "owner with 'manage_runners:enterprise' scope"
+)
+
+
 def repository_missing(repository: str) -> str:
     """A 404 on the repository itself."""
     return (

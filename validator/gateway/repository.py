@@ -11,8 +11,8 @@ from validator.gateway.decode import runner_from_json, workflow_from_json
 from validator.gateway.messages import (
     Wording,
     moved_error,
-    permission,
     repository_missing,
+    repository_runners_permission,
     workflow_missing,
 )
 from validator.gateway.transport import Transport
@@ -34,6 +34,16 @@ class Repo:
         return f"{self.path}/actions/workflows/{urllib.parse.quote(str(workflow), safe='')}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Owner:
+    """The repository's owner, and whether the repository is private (public repositories
+    may use a runner group only when the group allows public repositories)."""
+
+    login: str
+    organization: bool
+    private_repository: bool
+
+
 class RepositoryApi:
     """Reads the repository itself, its self-hosted runners, and a workflow."""
 
@@ -41,6 +51,7 @@ class RepositoryApi:
         self._api = api
         self._repo = repo
         self._default_branch: str | None = None
+        self._owner: Owner | None = None
 
     def default_branch(self) -> str:
         """The repository's default branch (the only one a dispatch reads triggers from)."""
@@ -63,21 +74,33 @@ class RepositoryApi:
         if not isinstance(branch, str) or not branch:
             raise GitHubError(f"GitHub's answer to {what} names no default branch.")
         self._default_branch = branch
+        owner = body.get("owner")
+        owner_type = owner.get("type") if isinstance(owner, dict) else None
+        self._owner = Owner(
+            login=self._repo.name.split("/", 1)[0],
+            organization=owner_type == "Organization",
+            private_repository=body.get("private") is not False,
+        )
         return branch
+
+    def owner(self) -> Owner:
+        """Who owns the repository (an organisation's runners may serve it) and its privacy."""
+        if self._owner is None:
+            self.default_branch()
+        assert self._owner is not None
+        return self._owner
 
     def runners(self) -> tuple[Runner, ...]:
         """The self-hosted runners registered on the repository."""
         what = f"listing self-hosted runners of {self._repo.name}"
         wording = Wording(
             not_found=repository_missing(self._repo.name),
-            forbidden=permission(
-                "listing self-hosted runners", "Administration: read", self._repo.name
-            ),
+            forbidden=repository_runners_permission(self._repo.name),
         )
         items = self._api.pages(
             f"{self._repo.path}/actions/runners", key="runners", what=what, wording=wording
         )
-        return tuple(runner_from_json(raw, what) for raw in items)
+        return tuple(runner_from_json(raw, what, "repository") for raw in items)
 
     def workflow(self, id_or_file: str) -> WorkflowInfo:
         """The workflow by file name (``build-push-arm64.yml``) or numeric id."""

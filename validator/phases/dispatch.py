@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator.arm64 import context_from_log, job_ran_on_arm64
 from validator.errors import GitHubError, StillRunning, UsageError, WaitTimeout
 from validator.evidence import Job, Run, Runner, WorkflowInfo
 from validator.gateway import seconds_between
-from validator.phases.health import recordable, runner_matches
+from validator.labels import has_labels
+from validator.phases.health import listed_runners, recordable, runner_matches
 from validator.redact import redact
 from validator.units import duration
 
@@ -83,7 +86,12 @@ def gather(context: Context, seen: Gathered) -> Gathered:
         inputs=dict(config.inputs),
         run_id=run_id,
         labels=config.labels,
-        runners=seen.health.runners if seen.health else None,
+        runners=seen.health.runners if seen.health and seen.health.complete else None,
+        known=(*seen.health.runners, *seen.health.excluded)
+        if seen.health and seen.health.runners is not None
+        else None,
+        refresh=lambda: listed_runners(gw, seen.health),
+        arm64_jobs=config.arm64_jobs,
         queue_timeout=config.queue_timeout,
         run_timeout=config.run_timeout,
         poll_interval=config.poll_interval,
@@ -177,11 +185,18 @@ def dispatch_and_wait(
     sleep: Callable[[float], None],
     logs_dir: Path,
     cancel_on_abort: bool = False,
+    known: Sequence[Runner] | None = None,
+    refresh: Callable[[], Sequence[Runner]] | None = None,
+    arm64_jobs: Sequence[str] = (),
 ) -> Run:
     """Dispatch ``workflow`` on ``ref`` (or attach to ``run_id``), wait, and record the run.
 
     A deadline does not raise: the run comes back with ``wait_error`` saying what was
     waited for and what to do. Ctrl-C cancels the run first when ``cancel_on_abort``.
+    ``known`` are the runners whose labels tell who ran a job (default: ``runners``);
+    ``refresh`` lists them again for a runner that registered later (default: the
+    repository's). The log of a job meant for ARM64 (asking for ``labels`` or named by
+    ``arm64_jobs``) is read when its runner's labels do not prove its architecture.
     """
     w = _Waiting(
         workflow=workflow,
@@ -207,9 +222,10 @@ def dispatch_and_wait(
             raise
         raise StillRunning(run_id) from stop
     jobs = gw.jobs(run.id)
-    jobs = _with_runner_labels(gw, jobs, runners)
+    jobs = _with_runner_labels(gw, jobs, runners if known is None else known, refresh or gw.runners)
     if run.status == "completed":
-        jobs = _with_logs(gw, jobs, logs_dir, progress)
+        proof = {j.id for j in jobs if _needs_proof(j, labels, arm64_jobs)}  # by id: names repeat
+        jobs = _with_logs(gw, jobs, logs_dir, progress, proof=proof)
     wait_error = None if stop is None else _wait_error(w, run, stop, jobs)
     earlier = gw.previous_attempts(run.id, run.attempt)
     for attempt in earlier:
@@ -368,7 +384,10 @@ def _cancel(gw: Gateway, run_id: int, progress: Callable[[str], None]) -> None:
 
 
 def _with_runner_labels(
-    gw: Gateway, jobs: tuple[Job, ...], runners: Sequence[Runner] | None
+    gw: Gateway,  # noqa: ARG001 - kept for callers; the refresh knows where to look
+    jobs: tuple[Job, ...],
+    runners: Sequence[Runner] | None,
+    refresh: Callable[[], Sequence[Runner]],
 ) -> tuple[Job, ...]:
     """Jobs with the labels of the self-hosted runner that ran them, where known.
 
@@ -378,9 +397,12 @@ def _with_runner_labels(
     if runners is None:
         return jobs
     known = {r.name: r for r in runners}
-    if any(j.runner_name and j.runner_labels is None and j.runner_name not in known for j in jobs):
+    if any(
+        j.runner_name and not j.hosted and j.runner_labels is None and j.runner_name not in known
+        for j in jobs
+    ):
         try:
-            known |= {r.name: r for r in gw.runners()}
+            known |= {r.name: r for r in refresh()}
         except GitHubError as exc:
             log.warning("runner list not refreshed: %s", exc)
     return attach_runner_labels(jobs, tuple(known.values()))
@@ -408,10 +430,28 @@ def wants_log(job: Job) -> bool:
     return bool(_TEST_STEP.search(job.name)) or any(_TEST_STEP.search(s.name) for s in job.steps)
 
 
+def _needs_proof(job: Job, labels: Sequence[str], arm64_jobs: Sequence[str]) -> bool:
+    """Whether a job is meant for ARM64 and only its log can prove where it ran."""
+    meant = has_labels(job.labels, labels) or any(
+        fnmatch.fnmatchcase(job.name, p) for p in arm64_jobs
+    )
+    return meant and job.status == "completed" and not job_ran_on_arm64(job).proven
+
+
 def _with_logs(
-    gw: Gateway, jobs: tuple[Job, ...], logs_dir: Path, progress: Callable[[str], None]
+    gw: Gateway,
+    jobs: tuple[Job, ...],
+    logs_dir: Path,
+    progress: Callable[[str], None],
+    *,
+    proof: Collection[int] = (),
 ) -> tuple[Job, ...]:
-    return tuple(fetch_log(gw, job, logs_dir, progress) if wants_log(job) else job for job in jobs)
+    return tuple(
+        fetch_log(gw, job, logs_dir, progress)
+        if wants_log(job) or (job.id in proof and job.runner_name)
+        else job
+        for job in jobs
+    )
 
 
 def fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], None]) -> Job:
@@ -429,7 +469,9 @@ def fetch_log(gw: Gateway, job: Job, logs_dir: Path, progress: Callable[[str], N
     path.write_text(text, encoding="utf-8")
     progress(f"saved the log of job {job.name!r} ({len(text):,} characters) to {path}")
     excerpt = log_tail(text) if job.conclusion in FAILED else None
-    return dataclasses.replace(job, log_path=str(path), log_excerpt=excerpt)
+    return dataclasses.replace(
+        job, log_path=str(path), log_excerpt=excerpt, runner_context=context_from_log(text)
+    )
 
 
 def log_tail(text: str, *, lines: int = EXCERPT_LINES, chars: int = EXCERPT_CHARS) -> str:
@@ -473,5 +515,5 @@ def _self_hosted(labels: Sequence[str]) -> bool:
 
 
 def _missing(runner: Runner, labels: Sequence[str]) -> list[str]:
-    have = {label.casefold() for label in runner.labels}
+    have = {label.casefold() for label in runner.label_names}
     return [label for label in labels if label.casefold() not in have]

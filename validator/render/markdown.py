@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import jinja2
 
+from validator.arm64 import job_ran_on_arm64, runner_is_arm64
 from validator.checks import BY_ID, PREREQUISITES, Check, Outcome, provenance
 from validator.evidence import BinaryInfo, Evidence, Job, ResultFile
 from validator.labels import has_labels
@@ -94,10 +95,9 @@ def _environment() -> jinja2.Environment:
 def _job_rows(ev: Evidence) -> list[dict[str, Any]]:
     rows = []
     for job in ev.run.jobs if ev.run else ():
-        on_arm: bool | None = None
-        if job.runner_labels is not None:
-            on_arm = has_labels(job.runner_labels, ev.settings.labels)
-        rows.append({"job": job, "on_arm64": on_arm})
+        proof = job_ran_on_arm64(job)
+        on_arm = None if proof.answer == "unknown" else proof.proven
+        rows.append({"job": job, "on_arm64": on_arm, "proof": proof.proof})
     return rows
 
 
@@ -203,8 +203,16 @@ def render_markdown(report: Report) -> str:
         ],
         actions=actions,
         runners=[
-            {"runner": r, "matches": has_labels(r.labels, ev.settings.labels)}
-            for r in (ev.health.runners or () if ev.health else ())
+            {
+                "runner": r,
+                "matches": has_labels(r.label_names, ev.settings.labels),
+                "labels": ", ".join(
+                    f"{x.name} ({'custom' if x.type == 'custom' else x.type or 'type not given'})"
+                    for x in r.labels
+                ),
+                "arch": runner_is_arm64(r),
+            }
+            for r in ((*(ev.health.runners or ()), *ev.health.excluded) if ev.health else ())
         ],
         failures=[f for rf in (ev.tests.files if ev.tests else ()) for f in rf.failures],
         test_warnings=[
