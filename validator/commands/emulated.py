@@ -27,10 +27,26 @@ def scenario_lines() -> str:
     return "\n".join(lines)
 
 
+SCENARIO_FILE_HELP = (
+    "Your own scenario (JSON, the shape of fixtures/scenarios/*.json: docs/ci/SCENARIOS.md), to "
+    "rehearse a setup offline."
+)
+FIXTURES_HELP = "Folder the scenario file's `source` paths are read from [default: its folder]."
+
+
 def demo(
     scenario: Annotated[
-        str, typer.Option("--scenario", metavar="NAME", help="Emulator scenario (see --list).")
-    ] = "healthy",
+        str | None,
+        typer.Option(
+            "--scenario", metavar="NAME", help="Emulator scenario (see --list) [default: healthy]."
+        ),
+    ] = None,
+    scenario_file: Annotated[
+        Path | None, typer.Option("--scenario-file", metavar="PATH", help=SCENARIO_FILE_HELP)
+    ] = None,
+    fixtures: Annotated[
+        Path | None, typer.Option("--fixtures", metavar="DIR", help=FIXTURES_HELP)
+    ] = None,
     report: Annotated[
         Path, typer.Option("--report", metavar="PATH", help="Where to write the demo report.")
     ] = Path("validate-arm64-demo/ARM64_TEST_RESULTS.md"),
@@ -49,21 +65,35 @@ def demo(
       validate-arm64 demo
       validate-arm64 demo --list
       validate-arm64 demo --scenario no-runners --report /tmp/demo/ARM64_TEST_RESULTS.md
+      validate-arm64 demo --scenario-file my-setup.json
     """
+    from validator.emulator.demo import chosen_scenario
     from validator.emulator.demo import demo as served
 
     if list_scenarios:
         typer.echo(scenario_lines())
         raise typer.Exit(0)
-    with served(scenario, report=report, progress=progress_printer(quiet)) as (config, hooks):
+    chosen = chosen_scenario(scenario, scenario_file, fixtures)
+    with served(chosen, report=report, progress=progress_printer(quiet)) as (config, hooks):
         code = run_validation(config, hooks)
     raise typer.Exit(code)
 
 
 def emulator(
     scenario: Annotated[
-        str, typer.Option("--scenario", metavar="NAME", help="Scenario to serve (see demo --list).")
-    ] = "healthy",
+        str | None,
+        typer.Option(
+            "--scenario",
+            metavar="NAME",
+            help="Scenario to serve (see demo --list) [default: healthy].",
+        ),
+    ] = None,
+    scenario_file: Annotated[
+        Path | None, typer.Option("--scenario-file", metavar="PATH", help=SCENARIO_FILE_HELP)
+    ] = None,
+    fixtures: Annotated[
+        Path | None, typer.Option("--fixtures", metavar="DIR", help=FIXTURES_HELP)
+    ] = None,
     host: Annotated[
         str, typer.Option("--host", metavar="ADDRESS", help="Loopback address to bind.")
     ] = "127.0.0.1",
@@ -95,8 +125,9 @@ def emulator(
     """
     import ipaddress
 
-    from validator.emulator.demo import serve
+    from validator.emulator.demo import chosen_scenario, serve
 
+    chosen = chosen_scenario(scenario, scenario_file, fixtures)
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -111,4 +142,4 @@ def emulator(
         typer.echo(line)
         sys.stdout.flush()
 
-    serve(scenario, host=host, port=port, advance=advance, announce=announce)
+    serve(chosen, host=host, port=port, advance=advance, announce=announce)

@@ -26,8 +26,6 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
      "cli": {"workflow", "ref", "inputs", "expected_tests", "min_tests", "run_id",
              "autoscaling", "use_latest_run", "repository", "labels", "enterprise"}}
 
-A label given as a bare name has the type GitHub would give it: the runner application's own
-names (``self-hosted``, the OS, ``X64``, ``ARM64`` ...) are read-only, others custom.
     PLAN = {"queue_seconds": 6 | null (queued for ever), "run_seconds", "conclusion",
             "listed_after_seconds",
             "jobs": [{"name", "labels": [runs-on], "runner": NAME | "hosted" | null,
@@ -38,6 +36,11 @@ names (``self-hosted``, the OS, ``X64``, ``ARM64`` ...) are read-only, others cu
                            "upload_log",
                            "files": [{"path", "source": FIXTURE | "text" | "json" |
                                       "tar_gz": [files]}]}]}
+
+A label given as a bare name has the type GitHub would give it: the runner application's own
+names (``self-hosted``, the OS, ``X64``, ``ARM64`` ...) are read-only, others custom. A file's
+``source`` is a path under the fixtures folder (the shipped ``fixtures/``, or for a scenario
+file of the user's, the folder given with ``--fixtures``, by default the file's own folder).
 """
 
 from __future__ import annotations
