@@ -19,6 +19,7 @@ from validator.evidence import (
     ResultFile,
     Run,
     Runner,
+    RunnerContext,
     Settings,
     Step,
     SuiteCounts,
@@ -140,3 +141,8 @@ def go() -> Evidence:
 def with_phase(ev: Evidence, name: str, state: str, error: str | None = None) -> Evidence:
     phases = tuple(p for p in ev.phases if p.name != name)
     return replace(ev, phases=(*phases, PhaseRecord(name=name, state=state, error=error)))  # type: ignore[arg-type]
+
+
+def hosted_x64(j: Job) -> Job:
+    """A job GitHub ran on a hosted x64 runner: its log's Runner Image section says so."""
+    return replace(j, hosted=True, runner_context=RunnerContext(image="ubuntu-24.04"))

@@ -118,6 +118,8 @@ def test_only_the_named_artifacts_are_downloaded(emulator, tmp_path):
     report = tmp_path / "docs" / "r.md"
     done = run_cli(
         "--phase",
+        "health",  # the runners' labels prove the uploading job ran on ARM64
+        "--phase",
         "dispatch",
         "--phase",
         "artifacts",
@@ -142,6 +144,7 @@ def test_only_the_named_artifacts_are_downloaded(emulator, tmp_path):
     assert "--artifact 'nothing-like-it': no artifact of this run matches" in done.stderr
     assert "not downloading 'embeddenator-linux-aarch64'" in done.stderr
     assert "PASS  TST002" in done.stdout  # the test results were among those downloaded
+    assert "PASS  RUN004" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -208,3 +211,13 @@ def test_counts_in_terminal_lines_are_singular_for_one():
     assert run_cli("inspect-binaries", str(binary)).stdout.splitlines()[-1] == (
         "1 ELF file, 1 aarch64, 0 other files: OK"
     )
+
+
+def test_a_latest_run_is_compared_with_the_ref_used_even_without_health(emulator, tmp_path):
+    # Without the health phase the default branch is read by the dispatch phase; RUN004 must
+    # compare the run with that branch, not with an empty one.
+    done = run_cli("--phase", "dispatch", "--repo", emulator.repository, "--api-url",
+                   emulator.base_url, "--use-latest-run", "--report", str(tmp_path / "r.md"),
+                   cwd=tmp_path, env={"GITHUB_TOKEN": TOKEN})
+    assert "PASS  RUN004" in done.stdout, done.stdout
+    assert "not ``" not in done.stdout

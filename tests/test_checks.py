@@ -14,6 +14,7 @@ from validator.evidence import (
     BinaryScan,
     Health,
     ImageInfo,
+    Origin,
     ResultFile,
     RunnerContext,
     Step,
@@ -25,6 +26,7 @@ from builders import (
     RESULTS_ORIGIN,
     aarch64,
     go,
+    hosted_x64,
     job,
     results,
     runner,
@@ -32,10 +34,6 @@ from builders import (
     x86,
 )
 
-
-def hosted_x64(j):
-    """A job GitHub ran on a hosted x64 runner: its log's Runner Image section says so."""
-    return replace(j, hosted=True, runner_context=RunnerContext(image="ubuntu-24.04"))
 
 def status(ev, check_id: str) -> str:
     return BY_ID[check_id].run(ev).status
@@ -168,8 +166,9 @@ def test_arm64_job_pattern_names_jobs_that_must_run_on_arm64():
 
 def test_tests_from_a_non_arm64_job_log_are_not_arm64_evidence():
     x86_job = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(go().run, jobs=(x86_job,)), tests_source="job log: test",
-                 tests_job_id=x86_job.id)
+    ev = replace(go(), run=replace(go().run, jobs=(x86_job,)), tests_source="job log: test")
+    ev = replace(ev, tests=replace(ev.tests, files=tuple(
+        replace(f, origin=Origin(job_id=x86_job.id, job=x86_job.name)) for f in ev.tests.files)))
     outcome = BY_ID["TST001"].run(ev)
     assert outcome.status == "failed"
     assert "not ARM64 evidence" in outcome.detail

@@ -10,11 +10,11 @@ import pytest
 from validator.checks import BY_ID, evaluate
 from validator.emulator import Emulator, Fault, VirtualClock
 from validator.errors import GitHubError, RepositoryMoved, UsageError
-from validator.evidence import Evidence
+from validator.evidence import Evidence, Origin
 from validator.gateway import Gateway
 from validator.phases.dispatch import other_branch_or_event, refuse_foreign_run, with_job_timings
 
-from builders import go, job
+from builders import go, hosted_x64, job
 
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 FLAKY = 20912345678
@@ -96,19 +96,17 @@ def test_a_run_of_another_workflow_fails_run004():
 def test_tests_from_a_job_log_are_traced_to_that_job_by_id_not_by_name():
     # A matrix: two jobs with one display name, the ARM64 one listed first.
     arm = replace(job("test"), id=1)
-    x86 = replace(
-        job("test", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",)), id=2
-    )
-    ev = replace(
-        go(),
-        run=replace(go().run, jobs=(arm, x86)),
-        tests_source="job log: test",
-        tests_job_id=x86.id,
-    )
-    assert status(ev, "TST001") == "failed"
+    x86 = replace(hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None)), id=2)
+    def logged_by(job_id: int | None) -> Evidence:
+        ev = replace(go(), run=replace(go().run, jobs=(arm, x86)), tests_source="job log: test")
+        origin = None if job_id is None else Origin(job_id=job_id, job="test")
+        files = tuple(replace(f, origin=origin) for f in ev.tests.files)
+        return replace(ev, tests=replace(ev.tests, files=files))
+
+    assert status(logged_by(x86.id), "TST001") == "failed"
     # Found by name, the first `test` would be the ARM64 job, and the check would pass.
-    assert status(replace(ev, tests_job_id=arm.id), "TST001") == "passed"
-    assert status(replace(ev, tests_job_id=None), "TST001") == "inconclusive"
+    assert status(logged_by(arm.id), "TST001") == "passed"
+    assert status(logged_by(None), "TST001") == "inconclusive"
 
 
 def test_an_attempt_is_timed_from_its_own_start_on_its_own_jobs():

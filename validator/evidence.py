@@ -600,7 +600,6 @@ class Evidence:
     binaries: BinaryScan | None = None
     tests: TestScan | None = None
     tests_source: str | None = None  # "artifacts", "job log: <job name>", "files"
-    tests_job_id: int | None = None  # the job whose log held the results, when from a log
     cost: Cost = Cost()
     generated_at: str = ""  # ISO 8601 UTC
     tool_version: str = ""

@@ -139,7 +139,6 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
         binaries=seen.binaries,
         tests=seen.tests,
         tests_source=seen.tests_source,
-        tests_job_id=seen.tests_job_id,
         cost=cost,
         generated_at=hooks.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,

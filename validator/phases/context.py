@@ -57,7 +57,6 @@ class Gathered:
     binaries: BinaryScan | None = None
     tests: TestScan | None = None
     tests_source: str | None = None
-    tests_job_id: int | None = None  # the job whose log held the results (names may repeat)
     artifacts_dir: Path | None = None  # what the binaries and tests phases inspect
     ref: str | None = None
 

@@ -103,7 +103,7 @@ def gather(context: Context, seen: Gathered) -> Gathered:
     )
     if config.use_latest_run:
         run = with_freshness(gw, run, workflow=config.workflow, ref=ref, event=event)
-    return dataclasses.replace(seen, run=run)
+    return dataclasses.replace(seen, run=run, ref=ref)  # the ref used: RUN004 compares with it
 
 
 def refuse_foreign_run(

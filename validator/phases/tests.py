@@ -21,7 +21,7 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
     run = seen.run
     if seen.artifacts_dir is None and (run is None or run.status != "completed"):
         return NotRun(reason="no artifacts and no completed run")
-    scan, source, job_id = TestScan(), None, None
+    scan, source = TestScan(), None
     if seen.artifacts_dir is not None:
         scan = scan_results([seen.artifacts_dir], explicit=False)
         if seen.downloaded:
@@ -44,9 +44,9 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
             found = libtest_from_log(text, path=f"job log: {job.name}")
             if found is not None:
                 found = replace(found, origin=Origin(job_id=job.id, job=job.name))
-                scan, source, job_id = TestScan(files=(found,)), f"job log: {job.name}", job.id
+                scan, source = TestScan(files=(found,)), f"job log: {job.name}"
                 break
-    return replace(seen, tests=scan, tests_source=source, tests_job_id=job_id)
+    return replace(seen, tests=scan, tests_source=source)
 
 
 def _arm64_first(jobs: tuple[Job, ...], labels: tuple[str, ...]) -> list[Job]:
