@@ -27,7 +27,7 @@ from validator.evidence import Artifact, Artifacts, BinaryScan, Origin, TestScan
 from validator.report import assess
 from validator.results import scan_results
 
-from builders import aarch64, go, job, results, uploaded_by, x86
+from builders import aarch64, go, hosted_x64, job, results, uploaded_by, x86
 from conftest import FIXTURES, run_cli
 
 TOKEN = {"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"}
@@ -119,8 +119,8 @@ def test_two_claims_no_claim_or_another_run_leave_the_uploader_unknown() -> None
 
 # --- the checks count only what ARM64 jobs produced ------------------------------------------------
 
-X86_JOB = job("lint", runner_name="GitHub Actions 3", labels=("ubuntu-latest",),
-              runner_labels=("ubuntu-latest",))
+X86_JOB = hosted_x64(job("lint", runner_name="GitHub Actions 3", labels=("ubuntu-latest",),
+                         runner_labels=None))
 FROM_X86 = uploaded_by("lint", artifact="lint-out", artifact_id=3)
 
 

@@ -257,8 +257,23 @@ def _runners_online(evidence: dict[str, Any], labels: Sequence[str]) -> int | No
     return sum(
         1
         for r in map(_dict, runners)
-        if r.get("status") == "online"
-        and has_labels((x for x in _list(r.get("labels")) if isinstance(x, str)), labels)
+        if r.get("status") == "online" and has_labels(_label_names(r), labels) and _is_arm64(r)
+    )
+
+
+def _label_names(runner: dict[str, Any]) -> list[str]:
+    """A runner's label names, whether the evidence lists names or ``{"name", "type"}``."""
+    names = (x if isinstance(x, str) else _dict(x).get("name") for x in _list(runner.get("labels")))
+    return [n for n in names if isinstance(n, str)]
+
+
+def _is_arm64(runner: dict[str, Any]) -> bool:
+    """ARM64 by its read-only architecture label, when the evidence says the labels' types."""
+    typed = [_dict(x) for x in _list(runner.get("labels")) if isinstance(x, dict)]
+    if not typed:
+        return True  # evidence from before label types: the required labels decide
+    return any(
+        x.get("type") == "read-only" and str(x.get("name", "")).upper() == "ARM64" for x in typed
     )
 
 
