@@ -58,3 +58,38 @@ def test_a_token_printed_in_a_failed_job_log_reaches_no_file(tmp_path: Path):
     for p in written:
         assert PLANTED not in p.read_text(encoding="utf-8", errors="replace"), p
     assert PLANTED not in done.stdout + done.stderr
+
+
+LEAKY_LOG = """\
++ env
+CARGO_REGISTRY_TOKEN=cioAbCdEf0123456789abcdef0123456789XyZ
+GITHUB_TOKEN=v1.0123456789abcdef0123456789abcdef01234567
+NPM_TOKEN=npm_AbCdEf0123456789AbCdEf0123456789abcd
+AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
++ curl -sf -H "Authorization: Bearer 0123456789abcdef0123456789abcdef01234567" https://ghes.example.com/api/v3/user
++ docker login -u ci-bot -p dckr_pat_AbCdEf0123456789XyZ registry.example.com
++ git clone https://ci-bot:Zz9Zz9Zz9Zz9@git.example.com/o/r.git
+"password": "hunter2hunter2",
+-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ
+-----END OPENSSH PRIVATE KEY-----
+"""
+SECRETS = (
+    "cioAbCdEf0123456789abcdef0123456789XyZ", "v1.0123456789abcdef0123456789abcdef01234567",
+    "npm_AbCdEf0123456789AbCdEf0123456789abcd", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "0123456789abcdef0123456789abcdef01234567", "dckr_pat_AbCdEf0123456789XyZ", "Zz9Zz9Zz9Zz9",
+    "hunter2hunter2", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+)
+
+
+def test_what_a_failed_job_prints_of_its_environment_is_redacted():
+    # A job that runs `env` or `set -x` before failing: every credential shape seen in CI logs.
+    out = redact(LEAKY_LOG)
+    for secret in SECRETS:
+        assert secret not in out, secret
+    # What is not a secret stays readable.
+    assert "CARGO_REGISTRY_TOKEN=[redacted]" in out
+    assert "docker login -u ci-bot -p [redacted] registry.example.com" in out
+    assert "https://ci-bot:[redacted]@git.example.com/o/r.git" in out
+    kept = "test result: FAILED. 23 passed; 1 failed; mkdir -p target/release; cache-key=linux"
+    assert redact(kept) == kept

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from validator.evidence import FailedTest, ResultFile, ResultFormat, SuiteCounts, TestCounts
+from validator.redact import redact
 
 TestOutcome = Literal["skipped", "passed", "flaky", "failed", "error"]
 
@@ -29,10 +29,6 @@ MESSAGE_LIMIT = 300
 NAME_LIMIT = 1000
 FAILURES_LISTED = 500
 WARNINGS_LISTED = 25
-
-# Tests sometimes print credentials; none may reach the evidence.
-_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
-_ASSIGNED = re.compile(r"(?i)\b((?:authorization|token|password|secret)\s*[:=]\s*)\S{8,}")
 
 
 def worst(a: TestOutcome, b: TestOutcome) -> TestOutcome:
@@ -66,7 +62,7 @@ def is_bad(outcome: TestOutcome) -> bool:
 def first_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """The first non-blank line of ``text``, stripped, redacted and cut to ``limit``."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    line = _ASSIGNED.sub(r"\1[redacted]", _TOKEN.sub("[redacted]", line))
+    line = redact(line)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
