@@ -62,6 +62,7 @@ REQUIRED_SCENARIOS = {
     "tests-below-expected",
     "x86-binaries",
     "manifest-only",
+    "non-arm64-run",
     "non-arm64-runner",
     "artifact-expired",
     "legacy-ghes",

@@ -86,6 +86,10 @@ class Gateway:
         """The workflow by file name (``build-push-arm64.yml``) or numeric id."""
         return self._repository.workflow(id_or_file)
 
+    def workflow_text(self, path: str, ref: str) -> str:
+        """The text of the workflow file ``path`` (``.github/workflows/NAME.yml``) at ``ref``."""
+        return self._repository.workflow_text(path, ref)
+
     # --- dispatch and runs ------------------------------------------------------------------
 
     def mark_runs(self, workflow: str, *, ref: str) -> DispatchMark:
