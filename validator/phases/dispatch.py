@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from validator.errors import GitHubError, WaitTimeout
 from validator.evidence import Job, Run, Runner
 from validator.gateway import seconds_between
+from validator.phases.context import NotRun
 from validator.phases.health import recordable, runner_matches
+from validator.phases.preflight import held_by_preflight
 from validator.redact import redact
 from validator.units import duration
 
@@ -49,9 +51,11 @@ class _Waiting:
     sleep: Callable[[float], None]
 
 
-def gather(context: Context, seen: Gathered) -> Gathered:
+def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
     """The registered phase: the run dispatched (or attached to, or the latest), waited for."""
     gw, config, hooks = context.github, context.config, context.hooks
+    if (held := held_by_preflight(seen, config)) is not None:
+        return NotRun(reason=held)
     run_id = config.run_id
     if config.use_latest_run:
         run_id = gw.latest_completed_run(config.workflow, seen.ref or gw.default_branch())
