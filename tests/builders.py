@@ -16,6 +16,7 @@ from validator.evidence import (
     Job,
     Origin,
     PhaseRecord,
+    Preflight,
     ResultFile,
     Run,
     Runner,
@@ -94,7 +95,7 @@ def ok_phases(*names: str) -> tuple[PhaseRecord, ...]:
     return tuple(PhaseRecord(name=n, state="ok", seconds=0.5) for n in names)
 
 
-ALL = ("health", "dispatch", "artifacts", "binaries", "tests")
+ALL = ("health", "preflight", "dispatch", "artifacts", "binaries", "tests")
 
 
 def go() -> Evidence:
@@ -109,6 +110,8 @@ def go() -> Evidence:
             workflow=WorkflowInfo(id=220132581, name="Build and Push ARM64 Images (Self-Hosted)",
                                   path=".github/workflows/build-push-arm64.yml", state="active"),
         ),
+        preflight=Preflight(path=".github/workflows/build-push-arm64.yml", ref="main",
+                            arm64_jobs=("test",)),
         run=Run(
             id=8812, attempt=1, html_url="https://github.com/octo-org/embeddenator/actions/runs/8812",
             status="completed", conclusion="success", event="workflow_dispatch",

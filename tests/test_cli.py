@@ -68,7 +68,7 @@ def test_offline_phases_write_an_inconclusive_report(cli, artifacts, tmp_path):
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == ("verdict: INCONCLUSIVE for TASK-005 "
-                         "(0 blocking checks failed, 7 not checked)")  # RUN004 too
+                         "(0 blocking checks failed, 9 not checked)")  # RUN004, WFL001, WFL011
     assert "PASS  ELF002" in done.stdout and "PASS  TST003" in done.stdout
     text = report.read_text(encoding="utf-8")
     assert "🟡 INCONCLUSIVE" in text

@@ -63,6 +63,7 @@ REQUIRED_SCENARIOS = {
     "x86-binaries",
     "x86-test-results",
     "manifest-only",
+    "non-arm64-run",
     "non-arm64-runner",
     "artifact-expired",
     "legacy-ghes",

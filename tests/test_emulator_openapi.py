@@ -58,7 +58,8 @@ class Spec:
         self.doc: dict[str, Any] = _null_in_nullable_enums(json.loads(path.read_text("utf-8")))
         self.templates = []
         for template, ops in self.doc["paths"].items():
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            escaped = re.escape(template).replace(r"\{path\}", ".+")  # x-multi-segment
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", escaped)
             self.templates.append((re.compile(pattern), template, ops))
 
     def operation(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
@@ -244,6 +245,13 @@ def test_every_endpoint_of_every_scenario_matches_the_description(
             by_file = c.get(f"{repo}/actions/workflows/{wf['path'].rsplit('/', 1)[-1]}")
             assert by_file.json()["id"] == wf["id"]
             c.get(f"{repo}/actions/workflows/{wf['id']}/runs")
+        for spec in emu.scenario.workflows:
+            branch = spec.branches[0]
+            got = c.get(f"{repo}/contents/{spec.path}", params={"ref": branch})
+            assert got.status_code == (200 if spec.source else 404)
+            if spec.source:
+                assert got.json()["encoding"] == "base64"
+            assert c.get(f"{repo}/contents/{spec.path}", params={"ref": "nope"}).status_code == 404
         hints = emu.scenario.cli
         sent = c.call(
             "POST",

@@ -683,6 +683,8 @@ def test_dispatch_refused_input_is_a_usage_error_in_githubs_words(
     root: Path, previous: dict[str, bytes], given: str, github_says: str
 ) -> None:
     with emulator() as emu:
+        # Unread, the workflow file cannot refuse the input first: GitHub's answer decides.
+        emu.inject(Fault(path="/contents/", status=404))
         outcome = validate(emu, root, "--input", given)
         dispatched = statuses(emu, r"/dispatches$", method="POST")
     assert_fail_closed(outcome, code=2, verdict=None)

@@ -76,6 +76,8 @@ def healthy_without_two_tests(tmp_path: Path):
     fixtures = tmp_path / "fixtures"
     shutil.copytree(FIXTURES / "binaries", fixtures / "binaries")
     shutil.copytree(FIXTURES / "results", fixtures / "results")
+    shutil.copytree(FIXTURES / "workflows", fixtures / "workflows")  # served before dispatch
+    shutil.copytree(FIXTURES / "scenarios" / "workflows", fixtures / "scenarios" / "workflows")
     junit = fixtures / "results" / "pytest-pass.xml"
     text = junit.read_text(encoding="utf-8")
     cases = re.findall(r"<testcase [^>]*?(?:/>|>.*?</testcase>)", text, re.DOTALL)

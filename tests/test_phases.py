@@ -33,7 +33,7 @@ def test_every_gathering_phase_is_a_module_with_gather():
 
 
 def test_only_the_github_phases_talk_to_github():
-    assert {"health", "dispatch", "artifacts"} == GITHUB
+    assert {"health", "preflight", "dispatch", "artifacts"} == GITHUB
 
 
 def test_select_orders_and_refuses_unknown_names():

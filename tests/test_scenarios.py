@@ -33,7 +33,8 @@ EXPECTED = {
     "x86-binaries": (1, "NO-GO", {"ELF002"}, set()),
     "x86-test-results": (1, "NO-GO", {"TST001", "TST002", "TST003"}, set()),
     "manifest-only": (1, "NO-GO", {"ELF001"}, set()),
-    "non-arm64-runner": (1, "NO-GO", {"RUN003"}, set()),
+    "non-arm64-runner": (1, "NO-GO", {"WFL001"}, {"RUN002", "RUN003", "TST001", "ELF001"}),
+    "non-arm64-run": (1, "NO-GO", {"WFL001", "RUN003"}, set()),
     "artifact-expired": (1, "NO-GO", {"ART001"}, {"ELF001", "TST001"}),
     "not-default-branch": (1, "NO-GO", {"WF001"}, set()),
     "autoscaled-fleet": (0, "GO", set(), set()),
@@ -49,7 +50,7 @@ EXPECTED = {
 REFUSED = {
     "run-of-another-workflow": (
         ".github/workflows/ci-arm64.yml in tzervas/embeddenator, not of build-push-arm64.yml",
-        {"workflow": "ci-arm64.yml"},
+        {"workflow": "ci-arm64.yml", "inputs": {"runner_type": "self-hosted"}},
     ),
     "renamed-repository": (
         "has moved to tzervas/embeddenator",

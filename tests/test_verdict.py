@@ -14,7 +14,7 @@ from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide
 
 from builders import go, with_phase
 
-IDS = [c.id for c in CHECKS]
+IDS = [c.id for c in CHECKS if c.blocks]
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "waived")
 
 outcome_sets = st.lists(

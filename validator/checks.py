@@ -28,6 +28,7 @@ from validator.evidence import (
 )
 from validator.labels import has_labels
 from validator.units import duration
+from validator.workflow.findings import FINDINGS
 
 Status = Literal["passed", "failed", "inconclusive", "skipped", "waived"]
 DISPATCH_EVENT = "workflow_dispatch"
@@ -391,12 +392,15 @@ def run_is_the_one_asked(ev: Evidence) -> Finding:
 
 
 def _arm64_jobs(ev: Evidence, jobs: tuple[Job, ...]) -> list[Job]:
-    """Jobs that must run on ARM64: named by --arm64-job, or asking for the required labels."""
+    """Jobs that must run on ARM64: named by --arm64-job, meant for ARM64 by the workflow file
+    (even when an input moved them elsewhere), or asking for the required labels."""
     patterns = ev.settings.arm64_jobs
+    meant = ev.preflight.arm64_jobs if ev.preflight is not None else ()
     return [
         j
         for j in jobs
         if any(fnmatch.fnmatchcase(j.name, p) for p in patterns)
+        or any(j.name == m or j.name.startswith(f"{m} (") for m in meant)  # matrix legs
         or has_labels(j.labels, ev.settings.labels)
     ]
 
@@ -550,6 +554,32 @@ def _elsewhere(ev: Evidence, unused: tuple[BinaryInfo, ...] | tuple[ResultFile, 
         return ""
     listed = "; ".join(_from(ev, f) for f in unused[:5]) + (" …" if len(unused) > 5 else "")
     return f" Not from ARM64, not counted: {listed}."
+
+
+# --- the workflow file, read before dispatch (preflight) ---------------------------------------
+
+
+def _preflight_check(finding_id: str, statement: str) -> Callable[[Evidence], Finding]:
+    """The check of one preflight finding id: failed when the analysis found it."""
+
+    def judge(ev: Evidence) -> Finding:
+        if (gap := _not_run(ev, "preflight")) is not None:
+            return gap
+        pre = ev.preflight
+        if pre is None:
+            return inconclusive("Not checked: the workflow file was not read.")
+        found = pre.of(finding_id)
+        if not found and finding_id in ("WFL001", "WFL011"):
+            jobs = ", ".join(f"`{name}`" for name in pre.arm64_jobs) or "none"
+            return passed(f"`{pre.path}` at `{pre.ref}`: jobs meant for ARM64: {jobs}.")
+        if not found:
+            return passed(f"Nothing found in `{pre.path}` at `{pre.ref}`.")
+        seen = "; ".join(f"`{pre.path}` line {f.line}: {f.message}" for f in found)
+        return failed(seen, "; ".join(dict.fromkeys(f.remedy for f in found)))
+
+    judge.__doc__ = statement[0].upper() + statement[1:] + "."
+    judge.__name__ = judge.__qualname__ = f"workflow_{finding_id.lower()}"
+    return judge
 
 
 # --- prerequisite 4: tests ---------------------------------------------------------------------
@@ -926,6 +956,7 @@ class Check:
     id: str
     prerequisite: int  # 1-7 as in DESIGN.md; 0 for supporting checks
     judge: Callable[[Evidence], Finding]
+    blocks: bool = True  # False: reported as a warning, never in the way of GO
 
     @property
     def statement(self) -> str:
@@ -945,19 +976,37 @@ class Check:
         return Outcome(check=self.id, status=found.status, detail=found.detail, remedy=found.remedy)
 
 
+def _workflow_check(finding_id: str, prerequisite: int, *, blocks: bool = True) -> Check:
+    """The check of a preflight finding id (``FINDINGS``): its statement is the id's own."""
+    statement = FINDINGS[finding_id][1]
+    return Check(
+        id=finding_id,
+        prerequisite=prerequisite,
+        judge=_preflight_check(finding_id, statement),
+        blocks=blocks,
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     Check(id="WF001", prerequisite=1, judge=workflow_is_dispatchable),
     Check(id="RUN001", prerequisite=2, judge=arm64_runner_online),
     Check(id="RUN002", prerequisite=3, judge=manual_run_succeeded),
     Check(id="RUN003", prerequisite=3, judge=arm64_jobs_ran_on_arm64),
     Check(id="RUN004", prerequisite=3, judge=run_is_the_one_asked),
+    _workflow_check("WFL001", 3),
+    _workflow_check("WFL011", 3),
+    _workflow_check("WFL010", 3, blocks=False),
     Check(id="TST001", prerequisite=4, judge=tests_ran_on_arm64),
     Check(id="TST002", prerequisite=4, judge=no_test_failed),
     Check(id="TST003", prerequisite=4, judge=test_count_as_expected),
     Check(id="TST004", prerequisite=4, judge=no_test_disappeared),
+    _workflow_check("WFL008", 4, blocks=False),
+    _workflow_check("WFL009", 4, blocks=False),
     Check(id="IMG001", prerequisite=5, judge=image_build_succeeded),
     Check(id="ELF001", prerequisite=6, judge=binaries_found),
     Check(id="ELF002", prerequisite=6, judge=binaries_are_aarch64),
+    _workflow_check("WFL006", 6, blocks=False),
+    _workflow_check("WFL007", 6, blocks=False),
     Check(id="DUR001", prerequisite=7, judge=run_within_budget),
     Check(id="ART001", prerequisite=0, judge=artifacts_intact),
 )

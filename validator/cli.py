@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from validator import __version__
-from validator.commands import emulated, offline, release
+from validator.commands import emulated, offline, release, workflow
 from validator.commands.output import err, progress_printer, run_validation
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, ValidatorError
 from validator.options import configure, describe, with_options
@@ -21,7 +21,7 @@ from validator.phases.context import Hooks
 HELP = """\
 Decide from evidence whether an ARM64 CI workflow is ready to run on every push (TASK-005).
 
-Runs the phases health → dispatch → artifacts → binaries → tests → report and writes
+Runs the phases health → preflight → dispatch → artifacts → binaries → tests → report and writes
 docs/ci/ARM64_TEST_RESULTS.md and its evidence JSON with a GO / NO-GO / INCONCLUSIVE verdict.
 
 \b
@@ -31,6 +31,7 @@ Examples:
   validate-arm64 --phase binaries --phase tests --phase report --artifacts-dir ./artifacts
   validate-arm64 inspect-binaries ./artifacts
   validate-arm64 count-tests results/*.xml job.log --expected 24
+  validate-arm64 lint-workflow .github/workflows/ci-arm64.yml --input runner_type=self-hosted
 
 \b
 Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
@@ -124,6 +125,7 @@ def validate(
 for name, command in (
     ("inspect-binaries", offline.inspect_binaries),
     ("count-tests", offline.count_tests),
+    ("lint-workflow", workflow.lint_workflow),
     ("gate", release.gate),
     ("fleet", release.fleet),
     ("demo", emulated.demo),

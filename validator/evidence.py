@@ -381,6 +381,34 @@ class WorkflowInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WorkflowFinding:
+    """One finding of the preflight (WFL001-WFL011): the line of the workflow, and the fix."""
+
+    id: str
+    severity: Literal["blocking", "usage", "warning"]
+    line: int
+    message: str
+    remedy: str
+    job: str | None = None
+    step: str | None = None
+    prevents_go: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preflight:
+    """The workflow file as read at the ref before dispatch, and what its analysis found."""
+
+    path: str  # .github/workflows/NAME.yml
+    ref: str
+    arm64_jobs: tuple[str, ...] = ()  # names of the jobs meant for ARM64 (RUN003 judges them)
+    can_tell: bool = True  # False: where some job runs is known only at run time
+    findings: tuple[WorkflowFinding, ...] = ()
+
+    def of(self, finding_id: str) -> tuple[WorkflowFinding, ...]:
+        return tuple(f for f in self.findings if f.id == finding_id)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Health:
     """What the health phase saw: runners (``None`` if they could not be listed) and workflow."""
 
@@ -595,6 +623,7 @@ class Evidence:
     settings: Settings
     phases: tuple[PhaseRecord, ...] = ()
     health: Health | None = None
+    preflight: Preflight | None = None
     run: Run | None = None
     artifacts: Artifacts | None = None
     binaries: BinaryScan | None = None

@@ -134,6 +134,7 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
         settings=settings_of(config, ref=seen.ref),
         phases=tuple(records),
         health=seen.health,
+        preflight=seen.preflight,
         run=seen.run,
         artifacts=seen.artifacts,
         binaries=seen.binaries,

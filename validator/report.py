@@ -35,14 +35,14 @@ class Report:
 
 
 def default_blocking(evidence: Evidence, warn_only: Iterable[str] = ()) -> frozenset[str]:
-    """Every check blocks, except those configured as warnings, RUN001 for autoscaled fleets,
-    and TST004 unless --fail-on-test-drop."""
+    """Every check blocks, except warnings by nature (WFL006-WFL010), those configured as
+    warnings, RUN001 for autoscaled fleets, and TST004 unless --fail-on-test-drop."""
     relaxed = set(warn_only)
     if evidence.settings.autoscaling:
         relaxed.add("RUN001")
     if not evidence.settings.fail_on_test_drop:
         relaxed.add("TST004")
-    return frozenset(c.id for c in CHECKS if c.id not in relaxed)
+    return frozenset(c.id for c in CHECKS if c.blocks and c.id not in relaxed)
 
 
 def assess(

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from validator.emulator import payloads
-from validator.emulator.blobs import LINK_SECONDS, digest, sign
+from validator.emulator.blobs import LINK_SECONDS, digest, sign, workflow_bytes
 from validator.emulator.clock import parse_iso
 from validator.emulator.payloads import V2026
 from validator.emulator.specs import RepositorySpec, RunnerSpec
@@ -226,6 +226,7 @@ class Api:
             ("GET", re.compile(f"{r}/actions/workflows"), self.list_workflows),
             ("GET", re.compile(f"{r}/actions/workflows/([^/]+)"), self.get_workflow),
             ("POST", re.compile(f"{r}/actions/workflows/([^/]+)/dispatches"), self.dispatch),
+            ("GET", re.compile(f"{r}/contents/(.+)"), self.get_contents),
             ("GET", re.compile(f"{r}/actions/workflows/([^/]+)/runs"), self.list_workflow_runs),
             ("GET", re.compile(f"{r}/actions/runs"), self.list_runs),
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)"), self.get_run),
@@ -412,6 +413,22 @@ class Api:
     def get_workflow(self, c: Call) -> Response:
         w = self.world.workflow(c.m.group(1))
         return json_response(200, payloads.workflow(self.base, self.repo, w))
+
+    def get_contents(self, c: Call) -> Response:
+        """A workflow file of the scenario at a branch (or a branch's head commit)."""
+        path = unquote(c.m.group(1))
+        ref = c.req.query.get("ref") or self.repo.default_branch
+        branch = next(
+            (name for name, sha in self.repo.branches.items() if ref in (name, sha)), None
+        )
+        if branch is None:
+            raise ApiError(404, f"No commit found for the ref {ref}")
+        for w in self.world.scenario.workflows:
+            if w.path == path and branch in w.branches and w.source is not None:
+                data = workflow_bytes(self.world.scenario.fixtures_dir, w.source)
+                body = payloads.content_file(self.base, self.repo, path, ref, data)
+                return json_response(200, body)
+        raise ApiError(404, "Not Found")
 
     def dispatch(self, c: Call) -> Response:
         try:

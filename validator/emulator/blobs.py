@@ -24,20 +24,25 @@ _TAR_MTIME = 1767322800  # 2026-01-02T03:00:00Z, so archives and their digests a
 _STAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")
 
 
-def _read_source(fixtures_dir: Path, source: str) -> tuple[bytes, bool]:
+def _read_source(
+    fixtures_dir: Path, source: str, what: str = "Artifact source"
+) -> tuple[bytes, bool]:
     """Bytes of a fixture file and whether it is executable."""
     path = (fixtures_dir / source).resolve()
     if not path.is_relative_to(fixtures_dir.resolve()):
-        raise UsageError(
-            f"Artifact source {source!r} leaves the fixtures folder; fix the scenario."
-        )
+        raise UsageError(f"{what} {source!r} leaves the fixtures folder; fix the scenario.")
     try:
         return path.read_bytes(), bool(path.stat().st_mode & 0o111)
     except OSError:
         raise UsageError(
-            f"Artifact source fixture {path} is missing; build the fixtures "
+            f"{what} fixture {path} is missing; build the fixtures "
             "(fixtures/binaries, fixtures/results) or fix the scenario."
         ) from None
+
+
+def workflow_bytes(fixtures_dir: Path, source: str) -> bytes:
+    """The text of a scenario's workflow file (a fixture, as artifact sources are)."""
+    return _read_source(fixtures_dir, source, "Workflow file")[0]
 
 
 def _file_bytes(spec: FileSpec, fixtures_dir: Path) -> tuple[bytes, bool]:

@@ -4,6 +4,7 @@ emulator's own absolute URLs, so PyGithub follows them back to the emulator."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from validator.emulator.clock import iso, iso_offset
@@ -251,6 +252,35 @@ def workflow(base: str, repo: RepositorySpec, w: WorkflowSpec) -> dict[str, Any]
         "url": f"{base}/repos/{repo.full_name}/actions/workflows/{w.id}",
         "html_url": f"https://github.com/{repo.full_name}/blob/{html_branch}/{w.path}",
         "badge_url": f"https://github.com/{repo.full_name}/workflows/{w.file_name}/badge.svg",
+    }
+
+
+def content_file(
+    base: str, repo: RepositorySpec, path: str, ref: str, data: bytes
+) -> dict[str, Any]:
+    """A ``content-file``: the text base64-encoded in lines of 60, as GitHub sends it.
+
+    Above 1 MB GitHub sends no content (encoding ``none``), and so does this.
+    """
+    sha = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    inline = len(data) <= 1024 * 1024
+    encoded = base64.b64encode(data).decode("ascii") if inline else ""
+    url = f"{base}/repos/{repo.full_name}/contents/{path}?ref={ref}"
+    git = f"{base}/repos/{repo.full_name}/git/blobs/{sha}"
+    html = f"https://github.com/{repo.full_name}/blob/{ref}/{path}"
+    return {
+        "type": "file",
+        "encoding": "base64" if inline else "none",
+        "size": len(data),
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "content": "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60)),
+        "sha": sha,
+        "url": url,
+        "git_url": git,
+        "html_url": html,
+        "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/{ref}/{path}",
+        "_links": {"self": url, "git": git, "html": html},
     }
 
 

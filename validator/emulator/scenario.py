@@ -19,7 +19,8 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
      "enterprise": SLUG, "forbidden": [levels the token may not read],
      "workflows": [{"id", "name", "path", "state", "branches": [where the file is],
                     "dispatch": true, "inputs": {name: {"type", "required", "default",
-                    "options"}}, "on_dispatch": PLAN}],
+                    "options"}}, "file": FIXTURE (the YAML the contents endpoint serves),
+                    "on_dispatch": PLAN}],
      "runs": [{"id", "workflow": id, "run_number", "event", "branch", "head_sha",
                "created": ISO, "plan": PLAN,
                "attempts": [{"created": ISO, "rerun": "failed|all", "plan": PLAN}]}],
@@ -304,6 +305,7 @@ def _workflow(
     path = r.text(d.get("path"), f"{where}.path")
     if not path.startswith(".github/workflows/"):
         raise r.fail(f"{where}.path", "must start with .github/workflows/")
+    source = r.optional_text(d.get("file"), f"{where}.file")
     return WorkflowSpec(
         id=r.count(d.get("id"), f"{where}.id"),
         name=r.text(d.get("name"), f"{where}.name"),
@@ -314,6 +316,7 @@ def _workflow(
         inputs=inputs,
         on_dispatch=plan,
         created_at=r.text(d.get("created_at", "2025-12-20T10:00:00Z"), f"{where}.created_at"),
+        source=source,
     )
 
 

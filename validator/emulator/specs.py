@@ -197,6 +197,7 @@ class WorkflowSpec:
     inputs: tuple[InputSpec, ...] = ()
     on_dispatch: PlanSpec | None = None
     created_at: str = "2025-12-20T10:00:00Z"
+    source: str | None = None  # the workflow file's text, relative to the fixtures folder
 
     @property
     def file_name(self) -> str:

@@ -129,6 +129,14 @@ def workflow_missing(workflow: str, repository: str) -> str:
     )
 
 
+def workflow_file_missing(path: str, ref: str, repository: str) -> str:
+    """A 404 on the workflow file at a ref: the file, or the ref, is not there."""
+    return (
+        f"Workflow file {path} was not found at {ref} in {repository} (404): check --ref and "
+        "--workflow (the file must exist on that branch, tag or commit)."
+    )
+
+
 def dispatch_refused(workflow: str, ref: str, status: int, message: str) -> GitHubError:
     """GitHub's own words on a refused dispatch, and the likely fix.
 

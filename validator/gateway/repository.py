@@ -11,8 +11,10 @@ from validator.gateway.decode import runner_from_json, workflow_from_json
 from validator.gateway.messages import (
     Wording,
     moved_error,
+    permission,
     repository_missing,
     repository_runners_permission,
+    workflow_file_missing,
     workflow_missing,
 )
 from validator.gateway.transport import Transport
@@ -112,3 +114,26 @@ class RepositoryApi:
             wording=Wording(not_found=workflow_missing(id_or_file, self._repo.name)),
         )
         return workflow_from_json(resp.json(what), what)
+
+    def workflow_text(self, path: str, ref: str) -> str:
+        """The text of the workflow file ``path`` at ``ref``, from the contents endpoint."""
+        from validator.workflow import WorkflowError, text_from_contents
+
+        what = f"reading {path} at {ref} of {self._repo.name}"
+        wording = Wording(
+            not_found=workflow_file_missing(path, ref, self._repo.name),
+            forbidden=permission("reading the workflow file", "Contents: read", self._repo.name),
+        )
+        url = f"{self._repo.path}/contents/{urllib.parse.quote(path)}"
+        document = self._api.request(
+            "GET", url, params={"ref": ref}, what=what, wording=wording
+        ).json(what)
+        if document.get("type") != "file":
+            kind = document.get("type")
+            raise GitHubError(f"{path} at {ref} is not a file (GitHub answered a {kind!r}).")
+        try:
+            return text_from_contents(document)
+        except WorkflowError as exc:
+            size = document.get("size")
+            bytes_ = f" ({size} bytes)" if isinstance(size, int) else ""
+            raise GitHubError(f"{path} at {ref}{bytes_}: {exc}.") from None

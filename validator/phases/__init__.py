@@ -30,6 +30,7 @@ class Phase:
 
 PHASES: tuple[Phase, ...] = (
     Phase(name="health", github=True),
+    Phase(name="preflight", requires=("health",), github=True),
     Phase(name="dispatch", requires=("health",), github=True),
     Phase(name="artifacts", requires=("dispatch",), github=True),
     Phase(name="binaries", requires=("artifacts",)),
@@ -48,6 +49,8 @@ def select(names: Iterable[str]) -> tuple[str, ...]:
     unknown = [n for n in chosen if n not in BY_NAME]
     if unknown:
         raise UsageError(f"--phase {unknown[0]!r}: unknown phase. Choose from {', '.join(NAMES)}.")
+    if "dispatch" in chosen:  # on with dispatch: the workflow file is read before dispatching
+        chosen.append("preflight")
     return tuple(n for n in NAMES if n in chosen)
 
 

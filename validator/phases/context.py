@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from validator.evidence import Artifacts, BinaryScan, Health, Run, TestScan
+from validator.evidence import Artifacts, BinaryScan, Health, Preflight, Run, TestScan
 
 if TYPE_CHECKING:
     from validator.config import Config
@@ -52,6 +52,7 @@ class Gathered:
     """What the phases have seen so far; each phase returns it with its own part added."""
 
     health: Health | None = None
+    preflight: Preflight | None = None
     run: Run | None = None
     artifacts: Artifacts | None = None
     binaries: BinaryScan | None = None

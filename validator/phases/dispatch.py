@@ -15,7 +15,9 @@ from validator.errors import GitHubError, StillRunning, UsageError, WaitTimeout
 from validator.evidence import Job, Run, Runner, WorkflowInfo
 from validator.gateway import seconds_between
 from validator.labels import has_labels
+from validator.phases.context import NotRun
 from validator.phases.health import listed_runners, recordable, runner_matches
+from validator.phases.preflight import held_by_preflight
 from validator.redact import redact
 from validator.units import duration
 
@@ -53,9 +55,11 @@ class _Waiting:
     sleep: Callable[[float], None]
 
 
-def gather(context: Context, seen: Gathered) -> Gathered:
+def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
     """The registered phase: the run dispatched (or attached to, or the latest), waited for."""
     gw, config, hooks = context.github, context.config, context.hooks
+    if (held := held_by_preflight(seen, config)) is not None:
+        return NotRun(reason=held)
     ref = seen.ref or gw.default_branch()
     # Without --allow-other-run only a manual run is judged: GitHub is asked for exactly that.
     event = None if config.allow_other_run else DISPATCH_EVENT
