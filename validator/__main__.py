@@ -1,8 +1,7 @@
-"""Console entry point: answers ``--version`` at once, and hands everything else to the CLI."""
+"""Console entry point: answers ``--version`` and cached help at once, hands the rest to the CLI."""
 
 from __future__ import annotations
 
-import signal
 import sys
 from types import FrameType
 
@@ -19,10 +18,21 @@ def main() -> int:
 
         print(f"validate-arm64 {__version__}")
         return 0
+    import os
+
+    from validator import helpcache
+
+    command = helpcache.request(sys.argv[1:])
+    cached = None if command is None else helpcache.entry(command, os.environ)
+    if cached is not None and (text := helpcache.read(cached)) is not None:
+        sys.stdout.write(text)
+        return 0
+    import signal
+
     signal.signal(signal.SIGTERM, _terminate)
     from validator.cli import main as cli
 
-    return cli()
+    return cli() if cached is None else helpcache.answer(cached, cli)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from validator.commands.output import err, progress_printer, run_validation
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, ValidatorError
 from validator.options import configure, describe, with_options
 from validator.phases import NAMES, select
-from validator.phases.context import Hooks
 
 HELP = """\
 Decide from evidence whether an ARM64 CI workflow is ready to run on every push (TASK-005).
@@ -119,6 +118,8 @@ def validate(
         typer.echo(describe(config))
         dataclasses.replace(config, phases=("report",)).validate()
         raise typer.Exit(0)
+    from validator.phases.context import Hooks  # with the evidence model: not needed for --help
+
     raise typer.Exit(run_validation(config, Hooks(progress=progress_printer(quiet))))
 
 
