@@ -408,3 +408,12 @@ def test_workflow_plan_reads_the_config_file(tmp_path):
 def test_workflow_plan_refuses_what_github_would_not_run(tmp_path, repositories, message):
     done, outputs = run_plan(tmp_path, repositories=repositories)
     assert done.returncode == 1 and message in done.stderr and outputs == {}
+
+
+def test_a_go_its_own_checks_do_not_earn_is_not_shown_as_go(tmp_path):
+    tampered = document()
+    next(c for c in tampered["checks"] if c["id"] == "ELF002")["status"] = "failed"
+    write(tmp_path, "a/e.json", tampered)
+    row = fleet_of(tmp_path).rows[0]
+    assert row.verdict == "INCONCLUSIVE"
+    assert "says GO, but its blocking checks ELF002 did not pass" in (row.problem or "")

@@ -160,3 +160,22 @@ def test_evidence_of_another_repository_is_refused():
     assert other.code == 2
     assert other.line == ("e.json: evidence is for octo-org/embeddenator, not octo-org/other. "
                           "Pass the evidence of this repository (or --repo).")
+
+
+
+def test_a_go_verdict_its_own_checks_do_not_earn_is_refused():
+    # The verdict field is never trusted alone: without this rule each of these passed.
+    failed = doc()
+    next(c for c in failed["checks"] if c["id"] == "RUN003")["status"] = "failed"
+    result = gate(failed)
+    assert result.code == 2
+    assert "says GO, but its blocking checks RUN003 did not pass" in result.line
+    empty = doc() | {"checks": []}
+    assert gate(empty).code == 2
+    assert "lists no outcome for WF001" in gate(empty).line
+    fewer = doc()
+    fewer["checks"] = [c for c in fewer["checks"] if c["id"] != "ELF002"]
+    assert "lists no outcome for ELF002" in gate(fewer).line
+    waived = doc()
+    next(c for c in waived["checks"] if c["id"] == "DUR001")["status"] = "waived"
+    assert gate(waived).code == 0

@@ -57,14 +57,28 @@ def test_go_run_then_gate_passes_and_a_no_go_makes_it_fail(serve, tmp_path):
     report = tmp_path / "docs" / "ARM64_TEST_RESULTS.md"
     assert validate(serve("healthy"), report, "--expected-tests", "24").returncode == 0
     evidence = report.with_suffix(".json")
-    sha = json.loads(evidence.read_text())["head_sha"]
-    # The emulator's clock starts on 2026-01-02: its runs are old by the wall clock.
+    document = json.loads(evidence.read_text())
+    sha = document["head_sha"]
+    # The emulator says what it is in every answer: its evidence never passes the gate.
+    assert document["evidence"]["settings"]["emulator_scenario"] == "healthy"
+    refused = run_cli("gate", "--evidence", str(evidence), "--max-age", "3650d")
+    assert refused.returncode == 2
+    assert "evidence from the built-in emulator" in refused.stderr
+    # The same evidence as GitHub would have served it (and, since the emulator's clock starts
+    # on 2026-01-02, old by the wall clock).
+    def as_from_github() -> None:
+        data = json.loads(evidence.read_text())
+        data["evidence"]["settings"]["emulator_scenario"] = None
+        evidence.write_text(json.dumps(data))
+
+    as_from_github()
     gate = run_cli("gate", "--evidence", str(evidence), "--sha", sha[:7], "--max-age", "3650d")
     assert gate.returncode == 0, gate.stderr
     assert gate.stdout.startswith("GO: tzervas/embeddenator at ")
 
     failing = validate(serve("tests-failing"), report, "--expected-tests", "24")
     assert failing.returncode == 1
+    as_from_github()
     gate = run_cli("gate", "--evidence", str(evidence), "--max-age", "3650d")
     assert gate.returncode == 1
     assert gate.stderr.startswith("NO-GO: failing checks ")

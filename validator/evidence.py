@@ -35,6 +35,9 @@ def to_json(value: Any) -> Any:
 
 # --- binaries -------------------------------------------------------------------------------
 
+# The header the built-in emulator answers every request with: evidence gathered from a server
+# that sends it records the scenario, and the release gate refuses it.
+EMULATOR_HEADER = "X-Validate-Arm64-Emulator"
 
 @dataclass(frozen=True, kw_only=True)
 class Origin:

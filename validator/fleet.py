@@ -21,6 +21,7 @@ from typing import Any, Literal
 from validator.errors import UsageError
 from validator.evidence import SCHEMA
 from validator.files import write_atomic
+from validator.gate import go_unearned
 from validator.history import history_path, read_history
 from validator.labels import DEFAULT_LABELS, has_labels
 from validator.render.mermaid import DEFAULT_POINTS
@@ -331,6 +332,8 @@ def _row(
     stamp = _str(run.get("updated_at")) or _str(document.get("generated_at"))
     observed = _time(run.get("updated_at")) or _time(document.get("generated_at"))
     age, problem = _age_problem(observed, stamp, now, max_age)
+    if verdict == "GO" and (unearned := go_unearned(document)) is not None:
+        problem = f"says GO, but {unearned}"
     labels = [x for x in _list(settings.get("labels")) if isinstance(x, str)] or DEFAULT_LABELS
     passed, counted = _tests(evidence)
     run_url = _str(run.get("html_url"))

@@ -63,6 +63,31 @@ def check_sha(sha: str | None) -> str | None:
     return sha.lower()
 
 
+def go_unearned(document: dict[str, Any]) -> str | None:
+    """Why a document that says GO is not GO by its own checks, or None when it is.
+
+    The verdict field is never trusted alone: every check this version knows must be listed,
+    every blocking one passed (or waived, or not applicable), and at least one passed.
+    """
+    from validator.checks import CHECKS
+
+    checks = [c for c in document.get("checks") or () if isinstance(c, dict)]
+    seen = {str(c.get("id")): c for c in checks}
+    if missing := [c.id for c in CHECKS if c.id not in seen]:
+        return f"it lists no outcome for {', '.join(missing[:5])}"
+    open_ = [
+        i
+        for i, c in seen.items()
+        if c.get("blocking", True) is not False
+        and c.get("status") not in ("passed", "waived", "skipped")
+    ]
+    if open_:
+        return f"its blocking checks {', '.join(open_[:5])} did not pass"
+    if not any(c.get("status") == "passed" for c in checks):
+        return "none of its checks passed"
+    return None
+
+
 def _same_repository(a: object, b: str) -> bool:
     return isinstance(a, str) and a.casefold() == b.casefold()
 
@@ -88,6 +113,29 @@ def load_document(path: Path) -> dict[str, Any]:
     return document
 
 
+def _foreign(document: dict[str, Any], source: str, repository: str | None) -> str | None:
+    """Why the evidence is not about this release at all, or None: another schema, the
+    emulator, another repository."""
+    schema = document.get("schema")
+    if schema != SCHEMA:
+        return (
+            f"{source}: unknown evidence schema {schema!r} (this gate reads {SCHEMA}); "
+            "regenerate it with this version of validate-arm64."
+        )
+    settings = _section(document, "evidence", "settings")
+    if settings.get("emulator_scenario") or settings.get("emulator"):
+        return (
+            f"{source}: evidence from the built-in emulator, not from GitHub: it proves nothing "
+            "about a release. Run validate-arm64 --all-phases against the repository."
+        )
+    if repository is not None and not _same_repository(document.get("repository"), repository):
+        return (
+            f"{source}: evidence is for {document.get('repository') or 'no repository'}, "
+            f"not {repository}. Pass the evidence of this repository (or --repo)."
+        )
+    return None
+
+
 def admit(
     document: dict[str, Any],
     *,
@@ -99,31 +147,12 @@ def admit(
 ) -> GateResult:
     """Whether the gate lets the release through: exit 0 only for GO evidence of a known schema,
     fresh, and (with ``sha``) of that commit."""
-    schema = document.get("schema")
-    if schema != SCHEMA:
-        return GateResult(
-            code=2,
-            line=f"{source}: unknown evidence schema {schema!r} (this gate reads {SCHEMA}); "
-            "regenerate it with this version of validate-arm64.",
-        )
     try:
         sha = check_sha(sha)
     except UsageError as exc:
         return GateResult(code=2, line=str(exc))
-    settings = _section(document, "evidence", "settings")
-    if settings.get("emulator_scenario"):
-        return GateResult(
-            code=2,
-            line=f"{source}: evidence from the built-in emulator (scenario "
-            f"{settings['emulator_scenario']!r}), not from GitHub: it proves nothing about a "
-            "release. Run validate-arm64 --all-phases against the repository.",
-        )
-    if repository is not None and not _same_repository(document.get("repository"), repository):
-        return GateResult(
-            code=2,
-            line=f"{source}: evidence is for {document.get('repository') or 'no repository'}, "
-            f"not {repository}. Pass the evidence of this repository (or --repo).",
-        )
+    if (refused := _foreign(document, source, repository)) is not None:
+        return GateResult(code=2, line=refused)
     generated_at = document.get("generated_at")
     generated = _stamp(generated_at)
     if generated is None:
@@ -167,6 +196,12 @@ def admit(
             f"not {sha[:12]}. Validate that commit first.",
         )
     checks = document.get("checks") or []
+    if verdict == "GO" and (unearned := go_unearned(document)) is not None:
+        return GateResult(
+            code=2,
+            line=f"{source}: says GO, but {unearned}: not evidence this gate can trust. "
+            "Regenerate it with validate-arm64.",
+        )
     if verdict == "GO":
         return GateResult(
             code=0,

@@ -126,12 +126,15 @@ def gather(config: Config, hooks: Hooks) -> Evidence:
             if record.state == "error":
                 broken[phase.name] = phase.name
         cost = Cost(phase_seconds=dict(seconds))
+        settings = settings_of(config, ref=seen.ref)
         if gateway is not None:
             cost = gateway.cost_record(phase_seconds=dict(seconds))
+            if gateway.emulator and not settings.emulator_scenario:
+                settings = replace(settings, emulator_scenario=gateway.emulator)
     if "report" in config.phases:
         records.append(PhaseRecord(name="report", state="ok"))
     return Evidence(
-        settings=settings_of(config, ref=seen.ref),
+        settings=settings,
         phases=tuple(records),
         health=seen.health,
         preflight=seen.preflight,

@@ -38,6 +38,7 @@ from validator.emulator.scenario import load_scenario
 from validator.emulator.specs import Scenario
 from validator.emulator.state import ApiError, JobView, World, artifacts_at
 from validator.errors import ValidatorError
+from validator.evidence import EMULATOR_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -379,6 +380,8 @@ class Emulator:
             "X-GitHub-Api-Version-Selected": version if version in supported else V2022,
             "X-GitHub-Media-Type": "github.v3; format=json",
             "X-GitHub-Request-Id": secrets.token_hex(8).upper(),
+            # Says what it is, so evidence made against it can never pass for GitHub's.
+            EMULATOR_HEADER: self.scenario.name or "emulator",
             "Access-Control-Expose-Headers": "ETag, Link, Location, Retry-After, X-RateLimit-Limit",
         }
         if fault is not None:

@@ -87,6 +87,11 @@ class Gateway:
         """API requests made, rate-limit points spent (304s are free), bytes downloaded."""
         return self._api.cost()
 
+    @property
+    def emulator(self) -> str | None:
+        """The scenario's name when the API answered as the built-in emulator, else None."""
+        return self._api.emulator
+
     def cost_record(self, *, phase_seconds: Mapping[str, float] | None = None) -> Cost:
         """:attr:`cost`, with the phases' durations added."""
         return self._api.cost(phase_seconds=phase_seconds)

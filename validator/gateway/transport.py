@@ -22,7 +22,7 @@ import requests
 
 from validator import __version__
 from validator.errors import GitHubError
-from validator.evidence import Cost
+from validator.evidence import EMULATOR_HEADER, Cost
 from validator.gateway.deadline import DeadlineExceeded, deadline, pace
 from validator.gateway.decode import Response, error_message, list_field, same_origin
 from validator.gateway.downloads import Sink
@@ -83,6 +83,7 @@ class Transport:
         self.api_version = api_version
         self._blobs = _AnonymousSession()
         self._meter = Meter()
+        self.emulator: str | None = None  # the scenario, when the API is the built-in emulator
 
     def close(self) -> None:
         """Release connections."""
@@ -231,6 +232,7 @@ class Transport:
             ) from None
         resp_headers = {str(k).lower(): str(v) for k, v in raw_headers.items()}
         self._meter.answered(status, resp_headers)
+        self.emulator = resp_headers.get(EMULATOR_HEADER.lower(), self.emulator)
         log.debug("%s %s -> %s", verb, url, status)
         return Response(status=status, headers=resp_headers, text=text or "")
 
