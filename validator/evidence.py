@@ -196,7 +196,11 @@ class ResultFile:
     counts: TestCounts = TestCounts()
     suites: tuple[SuiteCounts, ...] = ()
     failures: tuple[FailedTest, ...] = ()
-    test_names: tuple[str, ...] = ()  # sorted distinct "suite::name", for drift between runs
+    # Sorted distinct "suite::name", up to testnames.NAMES_KEPT; name_digests holds a digest of
+    # every one (testnames.pack_digests): together they drive the drift check between runs.
+    test_names: tuple[str, ...] = ()
+    name_digests: str = ""
+    skip_reasons: tuple[str, ...] = ()  # a few distinct reasons given for skipping, counted
     error: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -417,6 +421,7 @@ class Previous:
     run_id: int | None
     tests: int | None
     test_names: tuple[str, ...] = ()
+    name_digests: str = ""  # every name's digest (testnames.pack_digests), when recorded
 
 
 @dataclass(frozen=True, kw_only=True)

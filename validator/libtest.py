@@ -257,6 +257,8 @@ class _CargoTestTextReader:
             outcome = _status(rest)
             if outcome is not None:
                 self._record(run, name, outcome)
+                if outcome == "skipped" and ", " in rest:  # "ignored, needs a device"
+                    run.messages[name] = rest.partition(", ")[2].strip()
                 return
             if rest.startswith("bench:"):
                 return
