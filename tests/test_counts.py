@@ -15,11 +15,12 @@ import pytest
 from validator.checks import BY_ID
 from validator.evidence import Previous, ResultFile, TestScan
 from validator.history import Entry, entry_for, previous_of
+from validator.render.document import render_json
 from validator.render.markdown import render_markdown
 from validator.report import assess
 from validator.results import read_result_file, scan_results
 from validator.tally import Tally
-from validator.testnames import NAMES_KEPT, name_digest, pack_digests, unpack_digests
+from validator.testnames import NAMES_KEPT, as_text, name_digest, pack_digests, unpack_digests
 
 from builders import go
 from conftest import FIXTURES
@@ -152,6 +153,7 @@ def test_names_are_kept_up_to_a_bound_and_every_name_by_digest():
     assert len(digests) == len(names) and list(digests) == sorted(digests)
     assert set(digests) == {name_digest(f"suite::{n}") for n in names}
     assert pack_digests(reversed(digests)) == r.name_digests
+    assert unpack_digests(as_text(r.name_digests)) == digests
 
 
 def test_drift_beyond_the_bound_counts_what_vanished_and_names_what_it_can():
@@ -235,3 +237,12 @@ def test_the_report_says_how_many_tests_never_started():
     text = render_markdown(assess(replace(go(), tests=TestScan(files=(read,))), today=TODAY))
     assert "19 more tests were announced but never started (the runner stopped early)" in text
     assert "never started" not in render_markdown(assess(go(), today=TODAY))
+
+
+def test_the_evidence_json_holds_every_digest_as_text():
+    r = read_result_file(RESULTS / "cargo-workspace.log", display="cargo.log")
+    report = assess(replace(go(), tests=TestScan(files=(r,))), today=TODAY)
+    document = json.loads(render_json(report))
+    (entry,) = document["evidence"]["tests"]["files"]
+    assert len(unpack_digests(entry["name_digests"])) == 13
+    assert unpack_digests(entry["name_digests"]) == unpack_digests(r.name_digests)

@@ -11,7 +11,7 @@ from typing import Any
 
 from validator.evidence import Evidence, Previous, TestScan
 from validator.files import write_atomic
-from validator.testnames import NAMES_KEPT, digests_of, pack_digests
+from validator.testnames import NAMES_KEPT, as_text, digests_of, pack_digests
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _digests(tests: TestScan) -> tuple[tuple[str, ...], str]:
     digests: set[int] = set()
     for f in tests.files:
         digests |= digests_of(f.test_names, f.name_digests)
-    return tuple(names), pack_digests(digests)
+    return tuple(names), as_text(pack_digests(digests))
 
 
 def earlier(entries: tuple[Entry, ...], evidence: Evidence) -> tuple[Entry, ...]:

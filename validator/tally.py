@@ -126,7 +126,7 @@ class _Folded:
     counts: list[list[int]]  # per suite (in the order met), the tests per outcome code
     distinct: int
     repeated: int
-    digests: str  # testnames.pack_digests of every shown name
+    digests: bytes  # testnames.pack_digests of every shown name
     final: dict[int, int]  # outcome code of each test whose message was kept
 
 
@@ -263,9 +263,10 @@ class Tally:
                 if (found := state.get(k)) is not None:
                     final[k] = found & 7
         # Bucket by bucket, by top byte, each sorted: the names' digests come out in order.
-        packed = pack_sorted(digests)
         if self._keyed_digests:
             packed = pack_digests([*digests, *self._keyed_digests])
+        else:
+            packed = pack_sorted(digests)
         self._folded = _Folded(
             counts=counts,
             distinct=distinct,
