@@ -1,6 +1,8 @@
-"""Test results: `count-tests` on a 200,000-testcase JUnit file and a 100 MB `cargo test` job
-log, against the floor of a tree parser (``ElementTree.parse`` and a count of ``testcase``) and,
-for the log, a bare loop counting lines that start with ``test ``; same files, same run.
+"""Test results: `count-tests` on a 200,000-testcase JUnit file, a 100 MB `cargo test` job log
+and a 100 MB log of each other runner (libtest JSON, nextest, go test -json and -v, TAP),
+against the floor of a tree parser (``ElementTree.parse`` and a count of ``testcase``) and, for
+the logs, a bare loop over the lines; same files, same run. Peak memory of every log stays
+under 150 MB.
 
 Both inputs are generated from a fixed seed and cached under ``benchmarks/work/``, with the
 counts the generator put in them beside each file, so every run also checks that ours counted
@@ -23,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from common import TOOL, Row, env_without_token, peak_rss_mb
@@ -32,6 +35,7 @@ LAYOUT = 1  # bump when a generator changes, so cached inputs are rebuilt
 FULL_CASES, QUICK_CASES = 200_000, 20_000
 FULL_LOG, QUICK_LOG = 100 << 20, 10 << 20
 TIME_TARGET = 1.5  # ours within 1.5x of the tree-parser floor
+RSS_TARGET = 150  # MB, peak of `count-tests` on a 100 MB log of any format
 
 STAMP_START = dt.datetime(2026, 1, 3, 6, 0, tzinfo=dt.UTC)
 STAMP_WIDTH = len("2026-01-03T06:00:00.0000000Z ")
@@ -333,6 +337,202 @@ def libtest_chunks(target_bytes: int, seed: int) -> Iterator[str | Expected]:
     yield tally.expected()
 
 
+# --- the other runners' output ------------------------------------------------------------------
+
+FORMAT_LOGS = ("libtest-json", "nextest", "go-test-json", "go-test", "tap")
+
+
+def _outcome(rnd: random.Random) -> str:
+    """1% failed, 2% skipped, the rest passed (as in the cargo log)."""
+    roll = rnd.random()
+    return "failed" if roll < 0.01 else "skipped" if roll < 0.03 else "passed"
+
+
+def _suites(
+    rnd: random.Random, target_bytes: int, size_of: Callable[[], int]
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Suites (named by package) of distinct tests with outcomes, until ``size_of`` reaches."""
+    number = 0
+    while size_of() < target_bytes:
+        number += 1
+        suite = f"{rnd.choice(PACKAGES)}_{_ident(rnd, 1)}{number}"
+        size = max(1, min(int(rnd.paretovariate(1.1) * 12), 4000))
+        names = dict.fromkeys(f"{_ident(rnd, 1)}::{_ident(rnd, 3)}" for _ in range(size))
+        yield suite, [(name, _outcome(rnd)) for name in names]
+
+
+class _Text:
+    """Lines of plain runner output, counted in bytes as written."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.lines: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.lines.append(text + "\n")
+        self.size += len(text.encode()) + 1
+
+    def take(self) -> str:
+        text = "".join(self.lines)
+        self.lines = []
+        return text
+
+
+def _tally_suite(tally: _Tally, tests: list[tuple[str, str]]) -> tuple[int, int, int]:
+    counts = [sum(1 for _, o in tests if o == kind) for kind in ("passed", "failed", "skipped")]
+    tally.passed += counts[0]
+    tally.failed += counts[1]
+    tally.skipped += counts[2]
+    return counts[0], counts[1], counts[2]
+
+
+def _libtest_json(out: _Text, rnd: random.Random, suite: str, tests: list[tuple[str, str]]) -> None:
+    out.add(
+        f"     Running unittests src/lib.rs (target/debug/deps/{suite}-{rnd.getrandbits(64):016x})"
+    )
+    out.add(f'{{ "type": "suite", "event": "started", "test_count": {len(tests)} }}')
+    for name, outcome in tests:
+        out.add(f'{{ "type": "test", "event": "started", "name": "{name}" }}')
+        if outcome == "passed":
+            out.add(f'{{ "type": "test", "name": "{name}", "event": "ok", "exec_time": 0.001 }}')
+        elif outcome == "skipped":
+            out.add(
+                f'{{ "type": "test", "name": "{name}", "event": "ignored", '
+                '"message": "needs a device" }'
+            )
+        else:
+            out.add(
+                f'{{ "type": "test", "name": "{name}", "event": "failed", "exec_time": 0.001, '
+                f'"stdout": "thread \'{name}\' panicked at src/lib.rs:{rnd.randint(1, 999)}:9:'
+                '\\nassertion `left == right` failed\\n" }'
+            )
+
+
+def _go_test_json(out: _Text, rnd: random.Random, suite: str, tests: list[tuple[str, str]]) -> None:
+    stamp = '"Time":"2026-01-03T06:00:00.000000000Z"'
+    package = f"example.com/{suite.replace('_', '/')}"
+    words = {"passed": ("PASS", "pass"), "failed": ("FAIL", "fail"), "skipped": ("SKIP", "skip")}
+    for name, outcome in tests:
+        test = "Test" + name.replace("::", "_").title().replace("_", "")
+        head = f'{{{stamp},"Action":"%s","Package":"{package}","Test":"{test}"'
+        out.add(head % "run" + "}")
+        out.add(head % "output" + f',"Output":"=== RUN   {test}\\n"}}')
+        if outcome != "passed":
+            why = "needs an arm64 device" if outcome == "skipped" else "want 1, got 2"
+            out.add(
+                head % "output" + f',"Output":"    ring_test.go:{rnd.randint(9, 99)}: {why}\\n"}}'
+            )
+        said, action = words[outcome]
+        out.add(head % "output" + f',"Output":"--- {said}: {test} (0.00s)\\n"}}')
+        out.add(head % action + ',"Elapsed":0}')
+    end = "fail" if any(o == "failed" for _, o in tests) else "pass"
+    out.add(f'{{{stamp},"Action":"{end}","Package":"{package}","Elapsed":0.01}}')
+
+
+def _go_test_v(out: _Text, rnd: random.Random, suite: str, tests: list[tuple[str, str]]) -> None:
+    package = f"example.com/{suite.replace('_', '/')}"
+    for name, outcome in tests:
+        test = "Test" + name.replace("::", "_").title().replace("_", "")
+        out.add(f"=== RUN   {test}")
+        said = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[outcome]
+        out.add(f"--- {said}: {test} (0.00s)")
+        if outcome != "passed":
+            why = "needs an arm64 device" if outcome == "skipped" else "want 1, got 2"
+            out.add(f"    ring_test.go:{rnd.randint(9, 99)}: {why}")
+    if any(o == "failed" for _, o in tests):
+        out.add("FAIL")
+        out.add(f"FAIL\t{package}\t0.011s")
+    else:
+        out.add("PASS")
+        out.add(f"ok  \t{package}\t0.011s")
+
+
+class _Tap:
+    """One TAP 13 stream (a test file per suite as a subtest), its plan at the end."""
+
+    def __init__(self) -> None:
+        self.points = 0
+
+
+def _tap(
+    out: _Text, rnd: random.Random, suite: str, tests: list[tuple[str, str]], tap: _Tap
+) -> None:
+    out.add(f"# Subtest: t/{suite}.t")
+    for i, (name, outcome) in enumerate(tests, 1):
+        if outcome == "passed":
+            out.add(f"    ok {i} - {name}")
+        elif outcome == "skipped":
+            out.add(f"    ok {i} - {name} # SKIP needs an arm64 device")
+        else:
+            out.add(f"    not ok {i} - {name}")
+            out.add("      ---")
+            out.add(f"      message: 'want {rnd.randint(0, 9)}, got {rnd.randint(10, 99)}'")
+            out.add("      ...")
+    out.add(f"    1..{len(tests)}")
+    tap.points += 1
+    failed = any(o == "failed" for _, o in tests)
+    out.add(f"{'not ok' if failed else 'ok'} {tap.points} - t/{suite}.t")
+
+
+def format_chunks(fmt: str, target_bytes: int, seed: int) -> Iterator[str | Expected]:
+    """A log of ``fmt`` (one of FORMAT_LOGS), a piece at a time; the last item is what it holds.
+
+    The same mix as the cargo log: suites of Pareto-distributed sizes, 1% failed, 2% skipped.
+    A TAP suite is one test file, a subtest of the stream whose own point counts too.
+    """
+    rnd = random.Random(seed)
+    out = _Text()
+    tally = _Tally()
+    tap = _Tap()
+    if fmt == "tap":
+        out.add("TAP version 13")
+    if fmt == "nextest":
+        out.add("    Finished `test` profile [unoptimized + debuginfo] target(s) in 212.40s")
+    ran = [0]
+    for suite, tests in _suites(rnd, target_bytes, lambda: out.size):
+        passed, failed, skipped = _tally_suite(tally, tests)
+        if fmt == "libtest-json":
+            _libtest_json(out, rnd, suite, tests)
+            status = "failed" if failed else "ok"
+            out.add(
+                f'{{ "type": "suite", "event": "{status}", "passed": {passed}, '
+                f'"failed": {failed}, "ignored": {skipped}, "measured": 0, '
+                '"filtered_out": 0, "exec_time": 0.118 }'
+            )
+        elif fmt == "go-test-json":
+            _go_test_json(out, rnd, suite, tests)
+        elif fmt == "go-test":
+            _go_test_v(out, rnd, suite, tests)
+        elif fmt == "tap":
+            _tap(out, rnd, suite, tests, tap)
+            if failed:  # a test file's own point is a test point too (see the README)
+                tally.failed += 1
+            else:
+                tally.passed += 1
+        else:  # nextest names no skipped test: its summary counts them
+            for name, outcome in tests:
+                if outcome == "skipped":
+                    continue
+                ran[0] += 1
+                word = "PASS" if outcome == "passed" else "FAIL"
+                out.add(
+                    f"        {word} [   0.{rnd.randint(1, 999):03d}s] ({ran[0]}/{ran[0]}) "
+                    f"{suite} {name}"
+                )
+        yield out.take()
+    if fmt == "tap":
+        out.add(f"1..{tap.points}")
+    if fmt == "nextest":
+        out.add("────────────")
+        failed_part = f", {tally.failed} failed" if tally.failed else ""
+        out.add(
+            f"     Summary [ 812.230s] {ran[0]} tests run: {tally.passed} passed"
+            f"{failed_part}, {tally.skipped} skipped"
+        )
+    yield out.take()
+    yield tally.expected()
+
+
 def build(path: Path, chunks: Iterator[str | Expected]) -> Expected:
     """Write a generated file once; the counts it holds are kept beside it."""
     sidecar = path.with_suffix(path.suffix + ".json")
@@ -357,6 +557,14 @@ JUNIT_FLOOR = (
     "import sys, xml.etree.ElementTree as ET\n"
     "root = ET.parse(sys.argv[1]).getroot()\n"
     "print(sum(1 for _ in root.iter('testcase')))\n"
+)
+LINE_COUNT = (
+    "import sys\n"
+    "n = 0\n"
+    "with open(sys.argv[1], encoding='utf-8', errors='replace') as f:\n"
+    "    for line in f:\n"
+    "        n += 1\n"
+    "print(n)\n"
 )
 LINES_FLOOR = (
     "import sys\n"
@@ -575,16 +783,63 @@ def run(*, quick: bool, work: Path) -> list[Row]:
         None,
         note=no_floor,
     )
+    cargo_rss = peak_rss_mb(ours_command(cargo))
     rows.append(
         Row(
             benchmark="test results",
             measure=f"peak RSS of `count-tests --json`, {label}",
-            ours=peak_rss_mb(ours_command(cargo)),
+            ours=cargo_rss,
             baseline_name="python -c bare line loop",
             baseline=peak_rss_mb(lines_floor_cli),
             unit="MB",
-            target="reported",
-            met=None,
+            target=f"< {RSS_TARGET} MB",
+            met=None if quick else cargo_rss < RSS_TARGET,
         )
     )
+    rows += _format_rows(quick=quick, work=work, log_bytes=log_bytes, repeat=repeat)
+    return rows
+
+
+def _format_rows(*, quick: bool, work: Path, log_bytes: int, repeat: int) -> list[Row]:
+    """Each other runner's log of the same size: peak RSS and time beside a bare line count."""
+    rows: list[Row] = []
+    for fmt in FORMAT_LOGS:
+        path = work / f"results-{fmt}-{log_bytes >> 20}M-{SEED}-v{LAYOUT}.log"
+        _progress(f"bench_results: {fmt} log, ours against a bare line count ...")
+        want = build(path, format_chunks(fmt, log_bytes, SEED))
+        _check("count-tests", counted_by_cli(call(ours_command(path))), want)
+        count_cli = [sys.executable, "-c", LINE_COUNT, str(path)]
+        times = alternating(
+            {
+                "ours cli": partial(call, ours_command(path)),
+                "floor cli": partial(call, count_cli),
+            },
+            repeat,
+        )
+        label = f"{fmt} log {path.stat().st_size / 1e6:.0f} MB, {want.tests:,} tests"
+        rows.append(
+            Row(
+                benchmark="test results",
+                measure=f"time of `count-tests --json` (subprocess), {label}",
+                ours=times["ours cli"],
+                baseline_name="python -c line count",
+                baseline=times["floor cli"],
+                unit="s",
+                target="— (compared only)",
+                met=None,
+            )
+        )
+        ours_rss = peak_rss_mb(ours_command(path))
+        rows.append(
+            Row(
+                benchmark="test results",
+                measure=f"peak RSS of `count-tests --json`, {label}",
+                ours=ours_rss,
+                baseline_name="python -c line count",
+                baseline=peak_rss_mb(count_cli),
+                unit="MB",
+                target=f"< {RSS_TARGET} MB",
+                met=None if quick else ours_rss < RSS_TARGET,
+            )
+        )
     return rows

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from validator.results import read_result_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -78,3 +80,14 @@ def test_alternating_gives_a_median_per_action() -> None:
     times = bench.alternating({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b"] * 3
     assert set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
+
+
+@pytest.mark.parametrize("fmt", bench.FORMAT_LOGS)
+def test_each_runner_log_holds_what_its_generator_says(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"{fmt}.log"
+    want = bench.build(path, bench.format_chunks(fmt, 200_000, 7))
+    assert path.stat().st_size >= 200_000
+    assert want.failed > 0 and want.skipped > 0 and want.passed > want.failed
+    r = read_result_file(path, display=path.name)
+    assert (r.format, r.error, r.warnings) == (fmt, None, ())
+    assert _counts(path) == want

@@ -122,7 +122,7 @@ def test_count_tests_expected_and_json(cli):
     assert ok.returncode == 0, ok.stdout
     drift = cli("count-tests", str(RESULTS / "pytest-pass.xml"), "--expected", "42")
     assert drift.returncode == 1
-    assert "count: 24 tests, 42 expected (-18)" in drift.stdout
+    assert "count: 24 tests ran, 42 expected (-18)" in drift.stdout
     document = json.loads(cli("count-tests", str(RESULTS / "cargo-test-fail.log"), "--json").stdout)
     assert document["schema"] == "validate-arm64/tests/1"
     assert document["ok"] is False
@@ -191,7 +191,7 @@ def test_zero_tests_fail_count_tests_as_they_fail_tst003(cli, tmp_path):
     (folder / "junit.xml").write_text('<?xml version="1.0"?><testsuite name="s"></testsuite>')
     counted = cli("count-tests", str(folder / "junit.xml"))
     assert counted.returncode == 1, counted.stdout
-    assert counted.stdout.splitlines()[-1] == "count: 0 tests"
+    assert counted.stdout.splitlines()[-1] == "count: 0 tests ran"
     assert cli("count-tests", str(folder / "junit.xml"), "--expected", "0").returncode == 0
     judged = cli("--phase", "binaries", "--phase", "tests", "--artifacts-dir", str(folder), "-q",
                  "--allow-unattributed")

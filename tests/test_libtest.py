@@ -44,6 +44,10 @@ def six(r: ResultFile) -> tuple[int, int, int, int, int, int]:
         ("cargo-test-rerun.gh.log", (24, 23, 0, 0, 1, 2)),
         ("cargo-test-quiet.log", (24, 23, 0, 0, 1, 0)),
         ("cargo-test-quiet-fail.log", (24, 21, 2, 0, 1, 0)),
+        ("cargo-workspace.log", (13, 12, 0, 0, 1, 0)),
+        ("cargo-workspace-quiet.log", (13, 12, 0, 0, 1, 0)),
+        ("cargo-workspace-terse.log", (13, 12, 0, 0, 1, 0)),
+        ("cargo-workspace-fail.gh.log", (13, 11, 1, 0, 1, 0)),
     ],
 )
 def test_real_cargo_logs_count_exactly(name: str, expected: tuple[int, ...]) -> None:
@@ -221,7 +225,43 @@ def test_quiet_output_counts_from_the_summary_and_names_failures() -> None:
         "tests::checksum_is_stable",
         "e2e_roundtrip_regression",
     ]
-    assert any("no per-test lines" in w for w in r.warnings)
+    assert any("printed only their summary lines" in w for w in r.warnings)
+
+
+WORKSPACE_SUITES = [
+    ("alpha src/lib.rs", 4),
+    ("roundtrip tests/roundtrip.rs", 2),
+    ("beta src/lib.rs", 2),
+    ("alpha doc-tests", 4),  # two blocks under one `Doc-tests alpha` line (edition 2024)
+    ("beta doc-tests", 1),
+]
+
+
+@pytest.mark.parametrize(
+    "name", ["cargo-workspace.log", "cargo-workspace-terse.log", "cargo-workspace-fail.gh.log"]
+)
+def test_the_second_doc_test_block_belongs_to_its_doc_tests_line(name: str) -> None:
+    r = read(log(name), name)
+    assert [(s.name, s.counts.tests) for s in r.suites] == WORKSPACE_SUITES
+    assert not any("`Running` line" in w or "more than once" in w for w in r.warnings)
+    if name == "cargo-workspace.log":
+        assert r.warnings == ()
+        assert "alpha doc-tests::alpha/src/lib.rs - half (line 18) - compile fail" in r.test_names
+
+
+def test_a_rerun_of_the_workspace_counts_each_doc_test_block_once() -> None:
+    twice = read(log("cargo-workspace-terse.log") * 2)
+    assert six(twice) == (13, 12, 0, 0, 1, 0)
+    assert [(s.name, s.counts.tests) for s in twice.suites] == WORKSPACE_SUITES
+    (rerun,) = [w for w in twice.warnings if "more than once" in w]
+    assert rerun.startswith("5 test binaries")
+
+
+def test_quiet_workspace_output_gives_one_warning_that_says_why() -> None:
+    r = read(log("cargo-workspace-quiet.log"))
+    (warning,) = r.warnings
+    assert warning.startswith("quiet output (cargo test -q): 6 test binaries")
+    assert "a re-run of the whole suite would be counted twice" in warning
 
 
 def test_an_absurd_summary_is_an_error_not_a_million_tests() -> None:

@@ -27,6 +27,7 @@ from validator.evidence import (
     TestScan,
 )
 from validator.labels import has_labels
+from validator.testnames import digests_of, named
 from validator.units import duration
 from validator.workflow.findings import FINDINGS
 
@@ -658,45 +659,74 @@ def no_test_failed(ev: Evidence) -> Finding:
     return passed(f"{t.passed} passed, {t.skipped} skipped{flaky} of {t.tests} tests.")
 
 
-def count_problem(count: int, *, expected: int | None, minimum: int | None) -> str | None:
-    """The one rule for a test count (TST003 and count-tests): None when ``count`` equals
-    ``expected``, reaches ``minimum``, or, when neither is given, is more than zero."""
-    if expected is not None:
-        if count == expected:
-            return None
-        return f"{count} tests, {expected} expected ({count - expected:+d})"
-    if minimum is not None:
-        return None if count >= minimum else f"{count} tests, at least {minimum} required"
-    return None if count > 0 else "0 tests"
+def _skipped_why(scan: TestScan) -> str:
+    """`` (N skipped: reason (k tests); …)`` for the skipped tests of a scan, or nothing."""
+    t = scan.total
+    notes = []
+    if t.skipped:
+        reasons = [r for f in scan.files for r in f.skip_reasons][:5]
+        why = f": {'; '.join(reasons)}" if reasons else ", no reason given"
+        notes.append(f"{t.skipped} skipped{why}")
+    if t.not_run:
+        notes.append(f"{t.not_run} not run: the runner stopped early")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def count_problem(scan: TestScan, *, expected: int | None, minimum: int | None) -> str | None:
+    """The one rule for a test count (TST003 and count-tests), on the tests that ran (passed,
+    failed or errored; skipped tests do not count): None when that count equals ``expected``,
+    reaches ``minimum``, or, when neither is given, is more than zero. Tests that were all
+    skipped are a problem whatever the expectation."""
+    t = scan.total
+    ran = t.ran
+    if t.tests and not ran:
+        problem: str | None = f"0 tests ran: all {t.tests} were skipped"
+    elif expected is not None:
+        problem = None if ran == expected else f"{ran} tests ran, {expected} expected"
+        problem = problem and f"{problem} ({ran - expected:+d})"
+    elif minimum is not None:
+        problem = None if ran >= minimum else f"{ran} tests ran, at least {minimum} required"
+    else:
+        problem = None if ran > 0 else "0 tests ran"
+    return None if problem is None else problem + _skipped_why(scan)
 
 
 def test_count_as_expected(ev: Evidence) -> Finding:
-    """The number of tests equals --expected-tests, or reaches --min-tests."""
+    """The count of tests that ran (not skipped) equals --expected-tests or reaches --min-tests."""
     tests = _counted_tests(ev)
     if isinstance(tests, Finding):
         return tests
-    count = tests.total.tests
+    t = tests.total
+    count = t.ran
     exact, minimum = ev.settings.expected_tests, ev.settings.min_tests
-    fits = count_problem(count, expected=exact, minimum=minimum) is None
-    if exact is not None:
-        if fits:
-            return passed(f"{count} tests, as expected.")
-        drift = count - exact
+    problem = count_problem(tests, expected=exact, minimum=minimum)
+    if problem is None:
+        skipped = f" ({t.skipped} skipped)" if t.skipped else ""
+        if exact is not None:
+            return passed(f"{count} tests ran{skipped}, as expected.")
+        if minimum is not None:
+            return passed(f"{count} tests ran{skipped}, at least {minimum} required.")
+        return passed(
+            f"{count} tests ran{skipped}; no expected count was given (pin it with "
+            "--expected-tests)."
+        )
+    if t.tests and not count:
         return failed(
-            f"{count} tests ran, {exact} expected ({drift:+d}): the count has drifted.",
+            f"{problem}: no test ran on ARM64.",
+            "Find out why every test was skipped (a missing device, feature or tool on the "
+            "runner?) and make them run there.",
+        )
+    if exact is not None:
+        return failed(
+            f"{problem}: the count has drifted.",
             f"If the change is intended, set --expected-tests {count} (or --min-tests "
             f"{min(count, exact)} to allow growth); if tests went missing, find out why.",
         )
     if minimum is not None:
-        if fits:
-            return passed(f"{count} tests, at least {minimum} required.")
         return failed(
-            f"{count} tests ran, at least {minimum} required.",
-            "Find out which tests did not run (Test results below lists the suites).",
+            f"{problem}.", "Find out which tests did not run (Test results below lists the suites)."
         )
-    if not fits:
-        return failed("0 tests ran.", "Check that the test step ran tests.")
-    return passed(f"{count} tests ran; no expected count was given (pin it with --expected-tests).")
+    return failed(f"{problem}.", "Check that the test step ran tests.")
 
 
 def no_test_disappeared(ev: Evidence) -> Finding:
@@ -706,21 +736,28 @@ def no_test_disappeared(ev: Evidence) -> Finding:
     if (gap := _tests_or_gap(ev)) is not None:
         return gap
     assert ev.tests is not None
-    now = {n for f in ev.tests.files for n in f.test_names}
-    before = set(ev.previous.test_names)
+    previous = ev.previous
+    before = digests_of(previous.test_names, previous.name_digests)
     if not before:
         return skipped("The previous validation recorded no test names.")
-    gone = sorted(before - now)
-    added = sorted(now - before)
-    since = f"since {ev.previous.generated_at}"
+    now: set[int] = set()
+    for f in ev.tests.files:
+        now |= digests_of(f.test_names, f.name_digests)
+    gone, added = before - now, len(now - before)
+    since = f"since {previous.generated_at}"
     if gone:
-        shown = ", ".join(f"`{n}`" for n in gone[:10]) + (" …" if len(gone) > 10 else "")
+        names = named(gone, previous.test_names)
+        shown = ", ".join(f"`{n}`" for n in names[:10])
+        if rest := len(gone) - len(names[:10]):
+            shown += f" and {rest} more" if names else f"{rest} tests"
+        if len(names) < len(gone):  # the previous validation kept digests only past a bound
+            shown += f" ({len(gone) - len(names)} known by digest only)"
         return failed(
-            f"{len(gone)} tests disappeared {since} ({len(added)} added): {shown}.",
+            f"{len(gone)} tests disappeared {since} ({added} added): {shown}.",
             "Restore the removed tests, or accept the drop by validating once without "
             "--fail-on-test-drop.",
         )
-    return passed(f"No test disappeared {since}; {len(added)} added.")
+    return passed(f"No test disappeared {since}; {added} added.")
 
 
 # --- prerequisite 5: images --------------------------------------------------------------------

@@ -22,6 +22,8 @@ Decide from evidence whether an ARM64 CI workflow is ready to run on every push 
 
 Runs the phases health → preflight → dispatch → artifacts → binaries → tests → report and writes
 docs/ci/ARM64_TEST_RESULTS.md and its evidence JSON with a GO / NO-GO / INCONCLUSIVE verdict.
+Test results: JUnit XML, `cargo test` text or `--format json` output, cargo-nextest output,
+`go test -json`/`-v`, TAP (node, Test::More, prove), or job logs holding any of them.
 
 \b
 Examples:

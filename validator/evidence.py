@@ -6,6 +6,7 @@ A field that is ``None`` was not observed, which is different from zero or empty
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ def to_json(value: Any) -> Any:
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
+    if isinstance(value, bytes):  # packed test-name digests
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -247,7 +250,11 @@ class ResultFile:
     counts: TestCounts = TestCounts()
     suites: tuple[SuiteCounts, ...] = ()
     failures: tuple[FailedTest, ...] = ()
-    test_names: tuple[str, ...] = ()  # sorted distinct "suite::name", for drift between runs
+    # Sorted distinct "suite::name", up to testnames.NAMES_KEPT; name_digests holds a digest of
+    # every one (testnames.pack_digests): together they drive the drift check between runs.
+    test_names: tuple[str, ...] = ()
+    name_digests: bytes = b""  # base64 text in JSON
+    skip_reasons: tuple[str, ...] = ()  # a few distinct reasons given for skipping, counted
     error: str | None = None
     warnings: tuple[str, ...] = ()
     origin: Origin | None = None
@@ -617,6 +624,7 @@ class Previous:
     run_id: int | None
     tests: int | None
     test_names: tuple[str, ...] = ()
+    name_digests: str = ""  # every name's digest (testnames.pack_digests), when recorded
 
 
 @dataclass(frozen=True, kw_only=True)

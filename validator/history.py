@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from validator.evidence import Evidence, Previous
+from validator.evidence import Evidence, Previous, TestScan
 from validator.files import write_atomic
+from validator.testnames import NAMES_KEPT, as_text, digests_of, pack_digests
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Entry:
     run_seconds: float | None
     failed: tuple[str, ...]
     passed: int | None = None  # absent from lines written before the trend chart existed
+    name_digests: str = ""  # every test name's digest (testnames.pack_digests)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +99,7 @@ class Entry:
             "queued_seconds": self.queued_seconds,
             "run_seconds": self.run_seconds,
             "failed": list(self.failed),
+            "name_digests": self.name_digests,
         }
 
     @classmethod
@@ -121,6 +124,7 @@ class Entry:
             queued_seconds=_optional(data, "queued_seconds", _seconds),
             run_seconds=_optional(data, "run_seconds", _seconds),
             failed=_texts(data, "failed"),
+            name_digests=str(data.get("name_digests") or ""),
         )
 
 
@@ -160,7 +164,7 @@ def _no_constant(name: str) -> Any:
 def fingerprint(evidence: Evidence) -> str:
     """What was observed, ignoring when and how fast: equal for a re-validation of the same run."""
     run, tests, health, binaries = evidence.run, evidence.tests, evidence.health, evidence.binaries
-    names = sorted({n for f in tests.files for n in f.test_names}) if tests else None
+    names = _digests(tests)[1] if tests else None
     stable = {
         "phases": [(p.name, p.state, p.error) for p in evidence.phases],
         "run": [run.id, run.attempt, run.status, run.conclusion, run.wait_error] if run else None,
@@ -182,7 +186,7 @@ def fingerprint(evidence: Evidence) -> str:
 def entry_for(evidence: Evidence, verdict: str, failed: tuple[str, ...]) -> Entry:
     """The history entry of a validation."""
     run, tests = evidence.run, evidence.tests
-    names = tuple(sorted({n for f in tests.files for n in f.test_names})) if tests else ()
+    names, digests = _digests(tests) if tests else ((), "")
     return Entry(
         fingerprint=fingerprint(evidence),
         generated_at=evidence.generated_at,
@@ -196,7 +200,17 @@ def entry_for(evidence: Evidence, verdict: str, failed: tuple[str, ...]) -> Entr
         queued_seconds=run.queued_seconds if run else None,
         run_seconds=run.run_seconds if run else None,
         failed=failed,
+        name_digests=digests,
     )
+
+
+def _digests(tests: TestScan) -> tuple[tuple[str, ...], str]:
+    """The names kept of every file (bounded), and the digests of all its tests' names."""
+    names = sorted({n for f in tests.files for n in f.test_names})[:NAMES_KEPT]
+    digests: set[int] = set()
+    for f in tests.files:
+        digests |= digests_of(f.test_names, f.name_digests)
+    return tuple(names), as_text(pack_digests(digests))
 
 
 def earlier(entries: tuple[Entry, ...], evidence: Evidence) -> tuple[Entry, ...]:
@@ -216,6 +230,7 @@ def previous_of(entries: tuple[Entry, ...]) -> Previous | None:
         run_id=last.run_id,
         tests=last.tests,
         test_names=last.test_names,
+        name_digests=last.name_digests,
     )
 
 

@@ -125,7 +125,8 @@ def _interpret(case: _Case) -> tuple[str, str, TestOutcome, str]:
     if Error in kinds:
         return name, classname, "error", _message(results)
     if Skipped in kinds:
-        return name, classname, "skipped", ""
+        reason = next((r.message for r in results if isinstance(r, Skipped) and r.message), "")
+        return name, classname, "skipped", reason
     if case.status_outcome is not None:
         return name, classname, case.status_outcome, ""
     return name, classname, "flaky" if junit.interim_result else "passed", ""

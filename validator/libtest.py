@@ -11,6 +11,8 @@ A block that stops without its ``test result:`` line (the binary crashed or was 
 the file an error, unless a later run of the same block completed; the test that was running
 when it stopped counts as errored. Ignored tests are skipped. ``cargo test -q`` prints no test
 names: its counts are taken from the summary line, with a warning.
+Since the 2024 edition rustdoc runs a crate's doc-tests in two blocks (the merged ones, then
+those that must run on their own), both under one ``Doc-tests`` line: parts of one suite.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ _RUNNING_SRC = re.compile(r"Running (?:(?:unittests|tests|benches|examples) )?(\
 _RUNNING_CMD = re.compile(r"Running `(\S+)[^`]*`")
 _RUNNING_BIN = re.compile(r"Running (\S+)")
 _DOCTESTS = re.compile(r"Doc-tests (\S+)")
+_DOCTESTS_END = "all doctests ran in "
 _TRIPLE = re.compile(r"[a-z0-9_.]+(?:-[a-z0-9_.]+){2,3}")
 _HASHED = re.compile(r"(.+)-[0-9a-f]{16}(?:\.exe)?")
 _RUNNING_N = re.compile(r"running (\d+) tests?")
@@ -73,6 +76,7 @@ class _Run:
     """One execution of one test binary."""
 
     suite: str
+    part: int = 1  # the n-th block under one `Doc-tests` line
     declared: int | None = None
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
@@ -164,6 +168,7 @@ class _CargoTestTextReader:
         self.current: _Run | None = None
         self.section: tuple[_Run, str, list[str]] | None = None
         self.not_built: list[str] = []
+        self.doc_tests: _Run | None = None  # the last block under a `Doc-tests` line
 
     def feed(self, line: str) -> None:
         text = line.lstrip()
@@ -177,7 +182,10 @@ class _CargoTestTextReader:
             if suite is not None:
                 self._close()
                 self.current = _Run(suite=bounded_name(suite, _SUITE_LIMIT))
+                self.doc_tests = self.current if text.startswith("Doc-tests ") else None
                 return
+        if line.startswith(_DOCTESTS_END):
+            self.doc_tests = None
         if line.startswith("running "):
             self._running(line)
         elif line.startswith("test "):
@@ -216,8 +224,16 @@ class _CargoTestTextReader:
             return
         if self.current is None or self.current.declared is not None:
             self._close()
-            self.current = self._unnamed_run()
+            self.current = self._next_doc_tests() or self._unnamed_run()
         self.current.declared = int(match.group(1))
+
+    def _next_doc_tests(self) -> _Run | None:
+        """The next block under the last ``Doc-tests`` line, if that block has ended."""
+        last = self.doc_tests
+        if last is None or last.summary is None:
+            return None
+        self.doc_tests = _Run(suite=last.suite, part=last.part + 1)
+        return self.doc_tests
 
     def _unnamed_run(self) -> _Run:
         """A block with no ``Running`` line (``cargo test -q``, or a test binary run alone)."""
@@ -241,6 +257,8 @@ class _CargoTestTextReader:
             outcome = _status(rest)
             if outcome is not None:
                 self._record(run, name, outcome)
+                if outcome == "skipped" and ", " in rest:  # "ignored, needs a device"
+                    run.messages[name] = rest.partition(", ")[2].strip()
                 return
             if rest.startswith("bench:"):
                 return
@@ -319,14 +337,15 @@ class _CargoTestTextReader:
 
 def _synthesize(run: _Run, summary: _Summary) -> None:
     """Tests of a run that printed only its summary (``cargo test -q``)."""
+    block = f" of block {run.part}" if run.part > 1 else ""
     failed = [*run.sections[: summary.failed]]
-    failed += [f"(failed test #{i})" for i in range(len(failed) + 1, summary.failed + 1)]
+    failed += [f"(failed test #{i}{block})" for i in range(len(failed) + 1, summary.failed + 1)]
     for name in failed:
         run.outcomes[name] = "failed"
     for i in range(1, summary.passed + 1):
-        run.outcomes[f"(passed test #{i})"] = "passed"
+        run.outcomes[f"(passed test #{i}{block})"] = "passed"
     for i in range(1, summary.ignored + 1):
-        run.outcomes[f"(ignored test #{i})"] = "skipped"
+        run.outcomes[f"(ignored test #{i}{block})"] = "skipped"
 
 
 def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str]) -> None:
@@ -378,6 +397,12 @@ def _some(suites: list[str]) -> str:
     )
 
 
+def _empty(run: _Run) -> bool:
+    """True for a complete run of a binary without tests."""
+    summary = run.summary
+    return summary is not None and summary.passed + summary.failed + summary.ignored == 0
+
+
 def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], list[str]]:
     """Warnings and problems of the whole output, once every run is counted."""
     notes, problems = reader.notes, reader.problems
@@ -391,19 +416,30 @@ def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], l
                 (notes if completed else problems).append(_crashed(run))
             elif run.cargo_error and run.summary.status == "ok":
                 notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
-    if reader.terse:
+    unnamed = [suite for suite in by_suite if suite.startswith(_UNNAMED)]
+    quiet: list[str] = []  # `cargo test -q`: no `Running` line, no test line, a summary
+    if any(suite in reader.terse for suite in unnamed):
+        quiet = [s for s in unnamed if s in reader.terse or all(map(_empty, by_suite[s]))]
+    if terse := [suite for suite in dict.fromkeys(reader.terse) if suite not in quiet]:
         notes.insert(
             0,
-            f"{_some(reader.terse)} printed no per-test lines (cargo test -q?): their counts "
-            "come from their summary lines, and their tests have no names",
+            f"{_some(terse)} printed no per-test lines (libtest's -q): their counts come from "
+            "their summary lines, and their tests have no names",
         )
-    if unnamed := [suite for suite in by_suite if suite.startswith(_UNNAMED)]:
+    if unnamed := [suite for suite in unnamed if suite not in quiet]:
         notes.insert(
             0,
             f"{_some(unnamed)} printed no `Running` line: each is counted on its own, so a "
             "re-run of the whole suite would be counted twice",
         )
-    if rerun := [suite for suite, suite_runs in by_suite.items() if len(suite_runs) > 1]:
+    if quiet:
+        notes.insert(
+            0,
+            f"quiet output (cargo test -q): {_some(quiet)} printed only their summary lines, so "
+            "their tests have no names and a re-run of the whole suite would be counted twice",
+        )
+    rerun = [suite for suite, runs in by_suite.items() if sum(r.part == 1 for r in runs) > 1]
+    if rerun:
         notes.insert(0, f"{_some(rerun)} ran more than once; each test is counted once")
     return notes, problems
 

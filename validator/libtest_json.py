@@ -84,6 +84,8 @@ class _LibtestEventReader:
                 suite.outcomes[name] = _EVENTS[what]
                 if what == "failed":
                     suite.messages[name] = _message(event)
+                elif what == "ignored" and isinstance(reason := event.get("message"), str):
+                    suite.messages[name] = reason
 
     def _start(self, declared: object) -> None:
         if self.current is not None:
@@ -130,7 +132,7 @@ class _LibtestEventReader:
                 suite=suite.name,
                 name=f"{suite.name}::{name}",
                 outcome=outcome,
-                message=suite.messages.get(name, "") if is_bad(outcome) else "",
+                message=suite.messages.get(name, ""),
                 retry=True,
             )
 

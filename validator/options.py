@@ -258,9 +258,13 @@ OPTIONS: tuple[Option, ...] = (
            metavar="URL", envvar="GITHUB_API_URL",
            help="GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3)."),
     Option(key="expected-tests", field="expected_tests", read=FIELDS.count, kind=int | None,
-           metavar="N", panel=EXPECT, help="Exact test count required."),
+           metavar="N", panel=EXPECT,
+           help="Exact count of tests that ran (passed, failed or errored; skipped tests do "
+                "not count)."),
     Option(key="min-tests", field="min_tests", read=FIELDS.count, kind=int | None, metavar="N",
-           panel=EXPECT, help="Minimum test count required."),
+           panel=EXPECT,
+           help="Minimum count of tests that ran (passed, failed or errored; skipped tests do "
+                "not count)."),
     Option(key="fail-on-test-drop", field="fail_on_test_drop", read=FIELDS.flag, kind=bool,
            default=False, panel=EXPECT,
            help="Block (TST004) when tests that ran in the previous validation are gone."),

@@ -5,13 +5,15 @@ which combines the outcomes of a test seen more than once by one of two rules: t
 repeated (a JUnit testcase written twice, a test printed twice) keeps its most severe outcome
 (:func:`worst`); a later attempt of the same test (a suite re-run, a runner's retry) turns a
 failure followed by a pass into "flaky" (:func:`after_retry`). The tally then turns the final
-outcome of every test into a :class:`~validator.evidence.ResultFile`.
+outcome of every test into a :class:`~validator.evidence.ResultFile`. It holds no record per
+test, only an outcome under a digest of its name, so memory stays flat with the log's size.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+from array import array
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import Literal
 
 from validator.evidence import FailedTest, ResultFile, ResultFormat, SuiteCounts, TestCounts
 from validator.redact import redact
+from validator.testnames import NAMES_KEPT, name_digest, pack_digests, pack_sorted
 
 TestOutcome = Literal["skipped", "passed", "flaky", "failed", "error"]
 
@@ -29,6 +32,7 @@ MESSAGE_LIMIT = 300
 NAME_LIMIT = 1000
 FAILURES_LISTED = 500
 WARNINGS_LISTED = 25
+SKIP_REASONS_KEPT = 5  # distinct reasons for skipping kept per file, each with its count
 
 
 def worst(a: TestOutcome, b: TestOutcome) -> TestOutcome:
@@ -95,32 +99,65 @@ def bounded_name(name: str, limit: int = NAME_LIMIT) -> str:
     return f"{name[: max(limit - 14, 1)]}…#{digest}"
 
 
-@dataclass(kw_only=True, slots=True)
-class TestRecord:
-    """The outcome of one distinct test, built while a file is read."""
+# Outcomes as small integers, in the order of _RANK.
+_CODES: tuple[TestOutcome, ...] = tuple(_RANK)
+_CODE: dict[TestOutcome, int] = {o: i for i, o in enumerate(_CODES)}
+_FAILED, _SKIPPED = _CODE["failed"], _CODE["skipped"]
+_RETRY = 8  # an event's flag: a later attempt of the test
+_KEYED = 16  # an event's flag: keyed by the reader's key, not by the name's digest
+_MASK = (1 << 64) - 1
+_BUCKET_SHIFT = 56  # events are kept in 256 buckets by their key's top byte
+MESSAGES_KEPT = 5000  # failing tests whose message is kept (FAILURES_LISTED are listed)
 
-    __test__ = False
 
-    suite: str  # the suite it is counted under (JUnit testsuite, libtest binary)
-    name: str  # "suite::name" as shown to users
-    outcome: TestOutcome
-    message: str = ""
-    seen: int = 1  # how many times a reader reported it
+def _retried(before: int, now: int) -> int:
+    """:func:`after_retry` on outcome codes."""
+    return _CODE[after_retry(_CODES[before], _CODES[now])]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Folded:
+    """The final outcome of every distinct test, as counts: what a tally adds up to."""
+
+    counts: list[list[int]]  # per suite (in the order met), the tests per outcome code
+    distinct: int
+    repeated: int
+    digests: bytes  # testnames.pack_digests of every shown name
+    final: dict[int, int]  # outcome code of each test whose message was kept
 
 
 class Tally:
-    """The distinct tests of one file as a reader reports them, combined by the shared rules."""
+    """The distinct tests of one file as a reader reports them, combined by the shared rules.
+
+    Memory stays flat with the size of a log: each outcome a reader reports is kept as an
+    event of 13 bytes in arrays (the 64-bit digest of the test's shown name, or of the reader's
+    key; the outcome code and flags; the suite's number), never as an object per test. The
+    events are combined once, when the counts are asked for, in 256 buckets by the key's top
+    byte, each in the order the events came (the rules depend on it). The shown names are kept
+    up to :data:`~validator.testnames.NAMES_KEPT`, and failing tests with their messages up to
+    :data:`MESSAGES_KEPT`.
+    """
 
     def __init__(self) -> None:
-        self._records: dict[Hashable, TestRecord] = {}
-        self._suites: dict[str, None] = {}
+        self._suites: dict[str, int] = {}
+        self._keys = [array("Q") for _ in range(256)]
+        self._codes = [bytearray() for _ in range(256)]
+        self._suite_of = [array("I") for _ in range(256)]
+        self._keyed_digests = array("Q")  # shown-name digests of keyed tests
+        self._names: dict[str, None] = {}  # shown names, up to NAMES_KEPT
+        self._messages: dict[int, tuple[int, str, str]] = {}  # key -> (code, name, message)
+        self._skips: dict[str, int] = {}
+        self._folded: _Folded | None = None
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._fold().distinct
 
-    def suite(self, name: str) -> None:
+    def suite(self, name: str) -> int:
         """Note a suite in the order met, so that a suite without tests is still shown."""
-        self._suites.setdefault(name, None)
+        number = self._suites.get(name)
+        if number is None:
+            number = self._suites[name] = len(self._suites)
+        return number
 
     def add(
         self,
@@ -137,22 +174,35 @@ class Tally:
         ``retry`` says this outcome comes from a later attempt of the test, so that a pass
         after a failure is flaky (:func:`after_retry`); otherwise the most severe one stays.
         """
-        if key is None:  # names as shown start with their suite: no tuple per test needed
-            key = name
-        known = self._records.get(key)
-        if known is None:
-            self._suites.setdefault(suite, None)
-            self._records[key] = TestRecord(
-                suite=suite, name=name, outcome=outcome, message=message if is_bad(outcome) else ""
-            )
-            return
-        known.seen += 1
-        kept = after_retry(known.outcome, outcome) if retry else worst(known.outcome, outcome)
-        if not is_bad(kept):
-            known.message = ""
-        elif is_bad(outcome) and (kept != known.outcome or retry):
-            known.message = message
-        known.outcome = kept
+        shown = bounded_name(name)
+        flags = _CODE[outcome] | (_RETRY if retry else 0)
+        if key is None:  # names as shown start with their suite: the name is the key
+            k = name_digest(shown)
+        else:
+            k = hash(key) & _MASK
+            flags |= _KEYED
+            self._keyed_digests.append(name_digest(shown))
+        self._event(k, flags, self.suite(suite), shown, message)
+
+    def _event(self, k: int, flags: int, suite: int, shown: str, message: str) -> None:
+        bucket = k >> _BUCKET_SHIFT
+        self._keys[bucket].append(k)
+        self._codes[bucket].append(flags)
+        self._suite_of[bucket].append(suite)
+        self._folded = None
+        if len(self._names) < NAMES_KEPT:
+            self._names[shown] = None
+        code = flags & 7
+        if code >= _FAILED:
+            kept = self._messages.get(k)
+            if kept is None and len(self._messages) >= MESSAGES_KEPT:
+                return
+            if kept is None or flags & _RETRY or code > kept[0]:
+                self._messages[k] = (code, shown, message)
+        elif code == _SKIPPED and message:
+            reason = first_line(message, 120)
+            if reason in self._skips or len(self._skips) < SKIP_REASONS_KEPT:
+                self._skips[reason] = self._skips.get(reason, 0) + 1
 
     def add_run(
         self,
@@ -167,22 +217,60 @@ class Tally:
         The same rules as :meth:`add`, in one loop: a log of a million tests makes a million
         calls otherwise.
         """
-        self._suites.setdefault(suite, None)
-        records, add = self._records, self.add
+        number, event, codes = self.suite(suite), self._event, _CODE
+        retried = _RETRY if retry else 0
         for name, outcome in outcomes.items():
-            shown = f"{suite}::{name}"
-            message = messages.get(name, "") if outcome in _BAD else ""
-            if shown in records:
-                add(suite=suite, name=shown, outcome=outcome, message=message, retry=retry)
-            else:
-                records[shown] = TestRecord(
-                    suite=suite, name=shown, outcome=outcome, message=message
-                )
+            shown = bounded_name(f"{suite}::{name}")
+            code = codes[outcome]
+            message = messages.get(name, "") if code >= _FAILED or code == _SKIPPED else ""
+            event(name_digest(shown), code | retried, number, shown, message)
 
     @property
     def repeated(self) -> int:
         """How many tests were reported more than once."""
-        return sum(1 for rec in self._records.values() if rec.seen > 1)
+        return self._fold().repeated
+
+    def _fold(self) -> _Folded:
+        """Combine every test's events by the shared rules (once, until another event)."""
+        if self._folded is not None:
+            return self._folded
+        counts = [[0] * len(_CODES) for _ in self._suites]
+        distinct = repeated = 0
+        final: dict[int, int] = {}
+        digests = array("Q")
+        for keys, codes, suites in zip(self._keys, self._codes, self._suite_of, strict=True):
+            state: dict[int, int] = {}  # key -> suite << 5 | keyed | outcome code
+            twice: set[int] = set()
+            for k, flags, suite in zip(keys, codes, suites, strict=True):
+                known = state.get(k)
+                if known is None:
+                    state[k] = suite << 5 | flags & ~_RETRY
+                    continue
+                twice.add(k)
+                before, now = known & 7, flags & 7
+                kept = _retried(before, now) if flags & _RETRY else max(before, now)
+                state[k] = known & ~7 | kept
+            distinct += len(state)
+            repeated += len(twice)
+            for value in state.values():
+                counts[value >> 5][value & 7] += 1
+            digests.extend(sorted(k for k, value in state.items() if not value & _KEYED))
+            for k in self._messages:
+                if (found := state.get(k)) is not None:
+                    final[k] = found & 7
+        # Bucket by bucket, by top byte, each sorted: the names' digests come out in order.
+        if self._keyed_digests:
+            packed = pack_digests([*digests, *self._keyed_digests])
+        else:
+            packed = pack_sorted(digests)
+        self._folded = _Folded(
+            counts=counts,
+            distinct=distinct,
+            repeated=repeated,
+            digests=packed,
+            final=final,
+        )
+        return self._folded
 
     def result(
         self,
@@ -194,15 +282,49 @@ class Tally:
         not_run: int = 0,
     ) -> ResultFile:
         """The file's :class:`ResultFile`: counts by suite, failures, names, warnings."""
-        return result_file(
+        folded = self._fold()
+        suites = tuple(
+            SuiteCounts(name=bounded_name(name), counts=_counts_of_codes(folded.counts[number]))
+            for name, number in self._suites.items()
+        )
+        total = TestCounts(not_run=not_run)
+        for suite_counts in suites:
+            total += suite_counts.counts
+        failures: list[FailedTest] = []
+        for k, (_code, name, message) in self._messages.items():
+            code = folded.final.get(k, 0)
+            if code >= _FAILED and len(failures) < FAILURES_LISTED:
+                outcome: Literal["failed", "error"] = "error" if code > _FAILED else "failed"
+                failures.append(FailedTest(name=name, outcome=outcome, message=first_line(message)))
+        notes = list(warnings)
+        if (failing := total.failed + total.errors) > len(failures):
+            notes.append(f"{failing - len(failures)} more failed tests are not listed")
+        return ResultFile(
             path=path,
             format=format,
-            records=self._records.values(),
-            suites=list(self._suites),
-            warnings=warnings,
+            counts=total,
+            suites=suites,
+            failures=tuple(failures),
+            test_names=tuple(sorted(self._names)),
+            name_digests=folded.digests,
+            skip_reasons=tuple(
+                f"{reason} ({n} {'test' if n == 1 else 'tests'})"
+                for reason, n in self._skips.items()
+            ),
             error=error,
-            not_run=not_run,
+            warnings=bounded(notes),
         )
+
+
+def _counts_of_codes(n: list[int]) -> TestCounts:
+    return TestCounts(
+        tests=sum(n),
+        passed=n[_CODE["passed"]] + n[_CODE["flaky"]],
+        failed=n[_CODE["failed"]],
+        errors=n[_CODE["error"]],
+        skipped=n[_CODE["skipped"]],
+        flaky=n[_CODE["flaky"]],
+    )
 
 
 def counts_of(outcomes: Iterable[TestOutcome]) -> TestCounts:
@@ -225,53 +347,3 @@ def bounded(warnings: Sequence[str], limit: int = WARNINGS_LISTED) -> tuple[str,
     if len(warnings) <= limit:
         return tuple(warnings)
     return (*warnings[: limit - 1], f"… and {len(warnings) - limit + 1} more warnings")
-
-
-def result_file(
-    *,
-    path: str,
-    format: ResultFormat,
-    records: Iterable[TestRecord],
-    suites: Sequence[str] = (),
-    warnings: Sequence[str] = (),
-    error: str | None = None,
-    not_run: int = 0,
-) -> ResultFile:
-    """A :class:`ResultFile` from the final record of every distinct test.
-
-    ``suites`` gives the order in which suites were met (suites without tests are kept, with
-    zero counts); suites only named by records are added after them.
-    """
-    by_suite: dict[str, list[TestOutcome]] = {name: [] for name in suites}
-    failures: list[FailedTest] = []
-    names: set[str] = set()
-    failed_total = 0
-    for rec in records:
-        by_suite.setdefault(rec.suite, []).append(rec.outcome)
-        name = bounded_name(rec.name)
-        names.add(name)
-        if rec.outcome in ("failed", "error"):
-            failed_total += 1
-            if len(failures) < FAILURES_LISTED:
-                failures.append(
-                    FailedTest(name=name, outcome=rec.outcome, message=first_line(rec.message))
-                )
-    notes = list(warnings)
-    if failed_total > len(failures):
-        notes.append(f"{failed_total - len(failures)} more failed tests are not listed")
-    suite_counts = tuple(
-        SuiteCounts(name=bounded_name(s), counts=counts_of(o)) for s, o in by_suite.items()
-    )
-    total = TestCounts(not_run=not_run)
-    for suite in suite_counts:
-        total += suite.counts
-    return ResultFile(
-        path=path,
-        format=format,
-        counts=total,
-        suites=suite_counts,
-        failures=tuple(failures),
-        test_names=tuple(sorted(names)),
-        error=error,
-        warnings=bounded(notes),
-    )

@@ -128,9 +128,11 @@ class _TapStreamReader:
         level.points += 1
         desc = match.group(3)
         outcome: TestOutcome = "passed" if match.group(1) == "ok" else "failed"
+        reason = ""
         if (directive := _DIRECTIVE.fullmatch(desc)) is not None:
             desc = directive.group(1)
             outcome = "skipped"
+            reason = f"{directive.group(2).upper()} {directive.group(3)}".strip()
         desc = desc.strip() or level.subtest or f"test {match.group(2) or level.points}"
         level.subtest = None
         path = [lv.subtest for lv in self.levels[:depth] if lv.subtest]
@@ -141,7 +143,7 @@ class _TapStreamReader:
                 f"{self.suite}::{name} #{match.group(2) or level.points}", _NAME_LIMIT
             ),
             outcome=outcome,
-            message=desc if outcome == "failed" else "",
+            message=desc if outcome == "failed" else reason if outcome == "skipped" else "",
         )
 
     def _flush(self) -> None:

@@ -38,20 +38,39 @@ def count_tests(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="JUnit XML files, `cargo test` output or job logs, or folders of them."
+            metavar="PATH",
+            help=(
+                "Test results: JUnit XML, `cargo test` text or `--format json` output, "
+                "cargo-nextest output, `go test -json`/`-v`, TAP (node, Test::More, prove), "
+                "or job logs holding any of them, or folders of them."
+            ),
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
     expected: Annotated[
         int | None,
-        typer.Option("--expected", metavar="N", min=0, help="Exact test count required."),
+        typer.Option(
+            "--expected",
+            metavar="N",
+            min=0,
+            help="Exact count of tests that ran (passed, failed or errored; skipped tests do "
+            "not count).",
+        ),
     ] = None,
     minimum: Annotated[
-        int | None, typer.Option("--min", metavar="N", min=0, help="Minimum test count required.")
+        int | None,
+        typer.Option(
+            "--min",
+            metavar="N",
+            min=0,
+            help="Minimum count of tests that ran (passed, failed or errored; skipped tests do "
+            "not count).",
+        ),
     ] = None,
 ) -> None:
-    """Count tests and failures. Exit 0 when all files read, none failed, and the count fits
-    (equals --expected, reaches --min, or, with neither, is more than zero: TST003's rule)."""
+    """Count tests and failures. Exit 0 when all files read, none failed, and the tests that
+    ran (skipped ones do not count) fit: equal --expected, reach --min, or, with neither, are
+    more than zero; all skipped is never a fit (TST003's rule)."""
     from validator.checks import count_problem
     from validator.render.terminal import tests_table
     from validator.results import scan_results
@@ -59,7 +78,7 @@ def count_tests(
     if expected is not None and minimum is not None:
         raise UsageError("--expected and --min exclude each other: pick one.")
     scan = scan_results(paths, explicit=True)
-    problem = count_problem(scan.total.tests, expected=expected, minimum=minimum)
+    problem = count_problem(scan, expected=expected, minimum=minimum)
     ok = scan.ok and problem is None
     if as_json:
         typer.echo(

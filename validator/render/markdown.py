@@ -14,6 +14,7 @@ from validator.labels import has_labels
 from validator.render import mermaid
 from validator.report import Report
 from validator.resources import data_path
+from validator.testnames import digests_of, named
 from validator.units import duration
 
 TEMPLATE = "ARM64_TEST_RESULTS.md.j2"
@@ -187,9 +188,15 @@ def render_markdown(report: Report) -> str:
             actions.append(o.remedy)
     trend_gone: list[str] = []
     trend_added: list[str] = []
+    gone_count = added_count = 0
     if len(report.trend) >= 2:
-        before, now = set(report.trend[-2].test_names), set(report.trend[-1].test_names)
-        trend_gone, trend_added = sorted(before - now), sorted(now - before)
+        # By digest of every name (the names themselves are kept only up to a bound).
+        old, new = report.trend[-2], report.trend[-1]
+        before = digests_of(old.test_names, old.name_digests)
+        now = digests_of(new.test_names, new.name_digests)
+        gone_count, added_count = len(before - now), len(now - before)
+        trend_gone = named(before - now, old.test_names)
+        trend_added = named(now - before, new.test_names)
     template = _environment().get_template(TEMPLATE)
     return template.render(
         report=report,
@@ -225,6 +232,8 @@ def render_markdown(report: Report) -> str:
         phase_names=("health", "dispatch", "artifacts", "binaries", "tests", "report"),
         trend_gone=trend_gone,
         trend_added=trend_added,
+        gone_count=gone_count,
+        added_count=added_count,
         origin=functools.partial(_origin, ev),
         NOT_CHECKED=NOT_CHECKED,
     )
