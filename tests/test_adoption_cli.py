@@ -208,3 +208,26 @@ def test_counts_in_terminal_lines_are_singular_for_one():
     assert run_cli("inspect-binaries", str(binary)).stdout.splitlines()[-1] == (
         "1 ELF file, 1 aarch64, 0 other files: OK"
     )
+
+
+def test_a_wrong_api_url_fails_within_seconds_and_names_the_option(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    report = tmp_path / "docs" / "r.md"
+    started = time.monotonic()
+    done = run_cli(
+        *("--all-phases", "--repo", "o/r", "--api-url", f"http://127.0.0.1:{port}"),
+        *("--report", str(report), "-q"),
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
+    assert time.monotonic() - started < 10
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"validate-arm64: error: Could not connect to http://127.0.0.1:{port}")
+    assert "check --api-url" in line and "try again later" not in line.lower()
+    assert not report.exists()

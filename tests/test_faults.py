@@ -647,13 +647,42 @@ def test_unknown_repository_exits_2_and_keeps_the_report(
     assert_kept(root, previous)
 
 
-def test_unknown_workflow_is_no_go(root: Path) -> None:
+def test_unknown_workflow_exits_2_and_keeps_the_report(
+    root: Path, previous: dict[str, bytes]
+) -> None:
     with emulator() as emu:
         outcome = validate(emu, root, "--workflow", "nope.yml")
-    assert_fail_closed(outcome, code=1, verdict="NO-GO")
-    wf001 = outcome.check("WF001")
-    assert wf001["status"] == "failed"
-    assert "Workflow nope.yml was not found in tzervas/embeddenator (404)" in json.dumps(wf001)
+        # without the health phase, the dispatch is the first to meet the missing workflow
+        dispatch_only = run_cli(
+            *("--phase", "dispatch", "--phase", "report", "--repo", emu.repository),
+            *("--api-url", emu.base_url, "--workflow", "nope.yml", "--report", str(root / REPORT)),
+            cwd=root,
+            env={"GITHUB_TOKEN": SENTINEL},
+            timeout=60,
+        )
+        assert statuses(emu, r"/nope\.yml/runs$") == [404]  # found before any dispatch
+        assert statuses(emu, r"/dispatches$", method="POST") == []
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert dispatch_only.returncode == 2, dispatch_only.stderr
+    for stderr in (outcome.done.stderr, dispatch_only.stderr):
+        assert stderr.splitlines()[-1].startswith(
+            "validate-arm64: error: Workflow nope.yml was not found in tzervas/embeddenator "
+            "(404): check --workflow"
+        ), stderr
+    assert_kept(root, previous)
+
+
+def test_unknown_run_id_exits_2_and_keeps_the_report(
+    root: Path, previous: dict[str, bytes]
+) -> None:
+    with emulator() as emu:
+        outcome = validate(emu, root, "--run-id", "987654321")
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert outcome.done.stderr.splitlines()[-1] == (
+        "validate-arm64: error: Run 987654321 was not found in tzervas/embeddenator (404): "
+        "check --run-id."
+    ), outcome
+    assert_kept(root, previous)
 
 
 # --- a refused dispatch ---------------------------------------------------------------------
