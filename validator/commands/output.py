@@ -60,6 +60,8 @@ def run_validation(config: Config, hooks: Hooks) -> int:
         raise
     if done.note is not None:
         err(f"validate-arm64: {done.note}")
+    if done.check_note is not None:
+        err(f"validate-arm64: {done.check_note}")
     if done.annotations:
         typer.echo(done.annotations)
     typer.echo(summary(done.report))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from validator.config import DEFAULT_API_URL
 from validator.evidence import Artifact, Attempt, Cost, Job, Run, Runner, WorkflowInfo
 from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
+from validator.gateway.checkruns import CheckRunsApi
 from validator.gateway.decode import attempt_from_json
 from validator.gateway.repository import Repo, RepositoryApi
 from validator.gateway.runs import DispatchMark, RunsApi
@@ -60,6 +62,7 @@ class Gateway:
         self._repository = RepositoryApi(self._api, repo)
         self._runs = RunsApi(self._api, repo)
         self._artifacts = ArtifactsApi(self._api, repo)
+        self._check_runs = CheckRunsApi(self._api, repo)
 
     def close(self) -> None:
         """Release connections."""
@@ -180,3 +183,13 @@ class Gateway:
         """Stream the artifact's zip to ``dest``: (bytes written, sha256 hex); ``dest`` is
         whole or absent."""
         return self._artifacts.download_artifact(artifact, dest, max_bytes=max_bytes)
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def create_check_run(self, body: Mapping[str, Any]) -> str:
+        """Create a completed check run (GitHub's fields in ``body``); its web address.
+
+        A token without ``checks: write`` is refused with an :class:`~validator.errors.AuthError`
+        that names the permission.
+        """
+        return self._check_runs.create(body)
