@@ -231,3 +231,49 @@ def test_a_wrong_api_url_fails_within_seconds_and_names_the_option(tmp_path):
     assert line.startswith(f"validate-arm64: error: Could not connect to http://127.0.0.1:{port}")
     assert "check --api-url" in line and "try again later" not in line.lower()
     assert not report.exists()
+
+
+def test_json_on_the_main_command_is_the_verdict_checks_and_paths(emulator, tmp_path):
+    import json
+
+    report = tmp_path / "docs" / "r.md"
+    done = run_cli(
+        *("--all-phases", "--repo", emulator.repository, "--api-url", emulator.base_url),
+        *("--expected-tests", "24", "--poll-interval", "0.05s", "--report", str(report)),
+        "--json",
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # stdout is the document alone
+    evidence = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert document["schema"] == "validate-arm64/result/1"
+    assert (document["verdict"], document["exit_code"]) == ("GO", 0)
+    assert document["checks"] == evidence["checks"]
+    assert document["head_sha"] == evidence["head_sha"] and document["head_sha"]
+    assert document["run"]["id"] == evidence["evidence"]["run"]["id"]
+    assert document["paths"] == {
+        "report": str(report),
+        "evidence": str(report.with_suffix(".json")),
+    }
+    assert "evidence" not in document  # the observations stay in the evidence file
+
+
+def test_json_on_gate_is_the_decision_and_why(tmp_path):
+    import json
+
+    missing = tmp_path / "none.json"
+    done = run_cli("gate", "--evidence", str(missing), "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    document = json.loads(done.stdout)
+    assert document["schema"] == "validate-arm64/gate/1"
+    assert (document["admitted"], document["exit_code"]) == (False, 2)
+    assert str(missing) in document["reason"]
+    assert document["paths"] == {"evidence": str(missing)}
+    go = run_cli("demo", "--report", str(tmp_path / "d" / "r.md"), "-q", cwd=tmp_path)
+    assert go.returncode == 0, go.stderr
+    demo = run_cli("gate", "--evidence", str(tmp_path / "d" / "r.json"), "--json", cwd=tmp_path)
+    refused = json.loads(demo.stdout)
+    assert refused["exit_code"] == demo.returncode != 0  # evidence from the built-in emulator
+    assert refused["admitted"] is False and refused["verdict"] is None
+    assert "emulator" in refused["reason"]

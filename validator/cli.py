@@ -84,6 +84,12 @@ def validate(
             "--print-config", help="Show the merged settings and where each came from, then exit."
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="stdout: one JSON document (validate-arm64/result/1) instead of lines."
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
@@ -118,7 +124,8 @@ def validate(
         typer.echo(describe(config))
         dataclasses.replace(config, phases=("report",)).validate()
         raise typer.Exit(0)
-    raise typer.Exit(run_validation(config, Hooks(progress=progress_printer(quiet))))
+    hooks = Hooks(progress=progress_printer(quiet))
+    raise typer.Exit(run_validation(config, hooks, as_json=as_json))
 
 
 for name, command in (

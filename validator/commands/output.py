@@ -43,10 +43,12 @@ def json_text(document: object) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-def run_validation(config: Config, hooks: Hooks) -> int:
-    """Run one validation and say how it went: the verdict is stdout's last line."""
+def run_validation(config: Config, hooks: Hooks, *, as_json: bool = False) -> int:
+    """Run one validation and say how it went: the verdict is stdout's last line, or with
+    ``as_json`` stdout is the result document alone."""
     from validator.errors import StillRunning
     from validator.orchestrate import validate
+    from validator.render.document import result_document
     from validator.render.terminal import summary
     from validator.verdict import exit_code
 
@@ -62,7 +64,18 @@ def run_validation(config: Config, hooks: Hooks) -> int:
         err(f"validate-arm64: {done.note}")
     if done.check_note is not None:
         err(f"validate-arm64: {done.check_note}")
+    code = exit_code(done.report.verdict)
     if done.annotations:
-        typer.echo(done.annotations)
-    typer.echo(summary(done.report))
-    return exit_code(done.report.verdict)
+        typer.echo(done.annotations, err=as_json)  # Actions reads workflow commands on both
+    if as_json:
+        written = done.note is not None
+        document = result_document(
+            done.report,
+            exit_code=code,
+            report_path=config.report if written else None,
+            evidence=config.evidence_path if written else None,
+        )
+        typer.echo(json_text(document))
+    else:
+        typer.echo(summary(done.report))
+    return code
