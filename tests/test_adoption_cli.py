@@ -277,3 +277,74 @@ def test_json_on_gate_is_the_decision_and_why(tmp_path):
     assert refused["exit_code"] == demo.returncode != 0  # evidence from the built-in emulator
     assert refused["admitted"] is False and refused["verdict"] is None
     assert "emulator" in refused["reason"]
+
+
+SUBCOMMANDS = ("inspect-binaries", "count-tests", "gate", "fleet", "demo", "emulator")
+
+
+@pytest.mark.parametrize("command", ["", *SUBCOMMANDS])
+def test_help_shows_metavars_not_python_types(command):
+    import re
+
+    done = run_cli(*([command] if command else []), "--help")
+    assert done.returncode == 0
+    usage = done.stdout.splitlines()[0]
+    assert "{" not in usage and "}" not in usage, usage
+    assert not re.search(r"<[a-z]+(\[[^\]]*\])?>", done.stdout), done.stdout  # <list[Path]>, <int>
+    assert "list[" not in done.stdout and "Path]" not in done.stdout
+    if command in ("inspect-binaries", "fleet"):
+        assert usage.endswith(" PATH...")
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_takes_quiet_and_verbose(command, tmp_path):
+    done = run_cli(command, "--help")
+    for flag in ("-q, --quiet", "-v, --verbose"):
+        assert flag in done.stdout, (command, done.stdout)
+
+
+def test_verbose_on_a_subcommand_turns_on_debug_logging_without_logger_names(tmp_path):
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="a" name="b"/></testsuite>')
+    quiet = run_cli("count-tests", str(tmp_path / "r.xml"), "-q", cwd=tmp_path)
+    loud = run_cli("count-tests", str(tmp_path / "r.xml"), "-v", cwd=tmp_path)
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
+    assert quiet.stderr == ""
+    demo = run_cli("demo", "-v", "--report", str(tmp_path / "d" / "r.md"), cwd=tmp_path)
+    debug = [line for line in demo.stderr.splitlines() if ": DEBUG: " in line]
+    assert debug, demo.stderr
+    for line in debug:
+        assert line.startswith("validate-arm64: DEBUG: ")
+        assert "validator." not in line.split(": DEBUG: ")[0]
+
+
+def test_shell_completion_is_offered_and_completes_in_bash(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = run_cli("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    assert script.returncode == 0
+    assert "complete -o default -F _validate_arm64_completion validate-arm64" in script.stdout
+    bash = shutil.which("bash")
+    assert bash is not None
+    (tmp_path / "completion.bash").write_text(script.stdout)
+    bin_dir = Path(sys.executable).parent
+    words = {"validate-arm64 ga": "gate", "validate-arm64 gate --max": "--max-age"}
+    for line, expected in words.items():
+        count = len(line.split()) - 1
+        done = subprocess.run(
+            [
+                bash,
+                "-c",
+                f"source {tmp_path / 'completion.bash'}; COMP_WORDS=({line}); "
+                f"COMP_CWORD={count}; _validate_arm64_completion validate-arm64; "
+                'printf "%s\\n" "${COMPREPLY[@]}"',
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+            check=False,
+            timeout=60,
+        )
+        assert expected in done.stdout.split(), (line, done.stdout, done.stderr)

@@ -13,6 +13,7 @@ import typer
 from validator import __version__
 from validator.commands import emulated, offline, release
 from validator.commands.output import err, progress_printer, run_validation
+from validator.commands.plain import PlainCommand, with_verbosity
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, ValidatorError
 from validator.options import configure, describe, with_options
 from validator.phases import NAMES, select
@@ -136,7 +137,7 @@ for name, command in (
     ("demo", emulated.demo),
     ("emulator", emulated.emulator),
 ):
-    app.command(name)(command)
+    app.command(name, cls=PlainCommand)(with_verbosity(command))
 
 
 def main(argv: list[str] | None = None) -> int:
