@@ -348,3 +348,44 @@ def test_shell_completion_is_offered_and_completes_in_bash(tmp_path):
             timeout=60,
         )
         assert expected in done.stdout.split(), (line, done.stdout, done.stderr)
+
+
+def test_the_exit_code_tables_say_what_count_tests_does_with_unreadable_input(tmp_path):
+    from pathlib import Path
+
+    (tmp_path / "broken.xml").write_text("<testsuite><testcase name=", encoding="utf-8")
+    unreadable = run_cli("count-tests", str(tmp_path / "broken.xml"), cwd=tmp_path)
+    missing = run_cli("count-tests", str(tmp_path / "absent.xml"), cwd=tmp_path)
+    assert (unreadable.returncode, missing.returncode) == (1, 2)
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    usage = (root / "docs" / "ci" / "USAGE.md").read_text(encoding="utf-8")
+    helped = " ".join(run_cli("--help").stdout.split())
+    assert "a file could not be read or parsed) |" in readme
+    assert "| 2 | usage or configuration error: bad flag" in readme
+    assert "a path that does not exist" in readme
+    assert "| 1 | NO-GO | the input failed, or a file could not be read |" in usage
+    assert "| a path that does not exist |" in usage
+    assert (
+        "inspect-binaries and count-tests: 1 also for a file that cannot be read or parsed, "
+        "2 for a path that does not exist" in helped
+    )
+
+
+@pytest.mark.parametrize("scenario", ["tests-failing", "not-default-branch", "artifact-expired"])
+def test_terminal_lines_carry_no_markdown_while_the_report_keeps_it(scenario, tmp_path):
+    report = tmp_path / "r.md"
+    done = run_cli("demo", "--scenario", scenario, "--report", str(report), cwd=tmp_path)
+    assert done.returncode in (1, 3), done.stderr
+    for line in (done.stdout + done.stderr).splitlines():
+        assert "`" not in line and "**" not in line and "](" not in line, line
+    assert "`" in report.read_text(encoding="utf-8")  # the same details, as Markdown
+
+
+def test_plain_turns_markdown_into_terminal_text():
+    from validator.render.terminal import plain
+
+    assert plain("[run 7](https://x/7) concluded `failure`, **not** `success`") == (
+        "run 7 (https://x/7) concluded failure, not success"
+    )
+    assert plain("[https://x](https://x)") == "https://x"

@@ -114,7 +114,7 @@ def test_a_token_without_checks_write_is_one_line_and_keeps_the_verdict(tmp_path
         'validate-arm64: check run "ARM64 readiness" not published: GitHub refused creating '
         "check run 'ARM64 readiness' in tzervas/embeddenator (403: Resource not accessible by "
         "integration): the token needs the checks: write permission (in a workflow: "
-        "`permissions: checks: write`; a fine-grained token: 'Checks: write')."
+        "permissions: checks: write; a fine-grained token: 'Checks: write')."
     ]
     assert TOKEN not in done.stdout + done.stderr
     assert (tmp_path / "docs" / "r.md").exists()

@@ -35,7 +35,8 @@ Examples:
 
 \b
 Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
-(evidence could not be gathered), 130 interrupted.
+(evidence could not be gathered), 130 interrupted. inspect-binaries and count-tests: 1 also
+for a file that cannot be read or parsed, 2 for a path that does not exist.
 Token: GITHUB_TOKEN, GH_TOKEN, then `gh auth token` (GH_ENTERPRISE_TOKEN first for another
 host; GH_HOST names the host). Repository: --repo, the settings file, or GITHUB_REPOSITORY.
 """

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
-    typer.echo(message, err=True)
+    """One line on stderr, without the Markdown a message may carry for the report."""
+    from validator.render.terminal import plain
+
+    typer.echo(plain(message), err=True)
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:
@@ -27,8 +29,10 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
 
     status = StatusLine(live=sys.stderr.isatty())
 
+    from validator.render.terminal import plain
+
     def progress(message: str) -> None:
-        sys.stderr.write(status.text(message))
+        sys.stderr.write(status.text(plain(message)))
         sys.stderr.flush()
 
     return progress

@@ -97,7 +97,9 @@ def gate(
         }
         typer.echo(json_text(document))
     else:
-        typer.echo(result.line, err=result.code != 0)
+        from validator.render.terminal import plain
+
+        typer.echo(plain(result.line), err=result.code != 0)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         _to_actions(result.code, result.line, evidence, os.environ)
     raise typer.Exit(result.code)
