@@ -500,20 +500,19 @@ def test_server_that_never_answers_is_given_up_within_the_budget(
     assert_kept(root, previous)
 
 
-def test_api_that_refuses_connections_is_inconclusive_and_keeps_the_report(
+def test_api_that_refuses_connections_is_a_usage_error_and_keeps_the_report(
     root: Path, previous: dict[str, bytes]
 ) -> None:
     with socket.socket() as sock:  # a loopback port with nothing listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dead = Endpoint(repository="tzervas/embeddenator", base_url=f"http://127.0.0.1:{port}")
-    outcome = validate(dead, root, retry_budget="2s")
-    assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
-    assert f"could not connect to http://127.0.0.1:{port} (connection refused or reset)" in (
-        outcome.done.stderr
-    )
-    assert "Try again later." in outcome.done.stderr
-    assert outcome.seconds < 2 * 2 + 3  # two calls (health, dispatch), each within its budget
+    outcome = validate(dead, root, retry_budget="2m")
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert f"Could not connect to http://127.0.0.1:{port} while" in outcome.done.stderr
+    assert "check --api-url" in outcome.done.stderr
+    assert "Try again later." not in outcome.done.stderr
+    assert outcome.seconds < 5  # never reached: no retry budget spent
     assert_kept(root, previous)
 
 
