@@ -221,3 +221,184 @@ def test_a_latest_run_is_compared_with_the_ref_used_even_without_health(emulator
                    cwd=tmp_path, env={"GITHUB_TOKEN": TOKEN})
     assert "PASS  RUN004" in done.stdout, done.stdout
     assert "not ``" not in done.stdout
+
+
+def test_a_wrong_api_url_fails_within_seconds_and_names_the_option(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    report = tmp_path / "docs" / "r.md"
+    started = time.monotonic()
+    done = run_cli(
+        *("--all-phases", "--repo", "o/r", "--api-url", f"http://127.0.0.1:{port}"),
+        *("--report", str(report), "-q"),
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
+    assert time.monotonic() - started < 10
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"validate-arm64: error: Could not connect to http://127.0.0.1:{port}")
+    assert "check --api-url" in line and "try again later" not in line.lower()
+    assert not report.exists()
+
+
+def test_json_on_the_main_command_is_the_verdict_checks_and_paths(emulator, tmp_path):
+    import json
+
+    report = tmp_path / "docs" / "r.md"
+    done = run_cli(
+        *("--all-phases", "--repo", emulator.repository, "--api-url", emulator.base_url),
+        *("--expected-tests", "24", "--poll-interval", "0.05s", "--report", str(report)),
+        "--json",
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # stdout is the document alone
+    evidence = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert document["schema"] == "validate-arm64/result/1"
+    assert (document["verdict"], document["exit_code"]) == ("GO", 0)
+    assert document["checks"] == evidence["checks"]
+    assert document["head_sha"] == evidence["head_sha"] and document["head_sha"]
+    assert document["run"]["id"] == evidence["evidence"]["run"]["id"]
+    assert document["paths"] == {
+        "report": str(report),
+        "evidence": str(report.with_suffix(".json")),
+    }
+    assert "evidence" not in document  # the observations stay in the evidence file
+
+
+def test_json_on_gate_is_the_decision_and_why(tmp_path):
+    import json
+
+    missing = tmp_path / "none.json"
+    done = run_cli("gate", "--evidence", str(missing), "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    document = json.loads(done.stdout)
+    assert document["schema"] == "validate-arm64/gate/1"
+    assert (document["admitted"], document["exit_code"]) == (False, 2)
+    assert str(missing) in document["reason"]
+    assert document["paths"] == {"evidence": str(missing)}
+    go = run_cli("demo", "--report", str(tmp_path / "d" / "r.md"), "-q", cwd=tmp_path)
+    assert go.returncode == 0, go.stderr
+    demo = run_cli("gate", "--evidence", str(tmp_path / "d" / "r.json"), "--json", cwd=tmp_path)
+    refused = json.loads(demo.stdout)
+    assert refused["exit_code"] == demo.returncode != 0  # evidence from the built-in emulator
+    assert refused["admitted"] is False and refused["verdict"] is None
+    assert "emulator" in refused["reason"]
+
+
+SUBCOMMANDS = ("inspect-binaries", "count-tests", "gate", "fleet", "demo", "emulator")
+
+
+@pytest.mark.parametrize("command", ["", *SUBCOMMANDS])
+def test_help_shows_metavars_not_python_types(command):
+    import re
+
+    done = run_cli(*([command] if command else []), "--help")
+    assert done.returncode == 0
+    usage = done.stdout.splitlines()[0]
+    assert "{" not in usage and "}" not in usage, usage
+    assert not re.search(r"<[a-z]+(\[[^\]]*\])?>", done.stdout), done.stdout  # <list[Path]>, <int>
+    assert "list[" not in done.stdout and "Path]" not in done.stdout
+    if command in ("inspect-binaries", "fleet"):
+        assert usage.endswith(" PATH...")
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_takes_quiet_and_verbose(command, tmp_path):
+    done = run_cli(command, "--help")
+    for flag in ("-q, --quiet", "-v, --verbose"):
+        assert flag in done.stdout, (command, done.stdout)
+
+
+def test_verbose_on_a_subcommand_turns_on_debug_logging_without_logger_names(tmp_path):
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="a" name="b"/></testsuite>')
+    quiet = run_cli("count-tests", str(tmp_path / "r.xml"), "-q", cwd=tmp_path)
+    loud = run_cli("count-tests", str(tmp_path / "r.xml"), "-v", cwd=tmp_path)
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
+    assert quiet.stderr == ""
+    demo = run_cli("demo", "-v", "--report", str(tmp_path / "d" / "r.md"), cwd=tmp_path)
+    debug = [line for line in demo.stderr.splitlines() if ": DEBUG: " in line]
+    assert debug, demo.stderr
+    for line in debug:
+        assert line.startswith("validate-arm64: DEBUG: ")
+        assert "validator." not in line.split(": DEBUG: ")[0]
+
+
+def test_shell_completion_is_offered_and_completes_in_bash(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = run_cli("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    assert script.returncode == 0
+    assert "complete -o default -F _validate_arm64_completion validate-arm64" in script.stdout
+    bash = shutil.which("bash")
+    assert bash is not None
+    (tmp_path / "completion.bash").write_text(script.stdout)
+    bin_dir = Path(sys.executable).parent
+    words = {"validate-arm64 ga": "gate", "validate-arm64 gate --max": "--max-age"}
+    for line, expected in words.items():
+        count = len(line.split()) - 1
+        done = subprocess.run(
+            [
+                bash,
+                "-c",
+                f"source {tmp_path / 'completion.bash'}; COMP_WORDS=({line}); "
+                f"COMP_CWORD={count}; _validate_arm64_completion validate-arm64; "
+                'printf "%s\\n" "${COMPREPLY[@]}"',
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+            check=False,
+            timeout=60,
+        )
+        assert expected in done.stdout.split(), (line, done.stdout, done.stderr)
+
+
+def test_the_exit_code_tables_say_what_count_tests_does_with_unreadable_input(tmp_path):
+    from pathlib import Path
+
+    (tmp_path / "broken.xml").write_text("<testsuite><testcase name=", encoding="utf-8")
+    unreadable = run_cli("count-tests", str(tmp_path / "broken.xml"), cwd=tmp_path)
+    missing = run_cli("count-tests", str(tmp_path / "absent.xml"), cwd=tmp_path)
+    assert (unreadable.returncode, missing.returncode) == (1, 2)
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    usage = (root / "docs" / "ci" / "USAGE.md").read_text(encoding="utf-8")
+    helped = " ".join(run_cli("--help").stdout.split())
+    assert "a file could not be read or parsed) |" in readme
+    assert "| 2 | usage or configuration error: bad flag" in readme
+    assert "a path that does not exist" in readme
+    assert "| 1 | NO-GO | the input failed, or a file could not be read |" in usage
+    assert "| a path that does not exist |" in usage
+    assert (
+        "inspect-binaries and count-tests: 1 also for a file that cannot be read or parsed, "
+        "2 for a path that does not exist" in helped
+    )
+
+
+@pytest.mark.parametrize("scenario", ["tests-failing", "not-default-branch", "artifact-expired"])
+def test_terminal_lines_carry_no_markdown_while_the_report_keeps_it(scenario, tmp_path):
+    report = tmp_path / "r.md"
+    done = run_cli("demo", "--scenario", scenario, "--report", str(report), cwd=tmp_path)
+    assert done.returncode in (1, 3), done.stderr
+    for line in (done.stdout + done.stderr).splitlines():
+        assert "`" not in line and "**" not in line and "](" not in line, line
+    assert "`" in report.read_text(encoding="utf-8")  # the same details, as Markdown
+
+
+def test_plain_turns_markdown_into_terminal_text():
+    from validator.render.terminal import plain
+
+    assert plain("[run 7](https://x/7) concluded `failure`, **not** `success`") == (
+        "run 7 (https://x/7) concluded failure, not success"
+    )
+    assert plain("[https://x](https://x)") == "https://x"

@@ -303,6 +303,39 @@ def test_the_2026_03_10_version_is_validated_against_its_own_description(
         assert specs["2022-11-28"].errors("#/components/schemas/rate-limit-overview", limits)
 
 
+@pytest.mark.parametrize("version", ["2022-11-28", V2026])
+def test_a_created_check_run_matches_the_description(specs: dict[str, Spec], version: str) -> None:
+    sha = "a" * 40
+    annotation = {
+        "path": ".github/workflows/build-push-arm64.yml",
+        "start_line": 1,
+        "end_line": 1,
+        "annotation_level": "failure",
+        "title": "TST002 No test failed and none errored.",
+        "message": "2 tests failed.",
+    }
+    output = {"title": "NO-GO", "summary": "# report", "annotations": [annotation]}
+    body = {"name": "ARM64 readiness", "head_sha": sha, "conclusion": "failure", "output": output}
+    with Emulator("healthy") as emu:
+        c = Client(emu, specs)
+        made = c.call(
+            "POST", f"/repos/{emu.repository}/check-runs", version=version, json_body=body
+        )
+        assert made.status_code == 201
+        assert (made.json()["conclusion"], made.json()["status"]) == ("failure", "completed")
+        assert made.json()["output"]["annotations_count"] == 1
+        # GitHub's limits: 50 annotations per request, 65535 characters of summary.
+        for over in ({"annotations": [annotation] * 51}, {"summary": "x" * 65536}):
+            refused = c.call(
+                "POST",
+                f"/repos/{emu.repository}/check-runs",
+                version=version,
+                json_body=body | {"output": output | over},
+            )
+            assert refused.status_code == 422
+        assert emu.check_runs == [body]
+
+
 def test_schema_checks_can_fail(specs: dict[str, Spec]) -> None:
     with Emulator("healthy") as emu:
         c = Client(emu, specs)

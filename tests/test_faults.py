@@ -500,20 +500,19 @@ def test_server_that_never_answers_is_given_up_within_the_budget(
     assert_kept(root, previous)
 
 
-def test_api_that_refuses_connections_is_inconclusive_and_keeps_the_report(
+def test_api_that_refuses_connections_is_a_usage_error_and_keeps_the_report(
     root: Path, previous: dict[str, bytes]
 ) -> None:
     with socket.socket() as sock:  # a loopback port with nothing listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dead = Endpoint(repository="tzervas/embeddenator", base_url=f"http://127.0.0.1:{port}")
-    outcome = validate(dead, root, retry_budget="2s")
-    assert_fail_closed(outcome, code=3, verdict="INCONCLUSIVE")
-    assert f"could not connect to http://127.0.0.1:{port} (connection refused or reset)" in (
-        outcome.done.stderr
-    )
-    assert "Try again later." in outcome.done.stderr
-    assert outcome.seconds < 2 * 2 + 3  # two calls (health, dispatch), each within its budget
+    outcome = validate(dead, root, retry_budget="2m")
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert f"Could not connect to http://127.0.0.1:{port} while" in outcome.done.stderr
+    assert "check --api-url" in outcome.done.stderr
+    assert "Try again later." not in outcome.done.stderr
+    assert outcome.seconds < 5  # never reached: no retry budget spent
     assert_kept(root, previous)
 
 
@@ -647,13 +646,42 @@ def test_unknown_repository_exits_2_and_keeps_the_report(
     assert_kept(root, previous)
 
 
-def test_unknown_workflow_is_no_go(root: Path) -> None:
+def test_unknown_workflow_exits_2_and_keeps_the_report(
+    root: Path, previous: dict[str, bytes]
+) -> None:
     with emulator() as emu:
         outcome = validate(emu, root, "--workflow", "nope.yml")
-    assert_fail_closed(outcome, code=1, verdict="NO-GO")
-    wf001 = outcome.check("WF001")
-    assert wf001["status"] == "failed"
-    assert "Workflow nope.yml was not found in tzervas/embeddenator (404)" in json.dumps(wf001)
+        # without the health phase, the dispatch is the first to meet the missing workflow
+        dispatch_only = run_cli(
+            *("--phase", "dispatch", "--phase", "report", "--repo", emu.repository),
+            *("--api-url", emu.base_url, "--workflow", "nope.yml", "--report", str(root / REPORT)),
+            cwd=root,
+            env={"GITHUB_TOKEN": SENTINEL},
+            timeout=60,
+        )
+        assert statuses(emu, r"/nope\.yml/runs$") == [404]  # found before any dispatch
+        assert statuses(emu, r"/dispatches$", method="POST") == []
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert dispatch_only.returncode == 2, dispatch_only.stderr
+    for stderr in (outcome.done.stderr, dispatch_only.stderr):
+        assert stderr.splitlines()[-1].startswith(
+            "validate-arm64: error: Workflow nope.yml was not found in tzervas/embeddenator "
+            "(404): check --workflow"
+        ), stderr
+    assert_kept(root, previous)
+
+
+def test_unknown_run_id_exits_2_and_keeps_the_report(
+    root: Path, previous: dict[str, bytes]
+) -> None:
+    with emulator() as emu:
+        outcome = validate(emu, root, "--run-id", "987654321")
+    assert_fail_closed(outcome, code=2, verdict=None)
+    assert outcome.done.stderr.splitlines()[-1] == (
+        "validate-arm64: error: Run 987654321 was not found in tzervas/embeddenator (404): "
+        "check --run-id."
+    ), outcome
+    assert_kept(root, previous)
 
 
 # --- a refused dispatch ---------------------------------------------------------------------

@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from validator.config import parse_repository
 from validator.emulator import Emulator, Fault, RecordedRequest
 from validator.emulator.scenario import parse_scenario, scenarios_dir
-from validator.errors import AuthError, GitHubError, InputRefused, RetriesExhausted, UsageError
+from validator.errors import (
+    ApiUnreachable,
+    AuthError,
+    GitHubError,
+    InputRefused,
+    RetriesExhausted,
+    UsageError,
+)
 from validator.gateway import (
     Gateway,
     artifact_from_json,
@@ -589,13 +596,30 @@ def test_unanswered_request_times_out_and_is_retried(emu: Emulator) -> None:
     assert len(sleeper.calls) == 1
 
 
-def test_unreachable_api_gives_up_with_a_clear_message(emu: Emulator) -> None:
+def test_unreachable_api_url_is_a_usage_error_at_once(emu: Emulator) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    gw, _ = make_gateway(emu, api_url=f"http://127.0.0.1:{port}", retry_budget=5.0)
-    with pytest.raises(GitHubError, match=r"could not connect to http://127\.0\.0\.1:\d+"):
+    gw, sleeper = make_gateway(emu, api_url=f"http://127.0.0.1:{port}", retry_budget=120.0)
+    with pytest.raises(
+        ApiUnreachable, match=r"Could not connect to http://127\.0\.0\.1:\d+ .*check --api-url"
+    ):
         gw.default_branch()
+    assert sleeper.calls == []  # no retry budget spent on a URL that cannot be right
+    unknown, sleeper = make_gateway(emu, api_url="http://no-such-host.invalid", retry_budget=120.0)
+    with pytest.raises(ApiUnreachable, match=r"unknown host\): check --api-url"):
+        unknown.default_branch()
+    assert sleeper.calls == []
+
+
+def test_a_host_that_answered_then_refuses_keeps_the_retry_budget() -> None:
+    emu = Emulator("healthy", token=TOKEN).start()
+    gw, sleeper = make_gateway(emu, retry_budget=20.0)
+    assert gw.default_branch() == "main"
+    emu.stop()
+    with pytest.raises(RetriesExhausted, match=r"could not connect to .*Try again later"):
+        gw.runners()
+    assert sleeper.calls  # retried, within the budget
 
 
 def test_primary_rate_limit_is_waited_out_within_budget(emu: Emulator) -> None:

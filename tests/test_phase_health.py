@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from validator.emulator import Emulator, Fault, scenario_names
-from validator.errors import AuthError
+from validator.errors import AuthError, UsageError
 from validator.evidence import Runner, RunnerLabel
 from validator.gateway import Gateway
 from validator.phases.health import check_health, runner_matches
@@ -137,12 +137,11 @@ def test_runner_permission_missing_is_recorded_and_the_rest_goes_on(emu: Emulato
     assert health.default_branch == "main"
 
 
-def test_missing_workflow_is_recorded(emu: Emulator) -> None:
-    health = check_health(gateway(emu), workflow="release.yml", labels=LABELS)
-    assert health.workflow is None
-    assert health.workflow_error is not None
-    assert health.workflow_error.startswith("Workflow release.yml was not found")
-    assert health.runners is not None and len(health.runners) == 1
+def test_missing_workflow_stops_the_phase_as_a_usage_error(emu: Emulator) -> None:
+    with pytest.raises(
+        UsageError, match=r"^Workflow release\.yml was not found .*check --workflow"
+    ):
+        check_health(gateway(emu), workflow="release.yml", labels=LABELS)
 
 
 def test_bad_token_stops_the_phase(emu: Emulator) -> None:

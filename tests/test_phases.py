@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import graphlib
 import importlib
-import socket
 from pathlib import Path
 
 import pytest
 
 from validator.config import Config
+from validator.emulator import Emulator, Fault
 from validator.errors import UsageError
 from validator.phases import BY_NAME, GITHUB, NAMES, PHASES, blocked_by, select
 from validator.phases.context import Hooks
@@ -49,13 +49,6 @@ def test_blocked_by_names_the_phase_that_broke_beneath():
     assert blocked_by(BY_NAME["tests"], {"artifacts": "artifacts"}) == "artifacts"
 
 
-def _dead_api() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 class _Clock:
     """A clock that moves only when slept on, so retries give up at once."""
 
@@ -71,9 +64,12 @@ class _Clock:
 
 def _evidence_with_health_broken(phases: tuple[str, ...], tmp_path: Path, **extra: object):
     clock = _Clock()
-    config = Config(phases=phases, repository="octo/repo", token="t", api_url=_dead_api(),
-                    retry_budget=1.0, work_dir=tmp_path / "work", **extra).validate()  # type: ignore[arg-type]
-    return gather(config, Hooks(clock=clock, sleep=clock.sleep))
+    with Emulator("healthy") as emu:  # reachable, but every answer a 502 (an unreachable
+        emu.inject(Fault(kind="status", status=502, times=1000))  # --api-url is a usage error)
+        config = Config(phases=phases, repository=emu.repository, token="t",
+                        api_url=emu.base_url, retry_budget=1.0, work_dir=tmp_path / "work",
+                        **extra).validate()  # type: ignore[arg-type]
+        return gather(config, Hooks(clock=clock, sleep=clock.sleep))
 
 
 def test_what_builds_on_a_broken_phase_is_not_run_and_names_it(tmp_path):

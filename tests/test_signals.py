@@ -134,7 +134,7 @@ def test_signal_while_waiting_for_the_run(
     else:
         assert cancels == []
         assert (
-            f"run {run.id} is still running on GitHub; `--run-id {run.id}` resumes waiting for it."
+            f"run {run.id} is still running on GitHub; --run-id {run.id} resumes waiting for it."
             in outcome.done.stderr
         )
     assert re.search(rf"run {run.id} of \S+: queued", outcome.done.stderr)

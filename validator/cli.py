@@ -13,6 +13,7 @@ import typer
 from validator import __version__
 from validator.commands import emulated, offline, release, workflow
 from validator.commands.output import err, progress_printer, run_validation
+from validator.commands.plain import PlainCommand, with_verbosity
 from validator.errors import EXIT_INTERRUPTED, EXIT_USAGE, ValidatorError
 from validator.options import configure, describe, with_options
 from validator.phases import NAMES, select
@@ -36,7 +37,8 @@ Examples:
 
 \b
 Exit codes: 0 GO, 1 NO-GO, 2 usage or configuration error, 3 INCONCLUSIVE
-(evidence could not be gathered), 130 interrupted.
+(evidence could not be gathered), 130 interrupted. inspect-binaries and count-tests: 1 also
+for a file that cannot be read or parsed, 2 for a path that does not exist.
 Token: GITHUB_TOKEN, GH_TOKEN, then `gh auth token` (GH_ENTERPRISE_TOKEN first for another
 host; GH_HOST names the host). Repository: --repo, the settings file, or GITHUB_REPOSITORY.
 """
@@ -86,6 +88,12 @@ def validate(
             "--print-config", help="Show the merged settings and where each came from, then exit."
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="stdout: one JSON document (validate-arm64/result/1) instead of lines."
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
@@ -122,7 +130,8 @@ def validate(
         raise typer.Exit(0)
     from validator.phases.context import Hooks  # with the evidence model: not needed for --help
 
-    raise typer.Exit(run_validation(config, Hooks(progress=progress_printer(quiet))))
+    hooks = Hooks(progress=progress_printer(quiet))
+    raise typer.Exit(run_validation(config, hooks, as_json=as_json))
 
 
 for name, command in (
@@ -134,7 +143,7 @@ for name, command in (
     ("demo", emulated.demo),
     ("emulator", emulated.emulator),
 ):
-    app.command(name)(command)
+    app.command(name, cls=PlainCommand)(with_verbosity(command))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,7 @@ class Config:
     emulator_scenario: str | None = None  # set by `demo`: the evidence is not about a real repo
     fail_on_test_drop: bool = False
     allow_unattributed: bool = False  # evidence of unknown origin counts
+    publish_check: bool = False  # the verdict as a check run on the validated commit
     warn_only: tuple[str, ...] = ()  # check ids that warn instead of blocking
     waivers: tuple[Waiver, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -177,6 +178,14 @@ class Config:
             raise UsageError(
                 f"--artifacts-dir {self.artifacts_dir}: no such folder. Download the run's "
                 "artifacts there first, or add --phase artifacts."
+            )
+        return self._check_publishing()
+
+    def _check_publishing(self) -> Config:
+        if self.publish_check and "dispatch" not in self.phases:
+            raise UsageError(
+                "--publish-check needs the dispatch phase: the check run goes on the commit of "
+                "the validated run (add --all-phases, or --phase dispatch)."
             )
         return self
 

@@ -56,6 +56,11 @@ class RepositoryMoved(UsageError, GitHubError):
     """The repository was renamed or transferred (GitHub redirects): pass its new name, exit 2."""
 
 
+class ApiUnreachable(UsageError, GitHubError):
+    """The first request of a validation could not connect at all (refused, unknown host):
+    a wrong --api-url, exit 2 at once rather than after the retry budget."""
+
+
 class AuthError(GitHubError):
     """The token is missing, bad, or lacks a permission: a configuration problem, exit 2."""
 

@@ -278,6 +278,10 @@ OPTIONS: tuple[Option, ...] = (
            metavar="PATH", panel=OUTPUT, help="Markdown report to write."),
     Option(key="evidence", field="evidence", read=_path, kind=Path | None, metavar="PATH",
            panel=OUTPUT, help="Evidence JSON to write [default: beside the report, .json]."),
+    Option(key="publish-check", field="publish_check", read=FIELDS.flag, kind=bool,
+           default=False, panel=OUTPUT,
+           help='Publish the verdict as the check run "ARM64 readiness" on the validated '
+           "commit, for branch protection (the token needs checks: write)."),
     Option(key="artifacts-dir", field="artifacts_dir", read=_path, kind=Path | None,
            metavar="DIR", panel=OUTPUT,
            help="Where artifacts are (offline phases) or are downloaded to (must be empty)."),

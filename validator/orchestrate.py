@@ -29,6 +29,7 @@ class Validation:
 
     report: Report
     note: str | None = None  # where the report and evidence went; None without the report phase
+    check_note: str | None = None  # where the check run went, or why it did not; None: not asked
     annotations: str = ""  # GitHub Actions workflow commands, for stdout
 
 
@@ -59,10 +60,39 @@ def validate(config: Config, hooks: Hooks, *, environ: Mapping[str, str]) -> Val
                 evidence_path=config.evidence_path,
                 secrets=(config.token,),
             ).note
+        check_note = publish_check(report, config, hooks) if config.publish_check else None
         annotations = ""
         if environ.get("GITHUB_ACTIONS") == "true":
             annotations = to_actions(report, config, environ)
-    return Validation(report=report, note=note, annotations=annotations)
+    return Validation(report=report, note=note, annotations=annotations, check_note=check_note)
+
+
+def publish_check(report: Report, config: Config, hooks: Hooks) -> str:
+    """Create the check run on the validated commit; one line on how it went.
+
+    Publishing never changes the verdict: a refusal (no ``checks: write``) is said, not raised.
+    """
+    from validator.errors import GitHubError
+    from validator.pipeline import opened_gateway
+    from validator.render.check_run import NAME, check_run_body
+    from validator.render.markdown import render_markdown
+
+    run = report.evidence.run
+    if run is None or not run.head_sha:
+        return f'check run "{NAME}" not published: no run, so no validated commit'
+    body = check_run_body(
+        report,
+        head_sha=run.head_sha,
+        summary=render_markdown(report),
+        report_path=str(config.report),
+    )
+    try:
+        with opened_gateway(config, hooks) as gateway:
+            assert gateway is not None  # --publish-check needs the dispatch phase
+            url = gateway.create_check_run(body)
+    except GitHubError as exc:
+        return f'check run "{NAME}" not published: {exc}'
+    return f'check run "{NAME}" ({body["conclusion"]}) published on {run.head_sha[:12]}: {url}'
 
 
 def private_work_dir(config: Config) -> Path:

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
-    typer.echo(message, err=True)
+    """One line on stderr, without the Markdown a message may carry for the report."""
+    from validator.render.terminal import plain
+
+    typer.echo(plain(message), err=True)
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:
@@ -27,8 +29,10 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
 
     status = StatusLine(live=sys.stderr.isatty())
 
+    from validator.render.terminal import plain
+
     def progress(message: str) -> None:
-        sys.stderr.write(status.text(message))
+        sys.stderr.write(status.text(plain(message)))
         sys.stderr.flush()
 
     return progress
@@ -43,10 +47,12 @@ def json_text(document: object) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-def run_validation(config: Config, hooks: Hooks) -> int:
-    """Run one validation and say how it went: the verdict is stdout's last line."""
+def run_validation(config: Config, hooks: Hooks, *, as_json: bool = False) -> int:
+    """Run one validation and say how it went: the verdict is stdout's last line, or with
+    ``as_json`` stdout is the result document alone."""
     from validator.errors import StillRunning
     from validator.orchestrate import validate
+    from validator.render.document import result_document
     from validator.render.terminal import summary
     from validator.verdict import exit_code
 
@@ -60,7 +66,20 @@ def run_validation(config: Config, hooks: Hooks) -> int:
         raise
     if done.note is not None:
         err(f"validate-arm64: {done.note}")
+    if done.check_note is not None:
+        err(f"validate-arm64: {done.check_note}")
+    code = exit_code(done.report.verdict)
     if done.annotations:
-        typer.echo(done.annotations)
-    typer.echo(summary(done.report))
-    return exit_code(done.report.verdict)
+        typer.echo(done.annotations, err=as_json)  # Actions reads workflow commands on both
+    if as_json:
+        written = done.note is not None
+        document = result_document(
+            done.report,
+            exit_code=code,
+            report_path=config.report if written else None,
+            evidence=config.evidence_path if written else None,
+        )
+        typer.echo(json_text(document))
+    else:
+        typer.echo(summary(done.report))
+    return code

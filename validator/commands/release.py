@@ -13,6 +13,7 @@ from validator.units import parse_duration
 
 
 def gate(
+    *,
     evidence: Annotated[
         Path | None,
         typer.Option(
@@ -48,6 +49,10 @@ def gate(
         Path | None,
         typer.Option("--config", metavar="PATH", help="Settings file to take the report from."),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="stdout: one JSON document (validate-arm64/gate/1)."),
+    ] = False,
 ) -> None:
     """Release gate: exit 0 only for fresh GO evidence (1 NO-GO, 2 unreadable, 3 stale/other).
 
@@ -62,17 +67,39 @@ def gate(
     """
     import os
 
-    from validator.gate import admit_file
+    from validator.errors import UsageError
+    from validator.gate import GateResult, admit_file
 
     evidence = evidence or _evidence_from_settings(config_file)
-    result = admit_file(
-        evidence,
-        max_age=parse_duration(max_age, option="--max-age"),
-        sha=sha,
-        repo=repo,
-        environ=os.environ,
-    )
-    typer.echo(result.line, err=result.code != 0)
+    try:
+        result = admit_file(
+            evidence,
+            max_age=parse_duration(max_age, option="--max-age"),
+            sha=sha,
+            repo=repo,
+            environ=os.environ,
+        )
+    except UsageError as exc:
+        if not as_json:
+            raise
+        result = GateResult(code=exc.exit_code, line=str(exc))  # a reader still gets a document
+    if as_json:
+        from validator.commands.output import json_text
+
+        verdict = {0: "GO", 1: "NO-GO", 3: "INCONCLUSIVE"}.get(result.code)  # 2: none read
+        document = {
+            "schema": "validate-arm64/gate/1",
+            "admitted": result.code == 0,
+            "verdict": verdict,
+            "exit_code": result.code,
+            "reason": result.line,
+            "paths": {"evidence": str(evidence)},
+        }
+        typer.echo(json_text(document))
+    else:
+        from validator.render.terminal import plain
+
+        typer.echo(plain(result.line), err=result.code != 0)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         _to_actions(result.code, result.line, evidence, os.environ)
     raise typer.Exit(result.code)

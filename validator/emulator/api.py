@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from validator.emulator import payloads
 from validator.emulator.blobs import LINK_SECONDS, digest, sign, workflow_bytes
+from validator.emulator.checkruns import CheckRuns
 from validator.emulator.clock import parse_iso
 from validator.emulator.payloads import V2026
 from validator.emulator.specs import RepositorySpec, RunnerSpec
@@ -209,6 +210,7 @@ class Api:
         self.base = base_url
         self.blob_url = blob_url
         self.blob_key = blob_key
+        self.check_runs = CheckRuns()
         spec = world.scenario.repository
         repo = re.escape(spec.full_name)
         # GitHub's pagination links name a repository by id: /repositories/{id}/...
@@ -239,6 +241,7 @@ class Api:
                 self.list_attempt_jobs,
             ),
             ("GET", re.compile(f"{r}/commits/([^/]+)"), self.get_commit_sha),
+            ("POST", re.compile(f"{r}/check-runs"), self.create_check_run),
             ("GET", re.compile(f"{r}/actions/jobs/(\\d+)"), self.get_job),
             ("GET", re.compile(f"{r}/actions/jobs/(\\d+)/logs"), self.job_logs),
             ("GET", re.compile(f"{r}/actions/runs/(\\d+)/artifacts"), self.list_artifacts),
@@ -487,6 +490,14 @@ class Api:
     def cancel_run(self, c: Call) -> Response:
         self.world.cancel(int(c.m.group(1)))
         return json_response(202, {})
+
+    def create_check_run(self, c: Call) -> Response:
+        try:
+            body = json.loads(c.req.body or b"null")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ApiError(400, "Problems parsing JSON") from None
+        made = self.check_runs.create(body, base=self.base, repo=self.repo, now=self.now())
+        return json_response(201, made)
 
     def list_jobs(self, c: Call) -> Response:
         which = c.req.query.get("filter", "latest")

@@ -345,6 +345,11 @@ class Emulator:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def check_runs(self) -> list[dict[str, Any]]:
+        """The bodies of the check runs created so far, as received."""
+        return list(self._api.check_runs.received) if self._api is not None else []
+
     def inject(self, fault: Fault) -> None:
         """Arm a fault for the next matching requests."""
         self.faults.add(fault)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from validator.config import DEFAULT_API_URL
 from validator.evidence import (
@@ -18,6 +19,7 @@ from validator.evidence import (
     WorkflowInfo,
 )
 from validator.gateway.artifacts import MAX_ARTIFACT_BYTES, MAX_LOG_BYTES, ArtifactsApi
+from validator.gateway.checkruns import CheckRunsApi
 from validator.gateway.decode import attempt_from_json
 from validator.gateway.estate import EstateApi
 from validator.gateway.repository import Owner, Repo, RepositoryApi
@@ -71,6 +73,7 @@ class Gateway:
         self._runs = RunsApi(self._api, repo)
         self._artifacts = ArtifactsApi(self._api, repo)
         self._estate = EstateApi(self._api)
+        self._check_runs = CheckRunsApi(self._api, repo)
 
     def close(self) -> None:
         """Release connections."""
@@ -219,3 +222,13 @@ class Gateway:
         """Stream the artifact's zip to ``dest``: (bytes written, sha256 hex); ``dest`` is
         whole or absent."""
         return self._artifacts.download_artifact(artifact, dest, max_bytes=max_bytes)
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def create_check_run(self, body: Mapping[str, Any]) -> str:
+        """Create a completed check run (GitHub's fields in ``body``); its web address.
+
+        A token without ``checks: write`` is refused with an :class:`~validator.errors.AuthError`
+        that names the permission.
+        """
+        return self._check_runs.create(body)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from validator.errors import (
+    ApiUnreachable,
     AuthError,
     GitHubError,
     InputRefused,
@@ -26,6 +27,7 @@ class Wording:
     """The sentences one call gives for the refusals it expects; others get a generic one."""
 
     not_found: str | None = None  # 404
+    not_found_is_input: bool = False  # the 404 is on a value the user gave: exit 2, no report
     gone: str | None = None  # 410
     forbidden: str | None = None  # 403 that is not a rate limit: the permission needed
     refused: Callable[[int, str], GitHubError] | None = None  # 400 and 422: GitHub's reason
@@ -60,6 +62,8 @@ def error_for(
         return AuthError(
             f"GitHub refused {what} (403: {message}): {wording.forbidden}.", status=403
         )
+    if status == 404 and wording.not_found is not None and wording.not_found_is_input:
+        return InputRefused(wording.not_found, status=404)
     specific = {404: wording.not_found, 410: wording.gone}.get(status)
     if specific is not None:
         return GitHubError(specific, status=status)
@@ -67,6 +71,14 @@ def error_for(
         return wording.refused(status, message)
     return GitHubError(
         f"GitHub answered {status} while {what}: {message or 'no message'}.", status=status
+    )
+
+
+def unreachable(api_url: str, what: str) -> ApiUnreachable:
+    """The first request could not connect: the URL, not GitHub, is the likely fault."""
+    return ApiUnreachable(
+        f"Could not connect to {api_url} while {what} (connection refused or unknown host): "
+        "check --api-url (GitHub Enterprise Server: https://HOST/api/v3)."
     )
 
 

@@ -111,7 +111,9 @@ class RepositoryApi:
             "GET",
             self._repo.workflow_path(id_or_file),
             what=what,
-            wording=Wording(not_found=workflow_missing(id_or_file, self._repo.name)),
+            wording=Wording(
+                not_found=workflow_missing(id_or_file, self._repo.name), not_found_is_input=True
+            ),
         )
         return workflow_from_json(resp.json(what), what)
 

@@ -65,6 +65,7 @@ class RunsApi:
         body: dict[str, Any] = {"ref": ref, "inputs": dict(inputs), "return_run_details": True}
         wording = Wording(
             not_found=workflow_missing(workflow, self._repo.name),
+            not_found_is_input=True,
             forbidden=permission("dispatching a workflow", "Actions: write", self._repo.name),
             refused=lambda status, message: dispatch_refused(workflow, ref, status, message),
         )
@@ -126,7 +127,9 @@ class RunsApi:
             f"{self._repo.workflow_path(workflow)}/runs",
             params=params,
             what=what,
-            wording=Wording(not_found=workflow_missing(workflow, self._repo.name)),
+            wording=Wording(
+                not_found=workflow_missing(workflow, self._repo.name), not_found_is_input=True
+            ),
         )
         runs = list_field(resp.json(what), "workflow_runs", what)
         return int_field(runs[0], "id", what) if runs else None
@@ -161,7 +164,9 @@ class RunsApi:
             f"{self._repo.workflow_path(workflow)}/runs",
             params=params,
             what=what,
-            wording=Wording(not_found=workflow_missing(workflow, self._repo.name)),
+            wording=Wording(
+                not_found=workflow_missing(workflow, self._repo.name), not_found_is_input=True
+            ),
         )
         runs = [run_from_json(r, what) for r in list_field(resp.json(what), "workflow_runs", what)]
         return [r for r in runs if r.status != "completed"]
@@ -245,7 +250,9 @@ class RunsApi:
             f"{self._repo.workflow_path(workflow)}/runs",
             params={"event": "workflow_dispatch", "branch": _branch(ref), "per_page": _PER_PAGE},
             what=what,
-            wording=Wording(not_found=workflow_missing(workflow, self._repo.name)),
+            wording=Wording(
+                not_found=workflow_missing(workflow, self._repo.name), not_found_is_input=True
+            ),
         )
         return [
             int_field(r, "id", what) for r in list_field(resp.json(what), "workflow_runs", what)

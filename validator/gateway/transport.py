@@ -1,10 +1,9 @@
 """HTTP to GitHub: session, auth, retries, rate limits, redirects, the cost meter, blobs.
 
 The only module that imports PyGithub and requests. Requests go through PyGithub's
-``Requester`` (auth, connection reuse, base-URL handling) rather than its lazy objects: a lazy
-object fetches a missing field behind our back, which would make retries, waiting and
-rate-limit accounting impossible to bound. PyGithub's own retry and throttling are switched
-off; :class:`~validator.gateway.retries.Retrier` is the only retry loop. Signed blob URLs are
+``Requester`` rather than its lazy objects, which fetch missing fields behind our back (so
+retries, waits and rate-limit accounting could not be bounded); PyGithub's own retry is off:
+:class:`~validator.gateway.retries.Retrier` is the only retry loop. Signed blob URLs are
 fetched by a session that never sends credentials.
 """
 
@@ -19,6 +18,7 @@ from typing import Any
 
 import github
 import requests
+import urllib3
 
 from validator import __version__
 from validator.errors import GitHubError
@@ -26,7 +26,7 @@ from validator.evidence import EMULATOR_HEADER, Cost
 from validator.gateway.deadline import DeadlineExceeded, deadline, pace
 from validator.gateway.decode import Response, error_message, list_field, same_origin
 from validator.gateway.downloads import Sink
-from validator.gateway.messages import Wording, error_for, one_line, redirect_error
+from validator.gateway.messages import Wording, error_for, one_line, redirect_error, unreachable
 from validator.gateway.meter import Meter
 from validator.gateway.retries import Retrier, Transient, blob_refusal, transient_for
 
@@ -83,7 +83,8 @@ class Transport:
         self.api_version = api_version
         self._blobs = _AnonymousSession()
         self._meter = Meter()
-        self.emulator: str | None = None  # the scenario, when the API is the built-in emulator
+        self.emulator: str | None = None  # the scenario's name when the API is the emulator
+        self._reached = False  # a host that answered once keeps the retry budget
 
     def close(self) -> None:
         """Release connections."""
@@ -224,6 +225,8 @@ class Transport:
             raise Transient(str(exc), wait=0.0) from None
         except _NO_ANSWER as exc:
             self._meter.unanswered()
+            if not self._reached and _never_connected(exc):
+                raise unreachable(self.api_url, what) from None
             raise Transient(_no_answer(exc, self.api_url, self.timeout), wait=0.0) from None
         except requests.RequestException as exc:
             raise GitHubError(
@@ -231,6 +234,7 @@ class Transport:
                 f"({type(exc).__name__}): check --api-url."
             ) from None
         resp_headers = {str(k).lower(): str(v) for k, v in raw_headers.items()}
+        self._reached = True
         self._meter.answered(status, resp_headers)
         self.emulator = resp_headers.get(EMULATOR_HEADER.lower(), self.emulator)
         log.debug("%s %s -> %s", verb, url, status)
@@ -338,3 +342,10 @@ def _no_answer(exc: Exception, where: str, timeout: float) -> str:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"the connection to {where} broke mid-answer"
     return f"could not connect to {where} (connection refused or reset)"
+
+
+def _never_connected(exc: Exception) -> bool:
+    """Refused, or a host name that does not resolve; a timeout may be a slow host."""
+    cause = getattr(exc.args[0], "reason", None) if exc.args else None
+    timeout = isinstance(exc, requests.Timeout)
+    return isinstance(cause, urllib3.exceptions.NewConnectionError) and not timeout

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.arm64 import context_from_log, job_ran_on_arm64
-from validator.errors import GitHubError, StillRunning, UsageError, WaitTimeout
+from validator.errors import GitHubError, InputRefused, StillRunning, UsageError, WaitTimeout
 from validator.evidence import Job, Run, Runner, WorkflowInfo
 from validator.gateway import seconds_between
 from validator.labels import has_labels
@@ -74,7 +74,12 @@ def gather(context: Context, seen: Gathered) -> Gathered | NotRun:
                 status=404,
             )
     if config.run_id is not None:
-        first, _changed = gw.run(config.run_id)
+        try:
+            first, _changed = gw.run(config.run_id)
+        except GitHubError as exc:
+            if exc.status != 404:
+                raise
+            raise InputRefused(str(exc), status=404) from None  # a typo: exit 2, no report
         refuse_foreign_run(
             first,
             asked_workflow=config.workflow,

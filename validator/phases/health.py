@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from validator.errors import GitHubError, RetriesExhausted
+from validator.errors import GitHubError, RetriesExhausted, UsageError
 from validator.evidence import Health, Runner, RunnerGroup, RunnerLevel, RunnerSource, WorkflowInfo
 from validator.gateway.messages import (
     ENTERPRISE_RUNNERS_PERMISSION,
@@ -42,9 +42,10 @@ def runner_matches(runner: Runner, labels: Sequence[str]) -> bool:
 def recordable(exc: GitHubError) -> bool:
     """Whether an error is GitHub's answer about the repository, to keep as evidence.
 
-    A rejected token and a fault that outlasted the retry budget say nothing about it.
+    A rejected token, a fault that outlasted the retry budget and a value the user mistyped
+    (a --workflow that does not exist) say nothing about it.
     """
-    return exc.status != 401 and not isinstance(exc, RetriesExhausted)
+    return exc.status != 401 and not isinstance(exc, RetriesExhausted | UsageError)
 
 
 def check_health(
@@ -53,10 +54,9 @@ def check_health(
     """Look at the runners this repository may use and the workflow; record what could not
     be seen.
 
-    A bad token (401), an unknown repository, or a fault that outlasted the retry budget
-    stops the phase: what it would have recorded was not seen. A token that may not list
-    runners at some level, or a missing workflow, is GitHub's answer: it is recorded and the
-    rest goes on.
+    A bad token (401), an unknown repository or workflow (a mistyped flag), or a fault that
+    outlasted the retry budget stops the phase: what it would have recorded was not seen. A
+    token that may not list runners is GitHub's answer: it is recorded and the rest goes on.
     """
     branch = gw.default_branch()
     estate = read_estate(gw, enterprise=enterprise)

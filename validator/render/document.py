@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from validator.checks import BY_ID
@@ -41,3 +42,26 @@ def evidence_document(report: Report) -> dict[str, Any]:
 def render_json(report: Report) -> str:
     """The evidence document as stable, readable JSON text."""
     return json.dumps(evidence_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+RESULT_SCHEMA = "validate-arm64/result/1"
+
+
+def result_document(
+    report: Report, *, exit_code: int, report_path: Path | None, evidence: Path | None
+) -> dict[str, Any]:
+    """What ``--json`` prints: the verdict, the checks and where the files went (None: not
+    written); the evidence itself is in the evidence file."""
+    document = evidence_document(report)
+    del document["evidence"]
+    run = report.evidence.run
+    return {
+        **document,
+        "schema": RESULT_SCHEMA,
+        "exit_code": exit_code,
+        "run": None if run is None else {"id": run.id, "html_url": run.html_url},
+        "paths": {
+            "report": None if report_path is None else str(report_path),
+            "evidence": None if evidence is None else str(evidence),
+        },
+    }

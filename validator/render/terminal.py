@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from validator.checks import BY_ID
 from validator.evidence import BinaryScan, TestScan
 from validator.report import Report
@@ -22,7 +24,7 @@ def summary(report: Report) -> str:
         flag = "" if o.check in report.blocking else " (warning)"
         lines.append(f"{WORD[o.status]}  {o.check:<6} {BY_ID[o.check].statement}{flag}")
         if o.status != "passed" and o.detail:
-            lines.append(f"              {o.detail}")
+            lines.append(f"              {plain(o.detail)}")
     failed = sum(1 for o in report.blockers if o.status == "failed")
     unchecked = sum(1 for o in report.blockers if o.status == "inconclusive")
     lines.append(
@@ -30,6 +32,16 @@ def summary(report: Report) -> str:
         f"({counted(failed, 'blocking check')} failed, {unchecked} not checked)"
     )
     return "\n".join(lines)
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def plain(text: str) -> str:
+    """Markdown's inline syntax as a terminal shows text: ``[t](u)`` as ``t (u)``, and no
+    backticks or ``**`` (details and messages are written once, for the report)."""
+    text = _LINK.sub(lambda m: m[1] if m[1] == m[2] else f"{m[1]} ({m[2]})", text)
+    return text.replace("**", "").replace("`", "")
 
 
 def counted(number: int, noun: str) -> str:
