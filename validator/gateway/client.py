@@ -132,6 +132,7 @@ class Gateway:
     def enterprise_runners(self, enterprise: str) -> tuple[Runner, ...]:
         """The self-hosted runners registered on enterprise ``enterprise``."""
         return self._estate.enterprise_runners(enterprise)
+
     def workflow_text(self, path: str, ref: str) -> str:
         """The text of the workflow file ``path`` (``.github/workflows/NAME.yml``) at ``ref``."""
         return self._repository.workflow_text(path, ref)

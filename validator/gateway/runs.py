@@ -15,11 +15,9 @@ from validator.evidence import Job, Run
 from validator.gateway.decode import Response, int_field, job_from_json, list_field, run_from_json
 from validator.gateway.messages import Wording, dispatch_refused, permission, workflow_missing
 from validator.gateway.repository import Repo
-from validator.gateway.transport import Transport
+from validator.gateway.transport import PER_PAGE, Transport
 
 log = logging.getLogger(__name__)
-
-_PER_PAGE = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,7 +154,7 @@ class RunsApi:
         """Runs of ``workflow`` on commit ``head_sha`` (of ``event``) not completed yet: one
         request, GitHub filtering by ``head_sha`` (its status filter takes one value only)."""
         what = f"listing runs of {workflow} on commit {head_sha[:12]}"
-        params: dict[str, Any] = {"head_sha": head_sha, "per_page": _PER_PAGE}
+        params: dict[str, Any] = {"head_sha": head_sha, "per_page": PER_PAGE}
         if event is not None:
             params["event"] = event
         resp = self._api.request(
@@ -248,7 +246,7 @@ class RunsApi:
         resp = self._api.request(
             "GET",
             f"{self._repo.workflow_path(workflow)}/runs",
-            params={"event": "workflow_dispatch", "branch": _branch(ref), "per_page": _PER_PAGE},
+            params={"event": "workflow_dispatch", "branch": _branch(ref), "per_page": PER_PAGE},
             what=what,
             wording=Wording(
                 not_found=workflow_missing(workflow, self._repo.name), not_found_is_input=True

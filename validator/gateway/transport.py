@@ -32,8 +32,7 @@ from validator.gateway.retries import Retrier, Transient, blob_refusal, transien
 
 log = logging.getLogger(__name__)
 logging.getLogger("github").setLevel(logging.WARNING)  # its INFO lines repeat ours
-
-_PER_PAGE = 100
+PER_PAGE = 100  # the most GitHub gives in one page
 _MAX_PAGES = 50  # 5,000 items: far beyond any real runner, job or artifact list
 _CHUNK = 1 << 16
 _TIMEOUT_SHARE = 3  # one attempt may take at most a third of the retry budget: room for retries
@@ -83,8 +82,8 @@ class Transport:
         self.api_version = api_version
         self._blobs = _AnonymousSession()
         self._meter = Meter()
-        self.emulator: str | None = None  # the scenario's name when the API is the emulator
         self._reached = False  # a host that answered once keeps the retry budget
+        self.emulator: str | None = None  # the scenario's name when the API is the emulator
 
     def close(self) -> None:
         """Release connections."""
@@ -137,7 +136,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, following GitHub's ``Link: rel="next"``."""
-        query: dict[str, Any] | None = {**(params or {}), "per_page": _PER_PAGE}
+        query: dict[str, Any] | None = {**(params or {}), "per_page": PER_PAGE}
         next_url: str | None = url
         for _ in range(_MAX_PAGES):
             assert next_url is not None
