@@ -181,7 +181,14 @@ def after_script(window: bytes) -> Appended | None:
 
 
 def _starts(window: bytes, fmt: Format) -> Callable[[int], bool]:
-    return lambda start: sniff(window[start : start + 1024]) == fmt
+    # A header is binary soon after its magic: a script that names one ("BZh91AY&SY") is text.
+    return lambda start: (
+        bool(window[start : start + 64].translate(None, _TEXT))
+        and sniff(window[start : start + 1024]) == fmt
+    )
+
+
+_TEXT = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
 def _first(window: bytes, magic: bytes, valid: Callable[[int], bool]) -> int | None:
