@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.archives import Limits, Member, NotOpened, Problem, safe_extract, sniff
+from validator.archives import (
+    DISC_END,
+    DISC_START,
+    Limits,
+    Member,
+    NotOpened,
+    Problem,
+    after_script,
+    disc_image,
+    safe_extract,
+    sniff,
+    unsupported,
+)
+from validator.archives.sniff import SCRIPT_WINDOW
 from validator.binaries import inspect_member
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
@@ -1035,3 +1049,55 @@ def test_image_documents_of_any_shape_give_image_infos(docs: dict[str, bytes]) -
         assert isinstance(image, ImageInfo)
         assert image.path == "img.tar"
         assert image.reason is not None or image.architecture is not None
+
+
+# --- scripts that carry an archive; images told by far bytes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"#!/bin/sh\necho 'BZh91AY&SY is a bzip2 block magic'\n",
+        b"#!/bin/sh\n# tar writes ustar at byte 257 of a header\n" + b"x" * 300 + b"ustar\n",
+        b"#!/bin/sh\nmksquashfs . out.sqsh # hsqs\n",
+        b"#!/usr/bin/env python3\nprint('PK')\n",
+    ],
+)
+def test_a_plain_script_carries_nothing(text: bytes) -> None:
+    assert after_script(text) is None
+
+
+def test_the_first_archive_after_the_text_is_the_payload() -> None:
+    payload = tar_bytes({"x": X86}, compression="gz")
+    found = after_script(b"#!/bin/sh\nexit 0\n" + payload)
+    assert (found and (found.offset, found.fmt)) == (17, "gzip")
+    tar = tar_bytes({"x": X86})
+    found = after_script(b"#!/bin/sh\nexit 0\n" + tar)
+    assert (found and (found.offset, found.fmt)) == (17, "tar")
+
+
+def test_hostile_script_text_is_scanned_in_bounded_time() -> None:
+    """Many false magics in the window: a bounded number of header checks per magic."""
+    window = b"#!/bin/sh\n" + (b"ustar" + b"BZh9" + b"\x1f\x8b\x08") * (SCRIPT_WINDOW // 12)
+    start = time.monotonic()
+    found = after_script(window[:SCRIPT_WINDOW])
+    assert time.monotonic() - start < 1.0
+    assert found is not None  # binary after the text: opened (and found damaged) or listed
+
+
+def test_disc_descriptors_are_found_at_any_of_the_first_sectors() -> None:
+    iso = (ARCHIVES / "closed-x86_64.iso").read_bytes()
+    udf = (ARCHIVES / "closed-empty.udf").read_bytes()
+    assert disc_image(iso[DISC_START:DISC_END]) == "an ISO 9660 disc image"
+    assert disc_image(udf[DISC_START:DISC_END]) == "a UDF disc image"
+    assert disc_image(bytes(DISC_END - DISC_START)) is None
+    assert unsupported(iso[:4096]) is None  # the first 32 KiB say nothing
+
+
+def test_a_disc_image_inside_an_archive_is_not_opened() -> None:
+    iso = (ARCHIVES / "closed-x86_64.iso").read_bytes()
+    events = walk_bytes(zip_bytes({"pkg.iso": iso, "tool": X86}), "a.zip")
+    assert [(e.path, e.reason) for e in events if isinstance(e, NotOpened)] == [
+        ("a.zip!pkg.iso", "an ISO 9660 disc image, which this tool cannot open")
+    ]
+    assert elves(events) == {"a.zip!tool": False}

@@ -400,3 +400,125 @@ def test_the_debug_file_is_named_in_the_json(here: Path) -> None:
         1,
         True,
     )
+
+
+# --- containers this tool cannot open: named, never "not ELF" --------------------------------
+
+# fixture (real tools: fixtures/archives/README.md) -> the format the reason must name
+CLOSED = {
+    "closed-x86_64.squashfs": "a squashfs image",
+    "closed-x86_64.iso": "an ISO 9660 disc image",
+    "closed-empty.udf": "a UDF disc image",
+    "closed-x86_64.cramfs": "a cramfs image",
+    "closed-x86_64.cab": "a Microsoft cabinet (.cab)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED))
+def test_an_image_that_cannot_be_opened_keeps_elf002_from_passing(here: Path, name: str) -> None:
+    """Before these were recognised, each was "not ELF" beside an AArch64 program: GO."""
+    (here / "app").write_bytes(ARM)
+    shutil.copy(ARCHIVES / name, here / "upload")  # the name says nothing: bytes decide
+    (here / "outer.tgz").write_bytes(
+        tar_bytes({"inner": (ARCHIVES / name).read_bytes()}, compression="gz")
+    )
+    assert verdict_on(scan_binaries([Path("app")])) == ("passed", "passed", "GO")
+    scan = scan_binaries([Path("app"), Path("upload"), Path("outer.tgz")])
+    reason = f"{CLOSED[name]}, which this tool cannot open"
+    assert [
+        (n.path, n.reason.replace(" (a .snap, an AppImage's payload)", ""))
+        for n in scan.not_inspected
+    ] == [("upload", reason), ("outer.tgz!inner", reason)]
+    assert (scan.elf_count, scan.problems, scan.ok) == (1, (), False)
+    assert verdict_on(scan) == ("passed", "inconclusive", "INCONCLUSIVE")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("bundle.msi", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+        ("bundle.Z", b"\x1f\x9d\x90" + bytes(64)),
+        ("bundle.dmg", bytes(4096) + b"koly\x00\x00\x00\x04\x00\x00\x02\x00" + bytes(500)),
+    ],
+)
+def test_msi_compress_and_dmg_are_named_by_their_magic(here: Path, name: str, data: bytes) -> None:
+    (here / "app").write_bytes(ARM)
+    (here / name).write_bytes(data)
+    scan = scan_binaries([Path("app"), Path(name)])
+    assert [n.path for n in scan.not_inspected] == [name]
+    assert verdict_on(scan)[1:] == ("inconclusive", "INCONCLUSIVE")
+
+
+def test_an_appimage_is_judged_and_its_squashfs_listed(here: Path) -> None:
+    """The ELF runtime is AArch64 (as an AppImage's runtime is for its target): the programs
+    are in the squashfs appended to it, which this tool does not open."""
+    shutil.copy(ARCHIVES / "closed-aarch64.AppImage", here / "App")
+    scan = scan_binaries([Path("App")])
+    (runtime,) = scan.elves
+    assert (runtime.path, runtime.aarch64, runtime.is_program) == ("App", True, True)
+    (payload,) = scan.not_inspected
+    assert payload.path == "App"
+    assert payload.reason.startswith("a squashfs image")
+    assert f"appended to the ELF file at byte {len(ARM)}" in payload.reason
+    assert verdict_on(scan) == ("passed", "inconclusive", "INCONCLUSIVE")
+    (here / "apps.tgz").write_bytes(
+        tar_bytes({"App": (here / "App").read_bytes()}, compression="gz")
+    )
+    nested = scan_binaries([Path("apps.tgz")])
+    assert [f.path for f in nested.elves] == ["apps.tgz!App"]
+    assert [n.path for n in nested.not_inspected] == ["apps.tgz!App"]
+    assert verdict_on(nested)[1:] == ("inconclusive", "INCONCLUSIVE")
+
+
+def test_a_plain_elf_with_nothing_appended_lists_nothing(here: Path) -> None:
+    shutil.copy(BINARIES / "hello-aarch64", here / "app")
+    (here / "padded").write_bytes(ARM + b"\x00" * 4096)  # padding is not a payload
+    assert scan_binaries([Path("app"), Path("padded")]).not_inspected == ()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hello-x86_64-makeself-gzip.run",
+        "hello-x86_64-makeself-xz.run",
+        "hello-x86_64-makeself-tar.run",
+        "hello-x86_64-stub-tgz.sh",
+    ],
+)
+def test_an_installer_script_is_opened_where_its_archive_starts(here: Path, name: str) -> None:
+    """makeself and a stub plus ``cat``: the x86-64 program after the script's text is found,
+    on disk and inside another archive."""
+    (here / "app").write_bytes(ARM)
+    shutil.copy(ARCHIVES / name, here / "install")
+    (here / "outer.zip").write_bytes(zip_bytes({"install": (ARCHIVES / name).read_bytes()}))
+    scan = scan_binaries([Path("app"), Path("install"), Path("outer.zip")])
+    assert {f.path: f.aarch64 for f in scan.elves} == {
+        "app": True,
+        "install!usr/bin/hello": False,
+        "outer.zip!install!usr/bin/hello": False,
+    }
+    assert (scan.problems, scan.not_inspected) == ((), ())
+    assert verdict_on(scan)[1:] == ("failed", "NO-GO")
+
+
+def test_a_script_followed_by_unknown_binary_data_is_not_inspected(here: Path) -> None:
+    (here / "app").write_bytes(ARM)
+    (here / "install.run").write_bytes(b"#!/bin/sh\nexit 0\n" + b"\x00\x01\x02garbage" * 100)
+    scan = scan_binaries([Path("app"), Path("install.run")])
+    (unknown,) = scan.not_inspected
+    assert unknown.reason == (
+        "a script followed by binary data in no format this tool knows (at byte 17), "
+        "which this tool cannot open"
+    )
+    assert verdict_on(scan)[1:] == ("inconclusive", "INCONCLUSIVE")
+
+
+def test_inspect_binaries_exits_1_on_a_snap_and_names_squashfs(here: Path) -> None:
+    (here / "app").write_bytes(ARM)
+    shutil.copy(ARCHIVES / "closed-x86_64.squashfs", here / "tool_1.0_arm64.snap")
+    result = CliRunner().invoke(app, ["inspect-binaries", "app", "tool_1.0_arm64.snap"])
+    assert result.exit_code == 1
+    assert "NOT INSPECTED tool_1.0_arm64.snap: a squashfs image" in result.stdout
+    iso = CliRunner().invoke(app, ["inspect-binaries", "app", str(ARCHIVES / "closed-x86_64.iso")])
+    assert iso.exit_code == 1
+    assert "an ISO 9660 disc image, which this tool cannot open" in iso.stdout

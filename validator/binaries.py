@@ -1,9 +1,11 @@
 """The binaries phase's gatherer: every file under the inputs, read by its first bytes.
 
 Folders are walked in sorted order without following links; archives (zip, also after a
-script stub; tar, also v7 and compressed with gzip, bzip2, xz, lzma or zstd; ar: .deb, .a,
-.rlib; cpio; rpm; docker/OCI image archives) are looked into; every regular file is read by
-``validator.elf``. What cannot be opened is listed as not inspected, never as "not ELF".
+script stub; tar, also v7 and compressed with gzip, bzip2, xz, lzma or zstd, also after a
+script's text as makeself writes it; ar: .deb, .a, .rlib; cpio; rpm; docker/OCI image
+archives) are looked into; every regular file is read by ``validator.elf``. What cannot be
+opened (squashfs and AppImage payloads, ISO 9660, UDF, cramfs, cab, msi, dmg, 7z, rar...) is
+listed as not inspected, never as "not ELF".
 Paths are reported relative to the inputs as the user wrote them.
 """
 
@@ -17,18 +19,24 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from validator.archives import (
+    DISC_END,
+    DISC_START,
     HEAD_BYTES,
     STUB_STARTS,
     Limits,
     Member,
     NotOpened,
     Problem,
+    disc_image,
+    elf_end,
+    is_appimage,
+    is_dmg,
     not_read,
     printable,
+    self_extracting,
     sniff,
     special_kind,
     unsupported,
-    zip_after_stub,
 )
 from validator.elf import ELF_MAGIC, inspect_elf
 from validator.errors import UsageError
@@ -160,16 +168,19 @@ def _scan_file(path: str, shown: str, limits: Limits, *, follow: bool) -> Iterat
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "rb", buffering=0, closefd=False) as raw:
                 yield inspect_elf(cast(BinaryIO, raw), path=shown, size=info.st_size)
+            yield from _appended_to_elf(fd, head, info.st_size, shown)
         elif (what := unsupported(head)) is not None:
             yield NotInspected(path=shown, reason=f"{what}, which this tool cannot open")
         elif sniff(head) is not None or head.startswith(STUB_STARTS):
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "rb", closefd=False) as stream:
-                if sniff(head) is not None or zip_after_stub(stream, head):
+                if sniff(head) is not None or self_extracting(stream, head) is not None:
                     stream.seek(0)
                     yield from _scan_archive(stream, shown, limits)
                 else:
                     yield _not_elf(shown, info.st_size)
+        elif (what := _image_by_its_far_bytes(fd, info.st_size)) is not None:
+            yield NotInspected(path=shown, reason=f"{what}, which this tool cannot open")
         else:
             yield _not_elf(shown, info.st_size)
     except OSError as exc:
@@ -188,10 +199,42 @@ def _read_head(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def _image_by_its_far_bytes(fd: int, size: int) -> str | None:
+    """A disc image told by bytes past the head: ISO 9660 or UDF descriptors at 32 KiB, an
+    Apple disk image's trailer in the last 512 bytes."""
+    if size >= DISC_END and (what := disc_image(os.pread(fd, DISC_END - DISC_START, DISC_START))):
+        return what
+    if size >= 1024 and is_dmg(os.pread(fd, 512, size - 512)):
+        return "an Apple disk image (.dmg)"
+    return None
+
+
+def _appended_to_elf(fd: int, head: bytes, size: int, shown: str) -> Iterator[NotInspected]:
+    """What an ELF file carries after its own end (an AppImage's squashfs), as not inspected:
+    the ELF itself is judged as any other."""
+    end = elf_end(head)
+    after = os.pread(fd, HEAD_BYTES, end) if end is not None and end < size else b""
+    if (what := unsupported(after)) is not None:
+        reason = f"{what} appended to the ELF file at byte {end}, which this tool cannot open"
+    elif not is_appimage(head):
+        return
+    elif size >= DISC_END and (what := disc_image(os.pread(fd, DISC_END - DISC_START, DISC_START))):
+        reason = f"an AppImage (type 1) holding {what}, which this tool cannot open"
+    else:
+        reason = "an AppImage whose appended image was not found, so what it holds is unknown"
+    yield NotInspected(path=shown, reason=reason)
+
+
 def _scan_archive(stream: BinaryIO, shown: str, limits: Limits) -> Iterator[_Found]:
     for event in walk_archive(stream, path=shown, limits=limits, random_access=True):
         if isinstance(event, Member):
             yield inspect_member(event)
+            if event.head.startswith(ELF_MAGIC) and is_appimage(event.head):
+                yield NotInspected(
+                    path=event.path,
+                    reason="an AppImage: the image appended to its ELF runtime (squashfs or "
+                    "ISO 9660) is not opened inside archives",
+                )
         elif isinstance(event, NotOpened):
             yield NotInspected(path=event.path, reason=event.reason)
         else:

@@ -45,7 +45,7 @@ from test_archives import (
 )
 
 from validator.archives import HEAD_BYTES, Limits, Member, NotOpened, Problem, safe_extract
-from validator.binaries import inspect_member
+from validator.binaries import inspect_member, scan_binaries
 from validator.elf import MAX_INTERP, MAX_PHNUM, inspect_elf
 from validator.errors import ArchiveError
 from validator.evidence import BinaryInfo, ImageInfo
@@ -647,8 +647,28 @@ SAMPLES = [
             "x86.tar.lzma",
             "x86.tar.zst",
             "hello-x86_64-sfx.sh",
+            # Scripts carrying a tar (makeself, a stub plus cat) and images not opened.
+            "hello-x86_64-makeself-gzip.run",
+            "hello-x86_64-makeself-tar.run",
+            "hello-x86_64-stub-tgz.sh",
+            "closed-x86_64.squashfs",
+            "closed-x86_64.cramfs",
+            "closed-x86_64.cab",
+            "closed-aarch64.AppImage",
         )
     ),
+]
+# Whole files for the scanner, whose far bytes matter (ISO/UDF descriptors at 32 KiB, an
+# AppImage's payload after its ELF end, a dmg trailer).
+FILE_SAMPLES = [
+    (ARCHIVES / name).read_bytes()
+    for name in (
+        "closed-x86_64.iso",
+        "closed-empty.udf",
+        "closed-aarch64.AppImage",
+        "hello-x86_64-makeself-xz.run",
+        "hello-x86_64-stub-tgz.sh",
+    )
 ]
 MAGICS = [
     b"PK\x03\x04",
@@ -664,6 +684,12 @@ MAGICS = [
     b"\xed\xab\xee\xdb",
     b"]\x00\x00\x80\x00",
     b"#!/bin/sh\nPK\x03\x04",
+    b"#!/bin/sh\n\x1f\x8b\x08",
+    b"#!/bin/sh\nexit 0\nBZh91AY&SY",
+    b"#!/bin/sh\n\xfd7zXZ\x00",
+    b"hsqs",
+    b"\x45\x3d\xcd\x28",
+    b"MSCF\x00\x00\x00\x00",
 ]
 
 
@@ -735,6 +761,17 @@ def test_walk_any_bytes_after_an_archive_magic(
 def test_walk_mutated_real_archives(data: bytes, random_access: bool) -> None:
     walked(data, random_access=random_access)
     walked(data, limits=SMALL, random_access=random_access)
+
+
+@FUZZ
+@given(mutated(FILE_SAMPLES))
+def test_scan_mutated_images_and_installers_on_disk(tmp_path: Path, data: bytes) -> None:
+    """The scanner reads bytes past the head here (pread at 32 KiB, after an ELF's end)."""
+    target = tmp_path / "upload"
+    target.write_bytes(data)
+    with bounded("scan_binaries"):
+        scan = scan_binaries([target], limits=SMALL)
+    assert len(scan.files) + len(scan.not_inspected) + len(scan.problems) >= 1
 
 
 @FUZZ

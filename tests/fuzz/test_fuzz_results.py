@@ -142,8 +142,6 @@ def check(r: ResultFile, *, path: str) -> None:
         assert "\n" not in failure.message and len(failure.message) <= MESSAGE_LIMIT
 
 
-
-
 def positionless(r: ResultFile) -> ResultFile:
     """``r`` with only the kind of its error (the part before expat's own words).
 

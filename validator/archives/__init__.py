@@ -12,21 +12,32 @@ from validator.archives.extract import safe_extract
 from validator.archives.members import not_read, special_kind
 from validator.archives.sniff import (
     COMPRESSED,
+    DISC_END,
+    DISC_START,
     STUB_STARTS,
     UNSUPPORTED,
+    Appended,
     Format,
+    after_script,
+    disc_image,
+    elf_end,
+    is_appimage,
+    is_dmg,
     sniff,
     unsupported,
 )
 from validator.archives.streams import DEFAULT_LIMITS, HEAD_BYTES, Limits, printable
-from validator.archives.walk import walk, zip_after_stub
+from validator.archives.walk import self_extracting, walk, zip_after_stub
 
 __all__ = [
     "COMPRESSED",
     "DEFAULT_LIMITS",
+    "DISC_END",
+    "DISC_START",
     "HEAD_BYTES",
     "STUB_STARTS",
     "UNSUPPORTED",
+    "Appended",
     "Documents",
     "Event",
     "Format",
@@ -34,9 +45,15 @@ __all__ = [
     "Member",
     "NotOpened",
     "Problem",
+    "after_script",
+    "disc_image",
+    "elf_end",
+    "is_appimage",
+    "is_dmg",
     "not_read",
     "printable",
     "safe_extract",
+    "self_extracting",
     "sniff",
     "special_kind",
     "unsupported",

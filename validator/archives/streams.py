@@ -146,12 +146,22 @@ class Peeked(_InnerStreamReader):
         self._raw = raw
         self.head = read_up_to(raw, head_size)
         self._served = 0
+        self._passed_head = False
+
+    def peek(self, size: int) -> bytes:
+        """The first ``size`` bytes (fewer where the stream ends), read ahead if need be;
+        only before anything past the head was read."""
+        missing = size - len(self.head)
+        if missing > 0 and not self._passed_head:
+            self.head += read_up_to(self._raw, missing)
+        return self.head[:size]
 
     def _read(self, size: int) -> bytes:
         if self._served < len(self.head):
             data = self.head[self._served : self._served + size]
             self._served += len(data)
             return data
+        self._passed_head = True
         return self._raw.read(size)
 
 

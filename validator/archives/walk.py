@@ -28,9 +28,15 @@ from validator.archives.members import (
 )
 from validator.archives.sniff import (
     COMPRESSED,
+    DISC_END,
+    DISC_START,
+    SCRIPT_WINDOW,
     STUB_STARTS,
     ZIP_END,
+    Appended,
     Format,
+    after_script,
+    disc_image,
     sniff,
     unsupported,
 )
@@ -70,9 +76,15 @@ def walk(
     try:
         if random_access:
             head = read_up_to(stream, HEAD_BYTES)
-            fmt: Format | None = "zip" if zip_after_stub(stream, head) else None
+            appended = self_extracting(stream, head)
             stream.seek(0)
-            yield from _walk_container(stream, head, path, 1, budget, random_access=True, fmt=fmt)
+            if appended is None or appended.fmt == "zip":  # zipfile finds a zip after a stub
+                fmt: Format | None = appended.fmt if appended else None
+                yield from _walk_container(
+                    stream, head, path, 1, budget, random_access=True, fmt=fmt
+                )
+            else:
+                yield from _walk_appended(stream, appended, path, 0, budget)
         else:
             peeked = Peeked(stream)
             yield from _walk_container(
@@ -95,6 +107,39 @@ def zip_after_stub(stream: BinaryIO, head: bytes) -> bool:
 
 
 _ZIP_TAIL = 22 + 0xFFFF  # the end-of-central-directory record and the longest comment
+
+
+def self_extracting(stream: BinaryIO, head: bytes) -> Appended | None:
+    """The archive a seekable file that starts like a script carries after its text (a
+    self-extracting installer), or None for a plain script or any other file."""
+    if not head.startswith(STUB_STARTS) or sniff(head) is not None:
+        return None
+    if zip_after_stub(stream, head):
+        return Appended(offset=0, fmt="zip", what="a zip archive")
+    stream.seek(0)
+    return after_script(read_up_to(stream, SCRIPT_WINDOW))
+
+
+def _walk_appended(
+    stream: BinaryIO, appended: Appended, path: str, depth: int, budget: Budget
+) -> Iterator[Event]:
+    """The archive after a script's text, read from where it starts (``stream`` stands at the
+    script's start), or why it cannot be."""
+    if appended.fmt is None:
+        yield NotOpened(
+            path=path,
+            reason=f"a script followed by {appended.what} (at byte {appended.offset}), "
+            "which this tool cannot open",
+        )
+        return
+    skipped = len(read_up_to(stream, appended.offset))
+    if skipped < appended.offset:  # pragma: no cover - the offset was found in these bytes
+        yield Problem(message=f"{path}: ends before its appended {appended.what}")
+        return
+    payload = Peeked(stream)
+    yield from _descend(
+        cast(BinaryIO, payload), payload.head, path, depth, budget, fmt=appended.fmt
+    )
 
 
 def _walk_container(
@@ -163,19 +208,39 @@ def _visit(stream: Peeked, path: str, size: int, depth: int, budget: Budget) -> 
         yield from _descend(cast(BinaryIO, stream), stream.head, path, depth, budget)
     elif (what := unsupported(stream.head)) is not None:
         yield NotOpened(path=path, reason=f"{what}, which this tool cannot open")
-    elif stream.head.startswith(STUB_STARTS) and size > len(stream.head):
-        # A script longer than its head may end in a zip (a self-extractor): only its end says.
-        with spool(cast(BinaryIO, stream)) as spooled:
-            if zip_after_stub(spooled, stream.head):
-                spooled.seek(0)
-                yield from _descend(
-                    spooled, stream.head, path, depth, budget, random_access=True, fmt="zip"
-                )
-            else:
-                spooled.seek(0)
-                yield Member(path=path, size=size, head=stream.head, stream=spooled)
-    else:
-        yield Member(path=path, size=size, head=stream.head, stream=cast(BinaryIO, stream))
+    elif stream.head.startswith(STUB_STARTS) and size > len(STUB_STARTS[0]):
+        yield from _visit_script(stream, path, size, depth, budget)
+    elif size >= DISC_END and (what := disc_image(stream.peek(DISC_END)[DISC_START:])):
+        yield NotOpened(path=path, reason=f"{what}, which this tool cannot open")
+    else:  # (the head was maybe read further: the first bytes are enough)
+        yield Member(
+            path=path, size=size, head=stream.head[:HEAD_BYTES], stream=cast(BinaryIO, stream)
+        )
+
+
+def _visit_script(
+    stream: Peeked, path: str, size: int, depth: int, budget: Budget
+) -> Iterator[Event]:
+    """A file that starts like a script: it may carry an archive after its text."""
+    appended = after_script(stream.peek(min(size, SCRIPT_WINDOW)))
+    if appended is not None and appended.fmt != "zip":
+        yield from _walk_appended(cast(BinaryIO, stream), appended, path, depth, budget)
+        return
+    if appended is None and size <= len(stream.head):  # all of it was read: a plain script
+        yield Member(
+            path=path, size=size, head=stream.head[:HEAD_BYTES], stream=cast(BinaryIO, stream)
+        )
+        return
+    # A zip after a stub may start anywhere: only its end says (zipfile reads it from there).
+    with spool(cast(BinaryIO, stream)) as spooled:
+        if appended is not None or zip_after_stub(spooled, stream.head):
+            spooled.seek(0)
+            yield from _descend(
+                spooled, stream.head, path, depth, budget, random_access=True, fmt="zip"
+            )
+        else:
+            spooled.seek(0)
+            yield Member(path=path, size=size, head=stream.head[:HEAD_BYTES], stream=spooled)
 
 
 def _descend(
