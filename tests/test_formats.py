@@ -127,6 +127,71 @@ def test_nextest_retry_that_fails_again_is_failed() -> None:
     assert (r.counts.failed, r.counts.flaky) == (1, 0)
 
 
+_NEXTEST_HEAD = [
+    "    Starting 5 tests across 1 binary",
+    "        PASS [   0.003s] (1/5) c t::a",
+    "        PASS [   0.003s] (2/5) c t::b",
+]
+
+
+@pytest.mark.parametrize(
+    ("tail", "not_run", "error"),
+    [
+        # nextest's wordings since 0.9.6x (reporter/displayer/formatters.rs)
+        (["warning: 3/5 tests were not run due to interrupt"], 3, "interrupt"),
+        (["warning: 3/5 tests were not run due to signal"], 3, "signal"),
+        (["warning: 1/1 test was not run due to interrupt"], 1, "interrupt"),
+        (["warning: 3/5 tests were not run due to second signal"], 3, "second signal"),
+        (["warning: 3/5 tests were not run due to global timeout"], 3, "global timeout"),
+        (["warning: 3/5 tests were not run"], 3, None),
+        # the cancel line alone: the counts come from the summary's 2/5
+        (["   Cancelling due to interrupt: 0 tests still running"], 3, "interrupt"),
+    ],
+)
+def test_nextest_run_stopped_by_an_interrupt_or_a_signal_is_an_error(
+    tail: list[str], not_run: int, error: str | None
+) -> None:
+    summary = "     Summary [   0.010s] 2/5 tests run: 2 passed, 0 skipped"
+    before = "Cancelling" in tail[0]  # nextest prints the cancel line before its summary
+    lines = [*_NEXTEST_HEAD, *tail, summary] if before else [*_NEXTEST_HEAD, summary, *tail]
+    r = read_nextest_lines(lines, path="n")
+    assert (r.counts.ran, r.counts.not_run) == (2, not_run)
+    if error is None:  # no reason given: still stopped early, never a finished run
+        assert r.error is not None and "did not finish" in r.error
+    else:
+        assert r.error is not None and f"due to {error}" in r.error
+
+
+def test_nextest_fail_fast_stop_is_reported_with_its_reason() -> None:
+    lines = [
+        *_NEXTEST_HEAD[:2],
+        "        FAIL [   0.003s] (2/5) c t::b",
+        "   Cancelling due to test failure: 0 tests still running",
+        "     Summary [   0.010s] 2/5 tests run: 1 passed, 1 failed, 0 skipped",
+        "warning: 3/5 tests were not run due to test failure (run with --no-fail-fast to run "
+        "all tests, or run with --max-fail)",
+    ]
+    r = read_nextest_lines(lines, path="n")
+    assert r.error is None and (r.counts.failed, r.counts.not_run) == (1, 3)
+    assert "3 tests not run (nextest stopped early: test failure)" in r.warnings
+
+
+def test_nextest_fail_fast_stop_without_a_failed_test_is_an_error() -> None:
+    lines = [
+        *_NEXTEST_HEAD,
+        "     Summary [   0.010s] 2/5 tests run: 2 passed, 0 skipped",
+        "warning: 3/5 tests were not run due to test failure",
+    ]
+    r = read_nextest_lines(lines, path="n")
+    assert r.error is not None and "no failed test" in r.error
+
+
+def test_nextest_summary_short_of_its_planned_count_is_not_run() -> None:
+    lines = [*_NEXTEST_HEAD, "     Summary [   0.010s] 2/5 tests run: 2 passed, 0 skipped"]
+    r = read_nextest_lines(lines, path="n")
+    assert r.counts.not_run == 3 and r.error is not None
+
+
 def test_nextest_without_summary_is_an_error() -> None:
     r = read_nextest_lines(["        PASS [   0.004s] (1/5) c t::a"], path="n")
     assert r.error is not None

@@ -700,3 +700,48 @@ def test_20k_testcases_are_quick() -> None:
     r = read_junit(data, path="mid.xml")
     assert time.perf_counter() - start < 5.0
     assert (r.counts.tests, r.counts.failed, r.counts.passed) == (20_000, 20, 19_980)
+
+
+@pytest.mark.parametrize(
+    ("xml", "outcome", "name", "message"),
+    [
+        (  # Surefire: the class's setup failed, its error a child of the suite
+            b'<testsuite name="com.acme.DeviceTest" tests="1"><testcase name="opens"'
+            b' classname="com.acme.DeviceTest"/><error type="java.io.IOException"'
+            b' message="no /dev/kvm"/></testsuite>',
+            "error",
+            "com.acme.DeviceTest::<suite setup>",
+            "no /dev/kvm",
+        ),
+        (  # no message: the first line of its text
+            b'<testsuites><testsuite name="s"><testcase name="t"/>'
+            b"<failure>teardown failed\nTraceback ...</failure></testsuite></testsuites>",
+            "failed",
+            "s::<suite setup>",
+            "teardown failed",
+        ),
+        (  # a suite nested in a suite: its own setup, not its parent's
+            b'<testsuites><testsuite name="outer"><testsuite name="inner"><testcase name="t"/>'
+            b'<error message="boom"/></testsuite></testsuite></testsuites>',
+            "error",
+            "inner::<suite setup>",
+            "boom",
+        ),
+    ],
+)
+def test_a_suite_level_failure_or_error_is_a_test_of_its_own(
+    xml: bytes, outcome: str, name: str, message: str
+) -> None:
+    r = read_junit(xml, path="j.xml")
+    assert r.error is None
+    (failure,) = r.failures
+    assert (failure.name, failure.outcome, failure.message) == (name, outcome, message)
+    assert r.counts.passed == 1 and r.counts.failed + r.counts.errors == 1
+
+
+def test_a_testcase_error_is_not_a_suite_level_one() -> None:
+    r = read_junit(
+        b'<testsuite name="s"><testcase name="t"><error message="x"/></testcase></testsuite>',
+        path="j.xml",
+    )
+    assert [f.name for f in r.failures] == ["s::t"] and r.counts.errors == 1

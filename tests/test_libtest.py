@@ -212,11 +212,32 @@ def test_failed_summary_without_a_failed_line_is_an_error() -> None:
     assert r.error is not None and "reported FAILED" in r.error
 
 
-def test_rerun_hint_after_a_passing_run_is_a_warning() -> None:
+def test_rerun_hint_after_a_passing_run_is_an_errored_binary() -> None:
+    # cargo says a binary failed, yet no block of it failed: it exited non-zero unseen.
     text = log("cargo-test-pass.log") + "error: test failed, to rerun pass `--doc`\n"
     r = read(text)
-    assert r.error is None
-    assert any("after a passing run" in w for w in r.warnings)
+    assert r.error == "cargo says test binary `--doc` failed, and it reported no test"
+    assert (r.counts.tests, r.counts.errors) == (25, 1)
+    assert [f.name for f in r.failures] == ["cargo test --doc::(the test binary)"]
+
+
+@pytest.mark.parametrize("name", ["cargo-test-quiet-sigill.log", "cargo-test-quiet-sigill.gh.log"])
+def test_quiet_binary_killed_by_sigill_before_its_block_is_an_error(name: str) -> None:
+    # Real cargo test -q: e2e_regression dies of SIGILL before it prints `running N tests`.
+    r = read(log(name), name)
+    assert r.error == (
+        "cargo says test binary `--test e2e_regression` failed (signal: 4, SIGILL: illegal "
+        "instruction), and it reported no test"
+    )
+    assert six(r) == (13, 11, 0, 1, 1, 0)
+    (failure,) = r.failures
+    assert failure.name == "cargo test --test e2e_regression::(the test binary)"
+    assert failure.outcome == "error" and "SIGILL" in failure.message
+
+
+def test_failing_binary_keeps_cargos_rerun_hint_without_a_second_error() -> None:
+    r = read(log("cargo-test-quiet-fail.log"))
+    assert r.error is None and (r.counts.failed, r.counts.errors) == (2, 0)
 
 
 def test_quiet_output_counts_from_the_summary_and_names_failures() -> None:

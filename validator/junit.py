@@ -13,8 +13,10 @@ Surefire's ``flakyFailure``/``flakyError``/``rerunFailure``/``rerunError`` witho
 ``failure``/``error`` mean "passed on a re-run": passed and flaky. A testcase with several
 result elements counts at its most severe one: ``<failure>`` or ``<error>`` beat ``<skipped>``
 in any order. ``status="disabled"|"ignored"|"notrun"`` means skipped, even with a failure
-inside (the producer says the test was not run). Suite
-attributes such as ``tests="..."`` are only compared with what was counted.
+inside (the producer says the test was not run). A ``<failure>`` or ``<error>`` that is a
+child of the ``<testsuite>`` itself (its setup or teardown failed, as Surefire and others write
+it) is a failed or errored test ``SUITE::<suite setup>``, so it is never lost beside passing
+testcases. Suite attributes such as ``tests="..."`` are only compared with what was counted.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _RERUN = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
 _BAD = frozenset({"failure", "error"})
 _RESULT_TAGS = frozenset({"skipped", *_BAD, *_RERUN})
 _SUITES = frozenset({"testsuites", "testsuite"})
+SUITE_SETUP = "<suite setup>"  # the test a suite-level failure or error is counted as
 
 
 class _Refused(Exception):
@@ -60,6 +63,7 @@ class _Suite:
     name: str | None  # None for <testsuites>
     label: str  # how warnings name it
     declared: str | None  # its tests="..." attribute
+    depth: int  # of its element
     first_case: int  # testcase elements met before it opened
 
 
@@ -179,11 +183,15 @@ class _TestcaseAssembler:
             self._open_case(attrib)
         elif local in _SUITES:
             self._open_suite(local, attrib)
+        elif local in _BAD and self.suites and self.depth == self.suites[-1].depth + 1:
+            self._open_suite_result(local, attrib)
 
     def end(self, tag: str) -> None:
         case = self.case
         if case is not None:
             if self.depth == case.depth:
+                if case.collecting is not None:  # a suite-level result: it is its own case
+                    self._end_text(case, case.collecting)
                 self._close_case(case)
             elif self.depth == case.depth + 1 and case.collecting is not None:
                 self._end_text(case, case.collecting)
@@ -208,7 +216,13 @@ class _TestcaseAssembler:
         else:
             name, label = None, "<testsuites>"
         self.suites.append(
-            _Suite(name=name, label=label, declared=attrib.get("tests"), first_case=self.cases_seen)
+            _Suite(
+                name=name,
+                label=label,
+                declared=attrib.get("tests"),
+                depth=self.depth,
+                first_case=self.cases_seen,
+            )
         )
 
     def _close_suite(self, suite: _Suite) -> None:
@@ -243,6 +257,18 @@ class _TestcaseAssembler:
             or attrib.get("result", "").lower() in _SKIPPED_RESULT,
             status_outcome=status_outcome,
         )
+
+    def _open_suite_result(self, local: str, attrib: dict[str, str]) -> None:
+        """A suite's own failure or error: a test of its own, the element its only result."""
+        case = _Case(
+            depth=self.depth,
+            suite=self.suite_name,
+            elem=Element("testcase", {"name": SUITE_SETUP}),
+            skipped=False,
+            status_outcome=None,
+        )
+        self.case = case
+        self._case_child(case, local, attrib)
 
     def _case_child(self, case: _Case, local: str, attrib: dict[str, str]) -> None:
         """Keep a result child for junitparser (output and properties are never kept)."""

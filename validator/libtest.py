@@ -9,8 +9,12 @@ Binaries of another target or profile (``target/<triple>/<profile>`` in the ``Ru
 are other suites, never retries.
 A block that stops without its ``test result:`` line (the binary crashed or was killed) makes
 the file an error, unless a later run of the same block completed; the test that was running
-when it stopped counts as errored. Ignored tests are skipped. ``cargo test -q`` prints no test
-names: its counts are taken from the summary line, with a warning.
+when it stopped counts as errored. cargo's ``error: test failed, to rerun pass TARGET`` after a
+passing block (or with no block at all) names a test binary that failed without printing its
+tests, as one killed by SIGILL before ``running N tests`` in ``cargo test -q``: it is an errored
+test of the suite ``cargo test TARGET`` and makes the file an error. Ignored tests are
+skipped. ``cargo test -q`` prints no test names: its counts are taken from the summary line,
+with a warning.
 Since the 2024 edition rustdoc runs a crate's doc-tests in two blocks (the merged ones, then
 those that must run on their own), both under one ``Doc-tests`` line: parts of one suite.
 """
@@ -59,6 +63,7 @@ _PANIC_AT = re.compile(r"thread '.*'(?: \(\d+\))? panicked at (.+):$")
 _PANIC_OLD = re.compile(r"thread '.*' panicked at '(.*)', (\S+)$")
 _SUFFIX = " - should panic"
 _UNNAMED = "unnamed test binary #"
+_BINARY = "(the test binary)"  # the errored test of a binary that failed without a block
 _OUTCOMES: dict[str, TestOutcome] = {"ok": "passed", "FAILED": "failed", "ignored": "skipped"}
 
 
@@ -85,6 +90,7 @@ class _Run:
     summary: _Summary | None = None
     cargo_error: str | None = None
     exit_detail: str | None = None
+    target: str | None = None  # cargo's rerun target of a binary that printed no block
 
 
 def _build(path: str) -> str:
@@ -169,6 +175,7 @@ class _CargoTestTextReader:
         self.section: tuple[_Run, str, list[str]] | None = None
         self.not_built: list[str] = []
         self.doc_tests: _Run | None = None  # the last block under a `Doc-tests` line
+        self.orphan: _Run | None = None  # a binary cargo says failed, which printed no block
 
     def feed(self, line: str) -> None:
         text = line.lstrip()
@@ -284,18 +291,37 @@ class _CargoTestTextReader:
 
     def _errors(self, line: str) -> None:
         if (rerun := _RERUN.search(line)) is not None:
-            run = self.current or (self.runs[-1] if self.runs else None)
-            if run is not None:
-                run.cargo_error = f"error: test failed, to rerun pass {rerun.group(1).strip()}"
+            target = bounded_name(rerun.group(1).strip(), _SUITE_LIMIT)
+            why = f"error: test failed, to rerun pass {target}"
+            last = self.runs[-1] if self.runs else None
             if self.current is not None:
+                self.current.cargo_error = why
                 self._close()  # cargo only says this once the binary has exited
+            elif last and last.summary and last.summary.status == "FAILED" and not last.cargo_error:
+                last.cargo_error = why
+            else:  # no block of this binary, or one that passed: it failed unseen
+                self._close_orphan()
+                self.orphan = _Run(suite=f"cargo test {target.strip('`')}", cargo_error=why)
+                self.orphan.target = target
         elif _NOT_BUILT.search(line) is not None:
             self.not_built.append(line.strip())
 
     def _exit_detail(self, line: str) -> None:
         match = _EXIT.search(line[-_LINE_KEPT:])
-        if match is not None and self.runs and self.runs[-1].exit_detail is None:
-            self.runs[-1].exit_detail = match.group(1)
+        run = self.orphan or (self.runs[-1] if self.runs else None)
+        if match is not None and run is not None and run.exit_detail is None:
+            run.exit_detail = match.group(1)
+
+    def _close_orphan(self) -> None:
+        """Count the binary cargo said failed without a block: one errored test."""
+        run, self.orphan = self.orphan, None
+        if run is None:
+            return
+        how = f" ({run.exit_detail})" if run.exit_detail else ""
+        run.outcomes[_BINARY] = "error"
+        run.messages[_BINARY] = f"cargo: {run.cargo_error}{how}; no test of it was reported"
+        self.runs.append(run)
+        self._count(run)
 
     def _start_section(self, name: str) -> None:
         run = self.current
@@ -306,6 +332,7 @@ class _CargoTestTextReader:
 
     def _close(self) -> None:
         """End the open block, complete or not."""
+        self._close_orphan()
         if self.section is not None:
             run, name, kept = self.section
             run.messages.setdefault(name, _failure_message(kept))
@@ -381,6 +408,9 @@ def _check_run(run: _Run, notes: list[str], problems: list[str], terse: list[str
 
 
 def _crashed(run: _Run) -> str:
+    if run.target is not None:
+        how = f" ({run.exit_detail})" if run.exit_detail else ""
+        return f"cargo says test binary {run.target} failed{how}, and it reported no test"
     how = run.exit_detail or "no `test result:` line"
     reported = f"{len(run.outcomes)} of {run.declared}" if run.declared is not None else "no"
     return (
@@ -414,8 +444,6 @@ def _notes(reader: _CargoTestTextReader, runs: list[_Run]) -> tuple[list[str], l
         for run in suite_runs:
             if run.summary is None:  # a crash is only a problem when no re-run completed
                 (notes if completed else problems).append(_crashed(run))
-            elif run.cargo_error and run.summary.status == "ok":
-                notes.append(f"{run.suite}: cargo said {run.cargo_error!r} after a passing run")
     unnamed = [suite for suite in by_suite if suite.startswith(_UNNAMED)]
     quiet: list[str] = []  # `cargo test -q`: no `Running` line, no test line, a summary
     if any(suite in reader.terse for suite in unnamed):

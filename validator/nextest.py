@@ -5,8 +5,12 @@ the binary is the suite. ``TRY n FAIL``/``TRY n PASS`` lines are attempts of one
 after a failure is flaky), and ``FLAKY n/m`` says so again; ``SLOW`` is progress, not a result.
 ``FAIL``, ``TIMEOUT`` and ``LEAK-FAIL`` are failures; a signal (``SIGSEGV``, ``SIGABRT``, ...)
 or ``ABORT`` is an error; ``LEAK`` passed. The summary's ``K skipped`` tests are counted
-skipped (nextest does not name them); ``M tests not run`` after a fail-fast stop are reported as
-not run, never as passed. The failures nextest lists again after its summary count once.
+skipped (nextest does not name them). Tests not run are read from every form nextest prints
+(``M tests not run``, ``warning: M/N tests were not run due to REASON``, a summary's ``K/N tests
+run``): never passed, always ``not_run``. A run cancelled for any reason but a test failure
+(interrupt, signal, global timeout, ...) did not finish: an error; a fail-fast stop is a
+warning, and an error when no failing test is seen. The failures nextest lists again after its
+summary count once.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ _SUMMARY = re.compile(
     r"(?:, (\d+) failed)?(?:, (\d+) timed out)?(?:, (\d+) leaky)?(?:, (\d+) skipped)?.*"
 )
 _STARTING = re.compile(r"Starting (\d+) tests? across (\d+) binar(?:y|ies).*")
-_NOT_RUN = re.compile(r"(\d+) tests? not run.*")
+_NOT_RUN = re.compile(
+    r"(?:warning: )?(\d+)(?:/\d+)? tests? (?:were |was )?not run(?: due to ([a-z ]+?))?"
+    r"(?: \(.*\))?"
+)
+_CANCELLED = re.compile(r"(?:Cancell?ing|.*; cancell?ed) due to ([a-z ]+?)(?:: .*)?")
+_FAIL_FAST = "test failure"
 _NAME_LIMIT = 500
 _OUTCOMES: dict[str, TestOutcome] = {
     "PASS": "passed",
@@ -47,6 +56,7 @@ class _NextestReader:
         self.summary: re.Match[str] | None = None
         self.after_summary = False
         self.not_run = 0
+        self.stopped: str | None = None  # why nextest cancelled the run, as it says it
         self.leaks: list[str] = []
 
     def feed(self, line: str) -> None:
@@ -56,8 +66,13 @@ class _NextestReader:
         if text.startswith("Summary [") and (summary := _SUMMARY.fullmatch(text)) is not None:
             self.summary = summary
             self.after_summary = True
+            if (cancelled := _CANCELLED.fullmatch(text)) is not None:
+                self.stopped = cancelled.group(1)
         elif (not_run := _NOT_RUN.fullmatch(text)) is not None:
             self.not_run = int(not_run.group(1))
+            self.stopped = not_run.group(2) or self.stopped or ""
+        elif text.startswith("Cancel") and (cancelled := _CANCELLED.fullmatch(text)) is not None:
+            self.stopped = cancelled.group(1)
         elif (status := _STATUS.fullmatch(text)) is not None:
             self._status(status)
 
@@ -94,8 +109,11 @@ class _NextestReader:
         if self.summary is None:
             problems.append("no nextest `Summary` line: the run stopped before it ended")
         else:
-            ran, _planned, passed, _notes, failed, timed_out, _leaky, skip = self.summary.groups()
+            ran, planned, passed, _notes, failed, timed_out, _leaky, skip = self.summary.groups()
             skipped = int(skip or 0)
+            if planned is not None and int(planned) > int(ran) and not self.not_run:
+                self.not_run = int(planned) - int(ran)  # its not-run warning was lost
+                self.stopped = self.stopped or ""
             counts = self.tally.result(path=path, format="nextest").counts
             said = (int(ran), int(passed), int(failed or 0) + int(timed_out or 0))
             seen = (counts.ran, counts.passed, counts.failed + counts.errors)
@@ -106,14 +124,29 @@ class _NextestReader:
                 )
         for i in range(1, skipped + 1):
             self.tally.add(suite="(skipped)", name=f"(skipped test #{i})", outcome="skipped")
-        if self.not_run:
-            warnings.append(f"{self.not_run} tests not run (nextest stopped early: fail-fast)")
+        problems += self._stopped(warnings)
         if not len(self.tally) and not problems:
             problems.append("no nextest status line found")
         error = problems[0] if problems else None
         return self.tally.result(
             path=path, format="nextest", warnings=warnings, error=error, not_run=self.not_run
         )
+
+    def _stopped(self, warnings: list[str]) -> list[str]:
+        """A warning for a fail-fast stop; the problem of a run that did not finish."""
+        reason = self.stopped
+        if reason is None and not self.not_run:
+            return []
+        not_run = f"{self.not_run} tests not run"
+        if reason == _FAIL_FAST:
+            warnings.append(f"{not_run} (nextest stopped early: {reason})")
+            if not any(self.tally.result(path="", format="nextest").failures):
+                return [
+                    f"nextest stopped due to a test failure, yet no failed test was seen; {not_run}"
+                ]
+            return []
+        why = f"cancelled due to {reason}" if reason else "stopped early"
+        return [f"the nextest run did not finish ({why}): {not_run}"]
 
 
 def read_nextest_lines(lines: Iterable[str], *, path: str) -> ResultFile:
