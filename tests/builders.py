@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 from validator.evidence import (
     Artifact,
@@ -21,29 +22,36 @@ from validator.evidence import (
     Run,
     Runner,
     RunnerContext,
+    RunnerLabel,
     Settings,
     Step,
     SuiteCounts,
     TestCounts,
     TestScan,
     WorkflowInfo,
+    typed_labels,
 )
+
+T = TypeVar("T")
 
 ARM = ("self-hosted", "Linux", "ARM64")
 
 
 def runner(name: str = "arm64-runner-1", *, status: str = "online", busy: bool = False,
-           labels: tuple[str, ...] = ARM) -> Runner:
-    return Runner(id=7, name=name, os="Linux", status=status, busy=busy, labels=labels)
+           labels: tuple[RunnerLabel | str, ...] = ARM) -> Runner:
+    return Runner(id=7, name=name, os="Linux", status=status, busy=busy,
+                  labels=typed_labels(labels))
 
 
 def job(name: str = "test", *, runner_name: str | None = "arm64-runner-1",
         labels: tuple[str, ...] = ("self-hosted", "linux", "ARM64"),
-        runner_labels: tuple[str, ...] | None = ARM, conclusion: str | None = "success",
+        runner_labels: tuple[RunnerLabel | str, ...] | None = ARM,
+        conclusion: str | None = "success",
         steps: tuple[Step, ...] = ()) -> Job:
     return Job(
         id=hash(name) % 10_000, name=name, status="completed", conclusion=conclusion,
-        labels=labels, runner_name=runner_name, runner_labels=runner_labels,
+        labels=labels, runner_name=runner_name,
+        runner_labels=None if runner_labels is None else typed_labels(runner_labels),
         started_at="2026-01-02T03:01:00Z", completed_at="2026-01-02T03:09:00Z",
         queued_seconds=20.0, seconds=480.0, html_url="https://github.com/o/r/actions/runs/1/job/2",
         steps=steps or (
@@ -89,6 +97,12 @@ def results(tests: int = 24, failed: int = 0, *,
         suites=(SuiteCounts(name="suite", counts=counts),), failures=failures,
         test_names=tuple(f"suite::t{i}" for i in range(tests)), origin=origin,
     ),))
+
+
+def present(value: T | None) -> T:
+    """``value``, which the test expects to be there (the test fails where it is None)."""
+    assert value is not None
+    return value
 
 
 def ok_phases(*names: str) -> tuple[PhaseRecord, ...]:

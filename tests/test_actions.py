@@ -51,10 +51,10 @@ def test_workflow_commands_escape_newlines_and_percent():
 
     from validator.report import assess
 
-    from builders import go
+    from builders import go, present
 
     ev = go()
-    broken = replace(ev, run=replace(ev.run, conclusion="failure"))
+    broken = replace(ev, run=replace(present(ev.run), conclusion="failure"))
     report = assess(broken)
     text = workflow_commands(report)
     assert "\n" not in text.split("::", 2)[2]  # one line per annotation

@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -50,10 +51,15 @@ X86 = (BINARIES / "hello-x86_64").read_bytes()
 # --- builders -------------------------------------------------------------------------------
 
 
+TAR_MODES: dict[str, Literal["w", "w:gz", "w:xz", "w:bz2"]] = {
+    "": "w", "gz": "w:gz", "xz": "w:xz", "bz2": "w:bz2"
+}
+
+
 def tar_bytes(files: Mapping[str, bytes], *, compression: str = "") -> bytes:
     """A real tar (``compression`` "", "gz", "xz" or "bz2") holding ``files``."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode=f"w:{compression}" if compression else "w") as tar:
+    with tarfile.open(fileobj=buffer, mode=TAR_MODES[compression]) as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -754,7 +760,7 @@ def special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo
     return info, None
 
 
-REFUSED_TARS = {
+REFUSED_TARS: dict[str, tuple[list[tuple[tarfile.TarInfo, bytes | None]], str]] = {
     "dotdot": ([member("ok"), member("../x")], "member '../x' climbs out of the destination"),
     "nested-dotdot": ([member("a/../../x")], "member 'a/../../x' climbs out"),
     "absolute": ([member("/abs")], "member '/abs' has an absolute path"),

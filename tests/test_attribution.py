@@ -27,7 +27,7 @@ from validator.evidence import Artifact, Artifacts, BinaryScan, Origin, TestScan
 from validator.report import assess
 from validator.results import scan_results
 
-from builders import aarch64, go, hosted_x64, job, results, uploaded_by, x86
+from builders import aarch64, go, hosted_x64, job, present, results, uploaded_by, x86
 from conftest import FIXTURES, run_cli
 
 TOKEN = {"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"}
@@ -188,7 +188,7 @@ def test_evidence_of_unknown_origin_is_not_checked_unless_allowed(origin: Origin
 
 def test_a_job_whose_runner_cannot_be_told_is_unknown_never_yes() -> None:
     hidden = job("test", runner_labels=None, labels=("linux",))
-    ev = replace(go(), run=replace(go().run, jobs=(hidden,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(hidden,)))
     assert ev_check(ev, "ELF001").status == "inconclusive"
 
 
@@ -198,7 +198,7 @@ def test_a_job_whose_runner_cannot_be_told_is_unknown_never_yes() -> None:
 def test_artifacts_without_any_digest_are_unverified_never_matched() -> None:
     # Without the rule: "2 artifacts downloaded and extracted; 0 verified" read as all well.
     arts = tuple(replace(a, digest=None, upload_digest=None, digest_verified=None,
-                         verified_against=()) for a in go().artifacts.items)
+                         verified_against=()) for a in present(go().artifacts).items)
     outcome = ev_check(replace(go(), artifacts=Artifacts(items=arts)), "ART001")
     assert outcome.status == "passed"
     assert "0 matched their sha256 digest." in outcome.detail
@@ -207,7 +207,7 @@ def test_artifacts_without_any_digest_are_unverified_never_matched() -> None:
 
 def test_an_upload_log_digest_alone_verifies_and_says_so() -> None:
     arts = tuple(replace(a, digest=None, verified_against=("upload log",))
-                 for a in go().artifacts.items)
+                 for a in present(go().artifacts).items)
     detail = ev_check(replace(go(), artifacts=Artifacts(items=arts)), "ART001").detail
     assert "2 matched their sha256 digest (2 the upload log's only (no API digest))." in detail
 
@@ -241,11 +241,13 @@ def validate(base_url: str, repository: str, root: Path, *extra: str) -> tuple[i
 
 
 def status(evidence: dict[str, Any], check_id: str) -> str:
-    return next(c["status"] for c in evidence["checks"] if c["id"] == check_id)
+    found: str = next(c["status"] for c in evidence["checks"] if c["id"] == check_id)
+    return found
 
 
 def detail(evidence: dict[str, Any], check_id: str) -> str:
-    return next(c["detail"] for c in evidence["checks"] if c["id"] == check_id)
+    found: str = next(c["detail"] for c in evidence["checks"] if c["id"] == check_id)
+    return found
 
 
 def test_the_uploading_job_log_prints_what_upload_artifact_prints(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from builders import (
     go,
     hosted_x64,
     job,
+    present,
     results,
     runner,
     with_phase,
@@ -71,7 +72,7 @@ def test_phase_error_makes_its_checks_inconclusive_with_the_reason():
 
 
 def test_no_runner_registered_fails_with_registration_remedy():
-    ev = replace(go(), health=replace(go().health, runners=()))
+    ev = replace(go(), health=replace(present(go().health), runners=()))
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "failed"
     assert outcome.detail.startswith("No self-hosted runner that ")
@@ -80,9 +81,9 @@ def test_no_runner_registered_fails_with_registration_remedy():
 
 
 def test_runner_offline_and_wrong_labels_are_told_apart():
-    offline = replace(go(), health=replace(go().health, runners=(runner(status="offline"),)))
+    offline = replace(go(), health=replace(present(go().health), runners=(runner(status="offline"),)))
     assert "all offline" in BY_ID["RUN001"].run(offline).detail
-    x64 = replace(go(), health=replace(go().health,
+    x64 = replace(go(), health=replace(present(go().health),
                                        runners=(runner(labels=("self-hosted", "linux", "X64")),)))
     outcome = BY_ID["RUN001"].run(x64)
     assert outcome.status == "failed"
@@ -90,30 +91,31 @@ def test_runner_offline_and_wrong_labels_are_told_apart():
 
 
 def test_labels_match_case_insensitively():
-    lower = replace(go(), health=replace(go().health,
+    lower = replace(go(), health=replace(present(go().health),
                                          runners=(runner(labels=("SELF-HOSTED", "LINUX", "arm64")),)))
     assert status(lower, "RUN001") == "passed"
 
 
 def test_runners_not_listable_is_inconclusive_with_the_permission():
     ev = replace(go(), health=Health(runners=None, runners_error="needs 'Administration: read'",
-                                     workflow=go().health.workflow))
+                                     workflow=present(go().health).workflow))
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "inconclusive"
     assert "Administration: read" in outcome.detail
 
 
 def test_autoscaling_makes_zero_online_runners_inconclusive():
-    ev = replace(go(), health=replace(go().health, runners=()),
+    ev = replace(go(), health=replace(present(go().health), runners=()),
                  settings=replace(go().settings, autoscaling=True))
     assert status(ev, "RUN001") == "inconclusive"
 
 
 def test_workflow_missing_or_disabled_fails():
-    missing = replace(go(), health=replace(go().health, workflow=None, workflow_error="404"))
+    missing = replace(go(), health=replace(present(go().health), workflow=None, workflow_error="404"))
     assert status(missing, "WF001") == "failed"
     disabled = replace(go(), health=replace(
-        go().health, workflow=replace(go().health.workflow, state="disabled_manually")))
+        present(go().health), workflow=replace(present(present(go().health).workflow),
+                                        state="disabled_manually")))
     assert "disabled_manually" in BY_ID["WF001"].run(disabled).detail
 
 
@@ -126,7 +128,7 @@ def test_dispatch_refused_fails_the_workflow_check():
 
 def test_failed_run_names_the_failed_job_and_step():
     bad_step = Step(number=3, name="Run test suite", status="completed", conclusion="failure")
-    run = replace(go().run, conclusion="failure",
+    run = replace(present(go().run), conclusion="failure",
                   jobs=(job("test", conclusion="failure", steps=(bad_step,)),))
     outcome = BY_ID["RUN002"].run(replace(go(), run=run))
     assert outcome.status == "failed"
@@ -134,14 +136,14 @@ def test_failed_run_names_the_failed_job_and_step():
 
 
 def test_wait_timeout_is_inconclusive_not_passed():
-    run = replace(go().run, status="queued", conclusion=None, wait_error="stayed queued for 30m")
+    run = replace(present(go().run), status="queued", conclusion=None, wait_error="stayed queued for 30m")
     assert status(replace(go(), run=run), "RUN002") == "inconclusive"
     assert status(replace(go(), run=run), "DUR001") == "inconclusive"
 
 
 def test_job_meant_for_arm64_on_ubuntu_latest_fails():
     moved = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(go().run, jobs=(moved,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(moved,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "failed"
     assert "`test` ran on `GitHub Actions 3`" in outcome.detail
@@ -150,7 +152,7 @@ def test_job_meant_for_arm64_on_ubuntu_latest_fails():
 def test_run_that_never_asked_for_arm64_fails():
     emulated = job("build-and-test", labels=("ubuntu-latest",), runner_name="GitHub Actions 3",
                    runner_labels=("ubuntu-latest",))
-    ev = replace(go(), run=replace(go().run, jobs=(emulated,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(emulated,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "failed"
     assert "never touched ARM64" in outcome.detail
@@ -159,16 +161,16 @@ def test_run_that_never_asked_for_arm64_fails():
 def test_arm64_job_pattern_names_jobs_that_must_run_on_arm64():
     emulated = hosted_x64(job("build-and-test", labels=("ubuntu-latest",),
                                   runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(go().run, jobs=(job("test"), emulated)),
+    ev = replace(go(), run=replace(present(go().run), jobs=(job("test"), emulated)),
                  settings=replace(go().settings, arm64_jobs=("build-*",)))
     assert status(ev, "RUN003") == "failed"
 
 
 def test_tests_from_a_non_arm64_job_log_are_not_arm64_evidence():
     x86_job = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(go().run, jobs=(x86_job,)), tests_source="job log: test")
-    ev = replace(ev, tests=replace(ev.tests, files=tuple(
-        replace(f, origin=Origin(job_id=x86_job.id, job=x86_job.name)) for f in ev.tests.files)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(x86_job,)), tests_source="job log: test")
+    ev = replace(ev, tests=replace(present(ev.tests), files=tuple(
+        replace(f, origin=Origin(job_id=x86_job.id, job=x86_job.name)) for f in present(ev.tests).files)))
     outcome = BY_ID["TST001"].run(ev)
     assert outcome.status == "failed"
     assert "not ARM64 evidence" in outcome.detail
@@ -241,12 +243,12 @@ def test_amd64_image_archive_fails_image_check():
 def test_failed_image_build_step_fails():
     build = Step(number=9, name="Build holographic OS image (ARM64)", status="completed",
                  conclusion="failure")
-    run = replace(go().run, jobs=(job("build-and-push-arm64", steps=(build,)), job("test")))
+    run = replace(present(go().run), jobs=(job("build-and-push-arm64", steps=(build,)), job("test")))
     assert status(replace(go(), run=run), "IMG001") == "failed"
 
 
 def test_run_over_budget_fails():
-    run = replace(go().run, run_seconds=1800.0)
+    run = replace(present(go().run), run_seconds=1800.0)
     outcome = BY_ID["DUR001"].run(replace(go(), run=run))
     assert outcome.status == "failed"
     assert outcome.detail == "Run took 30m00s, over the 15m00s budget."
@@ -283,13 +285,13 @@ def test_tests_that_disappeared_since_the_previous_validation_are_named():
 
 def test_ephemeral_runner_gone_before_its_labels_were_read_counts_by_its_log():
     gone = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
-    ev = replace(go(), run=replace(go().run, jobs=(gone,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(gone,)))
     assert status(ev, "RUN003") == "inconclusive"  # requested labels are not proof
     logged = replace(gone, runner_context=RunnerContext(arch="ARM64", machine="aarch64"))
-    ev = replace(go(), run=replace(go().run, jobs=(logged,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(logged,)))
     assert status(ev, "RUN003") == "passed"
     hosted = job("test", labels=("linux", "ARM64"), runner_name="someone", runner_labels=None)
-    ev = replace(go(), run=replace(go().run, jobs=(hosted,)),
+    ev = replace(go(), run=replace(present(go().run), jobs=(hosted,)),
                  settings=replace(go().settings, arm64_jobs=("test",)))
     assert status(ev, "RUN003") == "inconclusive"  # not self-hosted: the labels prove nothing
 

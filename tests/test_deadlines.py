@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ class Drip(http.server.BaseHTTPRequestHandler):
     """Headers at once, then a body of one byte every 0.2 s; /job-log redirects to /blob."""
 
     protocol_version = "HTTP/1.1"
+    server: http.server.ThreadingHTTPServer  # the server it is handed (typeshed: a BaseServer)
 
     def do_GET(self) -> None:
         if self.path.endswith("/zip"):
@@ -58,7 +60,7 @@ def drip() -> Iterator[str]:
     server.server_close()
 
 
-def gateway(url: str, **options: float) -> Gateway:
+def gateway(url: str, **options: Any) -> Gateway:
     return Gateway(repository="o/r", token="t" * 40, api_url=url, retry_budget=BUDGET, **options)
 
 

@@ -142,7 +142,7 @@ class CountingFile(io.FileIO):
 
     bytes_read = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         data = super().read(size)
         self.bytes_read += len(data)
         return data
@@ -201,7 +201,7 @@ def patched(name: str, offset: int, fmt: str, value: int) -> bytes:
     return bytes(data)
 
 
-def interp_offset(data: bytes) -> int:
+def interp_offset(data: bytes | bytearray) -> int:
     return data.index(LOADER.encode())
 
 
@@ -262,9 +262,9 @@ def test_damaged_headers_are_errors_that_say_why(data: bytes, reason: str) -> No
     assert (info.kind, info.aarch64, info.reason) == ("error", False, reason)
 
 
-def interp_phdr(data: bytes) -> int:
+def interp_phdr(data: bytes | bytearray) -> int:
     """Offset of hello-aarch64's PT_INTERP program header (the second one)."""
-    phoff = struct.unpack_from("<Q", data, 32)[0]
+    phoff: int = struct.unpack_from("<Q", data, 32)[0]
     for i in range(struct.unpack_from("<H", data, 56)[0]):
         at = phoff + i * 56
         if struct.unpack_from("<I", data, at)[0] == 3:

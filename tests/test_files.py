@@ -35,6 +35,7 @@ def test_a_killed_writer_leaves_the_old_or_the_new_file_never_a_mix(tmp_path: Pa
     for delay in (0.05, 0.11, 0.17, 0.23, 0.31):
         with subprocess.Popen([sys.executable, "-c", WRITER, str(target)],
                               stdout=subprocess.PIPE, text=True) as writer:
+            assert writer.stdout is not None
             assert writer.stdout.readline() == "ready\n"
             time.sleep(delay)
             writer.send_signal(signal.SIGKILL)

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from validator.errors import UsageError
 from validator.fleet import Loaded, build_fleet, fleet_command, load, load_all
-from validator.history import entry_for, history_path, record
+from validator.history import Entry, entry_for, history_path, record
 from validator.render.document import evidence_document
 from validator.render.fleet import SCHEMA, fleet_document, render_json, render_markdown
 from validator.report import assess
 
-from builders import go, results, runner
+from builders import go, present, results, runner
 
 NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)  # go() ran at 03:09:20Z, 8h50m before
 DAY = 24 * 3600.0
@@ -39,7 +39,7 @@ def no_go():
 
 
 def inconclusive():
-    return replace(go(), health=replace(go().health, runners=None,
+    return replace(go(), health=replace(present(go().health), runners=None,
                                         runners_error="the token may not list runners"))
 
 
@@ -115,7 +115,7 @@ def test_newest_evidence_makes_the_row_and_older_ones_the_history(tmp_path):
 
 def test_history_beside_the_evidence_is_one_line_of_verdicts(tmp_path):
     evidence = write(tmp_path, "ARM64_TEST_RESULTS.json", document())
-    kept = ()
+    kept: tuple[Entry, ...] = ()
     for day, verdict in ((1, "GO"), (2, "NO-GO"), (3, "GO")):
         ev = replace(go(), generated_at=f"2026-01-0{day}T00:00:00Z", tests=results(20 + day))
         record(history_path(evidence), kept, entry_for(ev, verdict, ()))
@@ -206,7 +206,7 @@ def test_every_unreadable_file_is_a_row_saying_why(tmp_path):
 def test_a_file_that_cannot_be_read_is_a_row(tmp_path):
     folder = write(tmp_path, "folder.json/inner.txt", "x").parent  # a folder named like a file
     loaded = load(folder)
-    assert loaded.document is None and loaded.problem.startswith("not readable")
+    assert loaded.document is None and present(loaded.problem).startswith("not readable")
 
 
 def test_usage_errors(tmp_path):
@@ -279,7 +279,7 @@ def test_same_evidence_same_bytes(tmp_path):
 
 
 def test_runners_online_counts_only_labelled_online_runners(tmp_path):
-    ev = replace(go(), health=replace(go().health, runners=(
+    ev = replace(go(), health=replace(present(go().health), runners=(
         runner("a"), runner("b", status="offline"), runner("c", labels=("self-hosted", "X64")),
         runner("d", labels=("self-hosted", "linux", "arm64")))))
     write(tmp_path, "e.json", document(ev))
@@ -357,7 +357,7 @@ def plan_script() -> str:
     import textwrap
 
     text = WORKFLOW.read_text()
-    return textwrap.dedent(re.search(r"python3 - <<'PY'\n(.*?)\n\s*PY\n", text, re.S).group(1))
+    return textwrap.dedent(present(re.search(r"python3 - <<'PY'\n(.*?)\n\s*PY\n", text, re.S)).group(1))
 
 
 def run_plan(tmp_path, config=None, repositories=""):

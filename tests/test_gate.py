@@ -10,7 +10,7 @@ from validator.gate import admit
 from validator.render.document import evidence_document, render_json
 from validator.report import assess
 
-from builders import go, job, with_phase
+from builders import go, job, present, with_phase
 
 NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)  # nine hours after go()'s evidence
 
@@ -46,7 +46,7 @@ def test_no_go_names_the_failing_checks():
     from dataclasses import replace
 
     ev = go()
-    failing = replace(ev, run=replace(ev.run, conclusion="failure",
+    failing = replace(ev, run=replace(present(ev.run), conclusion="failure",
                                       jobs=(job("test", conclusion="failure"),)))
     result = gate(doc(failing))
     assert result.code == 1

@@ -8,7 +8,7 @@ import logging
 import socket
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ FIELDS = st.sampled_from(
     ]
 )
 OBJECTS = st.dictionaries(FIELDS, JSON | st.just("2026-01-02T03:00:00Z"), max_size=12)
-CONVERTERS = [
+CONVERTERS: list[Callable[[Mapping[str, Any], str], object]] = [
     runner_from_json,
     workflow_from_json,
     run_from_json,

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator.evidence import ResultFile
-from validator.libtest import clean_line, has_libtest_output, read_libtest
+from validator.libtest import has_libtest_output, read_libtest
+from validator.loglines import clean_line
 from validator.results import decode_text
 
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"

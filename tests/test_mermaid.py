@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from validator.render import mermaid
 from validator.render.markdown import render_markdown
 from validator.report import assess
 
-from builders import go, results
+from builders import go, present, results
 from conftest import ROOT
 
 MERMAID_DIR = ROOT / "tests" / "mermaid"
@@ -40,14 +41,14 @@ def parse():
     def run(charts: list[str]) -> list[dict[str, object]]:
         done = subprocess.run([node, str(MERMAID_DIR / "parse.mjs")], input=json.dumps(charts),
                               capture_output=True, text=True, timeout=120, check=True)
-        answers = json.loads(done.stdout)
+        answers: list[dict[str, object]] = json.loads(done.stdout)
         assert len(answers) == len(charts)
         return answers
 
     return run
 
 
-def entries(count: int, **changes: object) -> tuple[Entry, ...]:
+def entries(count: int, **changes: Any) -> tuple[Entry, ...]:
     """``count`` validations a day apart, each with a distinct fingerprint."""
     made = []
     for i in range(count):
@@ -82,11 +83,11 @@ def test_trend_charts_parse_and_are_bounded_to_the_last_points(parse):
     short = mermaid.tests_chart(history[:2])
     assert tests and minutes and short
     assert parse([tests, minutes, short]) == [{"ok": True, "type": "xychart"}] * 3
-    categories = re.search(r"x-axis \[(.*)\]", tests).group(1)
+    categories = present(re.search(r"x-axis \[(.*)\]", tests)).group(1)
     assert categories.count('", "') + 1 == mermaid.DEFAULT_POINTS
     assert "last 30 validations" in tests
-    assert mermaid.tests_chart(history, points=5).count('", "') == 4
-    assert "bar [24, 23, 22, 24" in mermaid.tests_chart(history[:4])
+    assert present(mermaid.tests_chart(history, points=5)).count('", "') == 4
+    assert "bar [24, 23, 22, 24" in present(mermaid.tests_chart(history[:4]))
 
 
 def test_same_history_same_bytes():
@@ -97,10 +98,10 @@ def test_same_history_same_bytes():
 def test_a_value_not_observed_is_not_drawn_as_zero():
     history = list(entries(4))
     history[1] = replace(history[1], passed=None, tests=None, run_seconds=None)
-    tests = mermaid.tests_chart(history)
+    tests = present(mermaid.tests_chart(history))
     assert "last 3 validations" in tests and " 0," not in tests
     assert mermaid.tests_chart(history[:2]) is None  # one observed point is no trend
-    assert "last 3 validations" in mermaid.minutes_chart(history)
+    assert "last 3 validations" in present(mermaid.minutes_chart(history))
 
 
 HOSTILE = [
@@ -155,7 +156,7 @@ def test_report_trend_section_has_charts_mermaid_draws(parse):
 
 def test_report_trend_says_what_it_could_not_chart():
     history = tuple(replace(e, passed=None, run_seconds=None) for e in entries(3))
-    ev = replace(go(), tests=None, run=replace(go().run, run_seconds=None))
+    ev = replace(go(), tests=None, run=replace(present(go().run), run_seconds=None))
     text = render_markdown(assess(ev, history=history))
     assert "Tests passed: not charted" in text
     assert "Run and queue minutes: not charted" in text

@@ -11,6 +11,7 @@ import pytest
 
 from validator.emulator import Emulator, load_scenario
 
+from builders import present
 from conftest import FIXTURES, run_cli
 
 TOKEN = {"GITHUB_TOKEN": "ghp_SENTINEL_do_not_leak_0123456789"}
@@ -21,7 +22,7 @@ def serve():
     """``serve("healthy")`` → a running emulator whose clock moves with each request."""
     running: list[Emulator] = []
 
-    def start(scenario: object) -> Emulator:
+    def start(scenario: str) -> Emulator:
         emu = Emulator(scenario, advance_per_request=30.0).start()
         running.append(emu)
         return emu
@@ -95,7 +96,7 @@ def healthy_without_two_tests(tmp_path: Path):
     junit = fixtures / "results" / "pytest-pass.xml"
     text = junit.read_text(encoding="utf-8")
     cases = re.findall(r"<testcase [^>]*?(?:/>|>.*?</testcase>)", text, re.DOTALL)
-    gone = [re.search(r'name="([^"]+)"', c).group(1) for c in cases[:2]]
+    gone = [present(re.search(r'name="([^"]+)"', c)).group(1) for c in cases[:2]]
     for case in cases[:2]:
         text = text.replace(case, "")
     junit.write_text(text, encoding="utf-8")

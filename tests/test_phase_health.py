@@ -8,7 +8,7 @@ import pytest
 
 from validator.emulator import Emulator, Fault, scenario_names
 from validator.errors import AuthError, UsageError
-from validator.evidence import Runner, RunnerLabel
+from validator.evidence import Runner, RunnerLabel, typed_labels
 from validator.gateway import Gateway
 from validator.phases.health import check_health, runner_matches
 
@@ -35,7 +35,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def runner(*labels: str, status: str = "online") -> Runner:
-    return Runner(id=1, name="r", os="Linux", status=status, busy=False, labels=labels)
+    return Runner(id=1, name="r", os="Linux", status=status, busy=False, labels=typed_labels(labels))
 
 
 # --- label matching -------------------------------------------------------------------------

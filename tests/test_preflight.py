@@ -17,15 +17,16 @@ from validator.config import Config
 from validator.emulator import Emulator, Fault, load_scenario
 from validator.emulator.demo import emulator_config, virtual_hooks
 from validator.errors import AuthError, GitHubError
-from validator.evidence import Preflight, WorkflowFinding
+from validator.evidence import Evidence, Preflight, WorkflowFinding
 from validator.gateway import Gateway
 from validator.orchestrate import validate
 from validator.phases import select
 from validator.phases.preflight import preflight_of
 from validator.report import assess, default_blocking
 from validator.workflow import analyse
+from validator.workflow.model import InputSpec
 
-from builders import go, job, with_phase
+from builders import go, job, present, with_phase
 from conftest import FIXTURES
 
 TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
@@ -295,7 +296,7 @@ jobs:
     assert preflight_of(analysis, ref="main").arm64_jobs == ("Build",)
 
 
-def _moved_build() -> object:
+def _moved_build() -> Evidence:
     """A run where the build job was moved to x86 by an input; the test job ran on ARM64."""
     ev = go()
     build = job("build (debian)", runner_name="GitHub Actions 3", labels=("ubuntu-latest",),
@@ -307,9 +308,9 @@ def _moved_build() -> object:
 def test_run003_judges_a_job_the_file_meant_for_arm64_even_when_moved() -> None:
     ev = _moved_build()
     # Without the workflow's word, the moved job vanishes and RUN003 would pass.
-    unaware = replace(ev, preflight=replace(ev.preflight, arm64_jobs=("test",)))  # type: ignore[attr-defined]
+    unaware = replace(ev, preflight=replace(present(ev.preflight), arm64_jobs=("test",)))
     assert arm64_jobs_ran_on_arm64(unaware).status == "passed"
-    aware = replace(ev, preflight=replace(ev.preflight, arm64_jobs=("test", "build")))  # type: ignore[attr-defined]
+    aware = replace(ev, preflight=replace(present(ev.preflight), arm64_jobs=("test", "build")))
     judged = arm64_jobs_ran_on_arm64(aware)
     assert judged.status == "failed"
     assert judged.detail.startswith(
@@ -331,14 +332,14 @@ def test_a_blocking_finding_makes_no_go_and_a_warning_does_not() -> None:
     pre = Preflight(path=BUILD, ref="main", arm64_jobs=("test",),
                     findings=(_finding("WFL008", "warning", 70),))  # fmt: skip
     warned = assess(replace(ev, preflight=pre))
-    assert warned.outcome("WFL008").status == "failed"
-    assert warned.outcome("WFL008").detail == f"`{BUILD}` line 70: WFL008 seen"
+    assert present(warned.outcome("WFL008")).status == "failed"
+    assert present(warned.outcome("WFL008")).detail == f"`{BUILD}` line 70: WFL008 seen"
     assert warned.verdict == "GO"
     blocked = assess(
         replace(ev, preflight=replace(pre, findings=(_finding("WFL001", "blocking", 48),)))
     )
     assert blocked.verdict == "NO-GO"
-    assert blocked.outcome("WFL001").remedy == "fix WFL001"
+    assert present(blocked.outcome("WFL001")).remedy == "fix WFL001"
 
 
 def test_warnings_never_block_and_blocking_findings_do() -> None:
@@ -353,12 +354,12 @@ def test_warnings_never_block_and_blocking_findings_do() -> None:
 def test_without_the_preflight_the_workflow_checks_are_not_checked() -> None:
     ev = replace(go(), preflight=None)
     skipped = replace(ev, phases=tuple(p for p in ev.phases if p.name != "preflight"))
-    assert assess(skipped).outcome("WFL001").detail == (
+    assert present(assess(skipped).outcome("WFL001")).detail == (
         "Not checked: the preflight phase did not run."
     )
     assert assess(skipped).verdict == "INCONCLUSIVE"
     broken = with_phase(ev, "preflight", "error", "GitHub answered 502")
-    assert assess(broken).outcome("WFL011").status == "inconclusive"
+    assert present(assess(broken).outcome("WFL011")).status == "inconclusive"
 
 
 # --- the emulator's workflow files ----------------------------------------------------------
@@ -383,7 +384,7 @@ def _plans(scenario_name: str) -> Iterator[tuple[str, dict[str, str], object, ob
                 yield spec.path, inputs, analysis, plan
 
 
-def analysis_inputs(text: str) -> tuple[object, ...]:
+def analysis_inputs(text: str) -> tuple[InputSpec, ...]:
     from validator.workflow.model import read_workflow
 
     return read_workflow(text).inputs

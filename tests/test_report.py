@@ -17,7 +17,7 @@ from validator.render.document import render_json
 from validator.render.markdown import cell, fence, render_markdown
 from validator.report import assess
 
-from builders import go, job, results, runner, with_phase
+from builders import go, job, present, results, runner, with_phase
 
 TODAY = dt.date(2026, 1, 2)
 
@@ -35,13 +35,13 @@ def md_snapshot(snapshot):
 def no_go():
     """The seed report's situation: no runner registered, the dispatched run never left the queue."""
     ev = go()
-    run = replace(ev.run, status="queued", conclusion=None, run_started_at=None, run_seconds=None,
+    run = replace(present(ev.run), status="queued", conclusion=None, run_started_at=None, run_seconds=None,
                   queued_seconds=None, wait_error="run 8812 stayed queued for 30m00s: no online "
                   "runner has labels self-hosted, linux, ARM64", jobs=(
                       replace(job("test", runner_name=None, runner_labels=None, conclusion=None),
                               queued_seconds=None, seconds=None, started_at=None,
                               completed_at=None, steps=()),))
-    return replace(ev, health=replace(ev.health, runners=()), run=run, artifacts=None,
+    return replace(ev, health=replace(present(ev.health), runners=()), run=run, artifacts=None,
                    binaries=None, tests=None, tests_source=None,
                    phases=(*ev.phases[:2], *(
                        p for p in with_phase(with_phase(with_phase(
@@ -90,7 +90,7 @@ def test_same_evidence_gives_byte_identical_report():
 
 
 def test_report_escapes_table_cells_from_untrusted_names():
-    odd = replace(go(), health=Health(runners=(runner("a|b\nc"),), workflow=go().health.workflow))
+    odd = replace(go(), health=Health(runners=(runner("a|b\nc"),), workflow=present(go().health).workflow))
     text = render_markdown(assess(odd, today=TODAY))
     assert "| a\\|b c |" in text
     assert cell(None) == "—"
@@ -149,7 +149,7 @@ def test_generated_text_cannot_pose_as_the_notes_markers(tmp_path: Path):
     failing = replace(scan.files[0], failures=(
         FailedTest(name="suite::t0", outcome="failed", message=hostile),))
     ev = replace(ev, tests=replace(scan, files=(failing,)),
-                 run=replace(ev.run, jobs=(job("test --> <!-- validate-arm64:notes:end -->"),)))
+                 run=replace(present(ev.run), jobs=(job("test --> <!-- validate-arm64:notes:end -->"),)))
     report_path, evidence_path = tmp_path / "r.md", tmp_path / "r.json"
     publish(assess(ev, today=TODAY), report_path=report_path, evidence_path=evidence_path)
     notes = ("<!-- validate-arm64:notes:start -->\nOwned by the platform team.\n"

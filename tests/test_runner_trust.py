@@ -28,7 +28,7 @@ from validator.orchestrate import validate
 from validator.phases.health import check_health, group_refusal
 from validator.resources import data_path
 
-from builders import go, job, runner
+from builders import go, job, present, runner
 
 X64_WITH_ARM64 = (
     RunnerLabel(name="self-hosted", type="read-only"),
@@ -104,7 +104,7 @@ def test_the_context_line_and_the_hosted_image_are_read_from_a_real_log_shape() 
 
 
 def test_custom_arm64_label_on_an_x64_runner_fails_run001_rule() -> None:
-    ev = replace(go(), health=replace(go().health, runners=(runner(labels=X64_WITH_ARM64),)))
+    ev = replace(go(), health=replace(present(go().health), runners=(runner(labels=X64_WITH_ARM64),)))
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "failed"  # without the rule: passed (it has all three labels)
     assert "`arm64-runner-1`" in outcome.detail and "`X64`" in outcome.detail
@@ -113,7 +113,7 @@ def test_custom_arm64_label_on_an_x64_runner_fails_run001_rule() -> None:
 
 def test_custom_arm64_label_on_an_x64_runner_fails_run003_rule() -> None:
     moved = job("test", runner_labels=X64_WITH_ARM64)
-    ev = replace(go(), run=replace(go().run, jobs=(moved,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(moved,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "failed"
     assert "Remove the custom label `ARM64`" in outcome.remedy
@@ -123,12 +123,12 @@ def test_requested_labels_are_never_proof_rule() -> None:
     # An ephemeral runner gone before its labels were read: GitHub routed the job by its
     # requested labels, and those were typed by a person.
     gone = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
-    ev = replace(go(), run=replace(go().run, jobs=(gone,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(gone,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "inconclusive"  # without the rule: passed
     assert CONTEXT_STEP in outcome.remedy
     proven = replace(gone, runner_context=ARM64_CONTEXT)
-    ev = replace(go(), run=replace(go().run, jobs=(proven,)))
+    ev = replace(go(), run=replace(present(go().run), jobs=(proven,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "passed"
     assert "runner.arch=ARM64 machine=aarch64" in outcome.detail
@@ -138,7 +138,7 @@ def test_a_named_arm64_job_without_proof_is_reported_not_dropped_rule() -> None:
     unproven = job("build", runner_name="arm64-ephemeral-9", runner_labels=None)
     ev = replace(
         go(),
-        run=replace(go().run, jobs=(job("test"), unproven)),
+        run=replace(present(go().run), jobs=(job("test"), unproven)),
         settings=replace(go().settings, arm64_jobs=("build",)),
     )
     outcome = BY_ID["RUN003"].run(ev)
@@ -148,10 +148,10 @@ def test_a_named_arm64_job_without_proof_is_reported_not_dropped_rule() -> None:
 
 def test_tests_from_a_job_not_proven_arm64_are_not_arm64_evidence_rule() -> None:
     unproven = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
-    ev = replace(go(), run=replace(go().run, jobs=(unproven,)), tests_source="job log: test")
+    ev = replace(go(), run=replace(present(go().run), jobs=(unproven,)), tests_source="job log: test")
     assert status(ev, "TST001") == "inconclusive"  # without the rule: passed
     proven = replace(unproven, runner_context=ARM64_CONTEXT)
-    ev = replace(ev, run=replace(go().run, jobs=(proven,)))
+    ev = replace(ev, run=replace(present(go().run), jobs=(proven,)))
     assert status(ev, "TST001") == "passed"
 
 
@@ -164,7 +164,7 @@ def test_an_invisible_level_makes_run001_inconclusive_with_the_permission() -> N
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "inconclusive"  # not NO-GO: the runner may be there
     assert "Needs X." in outcome.remedy
-    assert not ev.health.complete
+    assert not present(ev.health).complete
 
 
 def test_runner_groups_admit_repositories_as_github_does() -> None:
@@ -177,7 +177,7 @@ def test_runner_groups_admit_repositories_as_github_does() -> None:
 
     repo = "o/r"
     assert group_refusal(group("all", True), repository=repo, private=False, selected=None) is None
-    assert "public" in (group_refusal(group("all"), repository=repo, private=False, selected=None))
+    assert "public" in present(group_refusal(group("all"), repository=repo, private=False, selected=None))
     assert group_refusal(group("private"), repository=repo, private=True, selected=None) is None
     assert group_refusal(group("selected"), repository=repo, private=True,
                          selected=frozenset({"o/r"})) is None  # fmt: skip

@@ -4,6 +4,7 @@ the same evidence would get without it."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from validator.evidence import Evidence, Origin
 from validator.gateway import Gateway
 from validator.phases.dispatch import other_branch_or_event, refuse_foreign_run, with_job_timings
 
-from builders import go, hosted_x64, job
+from builders import go, hosted_x64, job, present
 
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 FLAKY = 20912345678
@@ -30,13 +31,14 @@ def go_but(ev: Evidence, check_id: str) -> bool:
     return all(o.status in ("passed", "skipped") for o in evaluate(ev) if o.check != check_id)
 
 
-def latest(**run: object) -> Evidence:
+def latest(**run: Any) -> Evidence:
     """Good evidence about a --use-latest-run run on the head of main."""
     ev = go()
+    changes: dict[str, Any] = {"dispatched": False, "ref_head_sha": HEAD} | run
     return replace(
         ev,
         settings=replace(ev.settings, run_source="latest"),
-        run=replace(ev.run, **({"dispatched": False, "ref_head_sha": HEAD} | run)),  # type: ignore[arg-type]
+        run=replace(present(ev.run), **changes),
     )
 
 
@@ -98,10 +100,10 @@ def test_tests_from_a_job_log_are_traced_to_that_job_by_id_not_by_name():
     arm = replace(job("test"), id=1)
     x86 = replace(hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None)), id=2)
     def logged_by(job_id: int | None) -> Evidence:
-        ev = replace(go(), run=replace(go().run, jobs=(arm, x86)), tests_source="job log: test")
+        ev = replace(go(), run=replace(present(go().run), jobs=(arm, x86)), tests_source="job log: test")
         origin = None if job_id is None else Origin(job_id=job_id, job="test")
-        files = tuple(replace(f, origin=origin) for f in ev.tests.files)
-        return replace(ev, tests=replace(ev.tests, files=files))
+        files = tuple(replace(f, origin=origin) for f in present(ev.tests).files)
+        return replace(ev, tests=replace(present(ev.tests), files=files))
 
     assert status(logged_by(x86.id), "TST001") == "failed"
     # Found by name, the first `test` would be the ARM64 job, and the check would pass.
@@ -113,7 +115,7 @@ def test_an_attempt_is_timed_from_its_own_start_on_its_own_jobs():
     carried = replace(job("build"), attempt=1, started_at="2025-12-27T09:00:06Z")
     rerun = replace(job("test"), attempt=2, started_at="2026-01-01T10:00:06Z")
     run = replace(
-        go().run,
+        present(go().run),
         attempt=2,
         created_at="2025-12-27T09:00:00Z",
         run_started_at="2026-01-01T10:00:00Z",
@@ -130,15 +132,15 @@ def test_an_attempt_is_timed_from_its_own_start_on_its_own_jobs():
 
 def test_a_run_id_of_another_workflow_branch_or_event_is_a_usage_error():
     run = replace(
-        go().run,
+        present(go().run),
         dispatched=False,
         workflow_id=220132596,
         workflow_path=".github/workflows/ci-arm64.yml",
         repository="o/r",
     )
-    kw = {
+    kw: dict[str, Any] = {
         "asked_workflow": "build-push-arm64.yml",
-        "workflow": go().health.workflow,
+        "workflow": present(go().health).workflow,
         "repository": "o/r",
         "ref": "main",
         "allow_other": False,
@@ -168,7 +170,7 @@ def clock() -> VirtualClock:
     return VirtualClock()
 
 
-def gateway(emu: Emulator, clock: VirtualClock, repository: str | None = None, **kw: object):
+def gateway(emu: Emulator, clock: VirtualClock, repository: str | None = None, **kw: Any):
     return Gateway(
         repository=repository or emu.repository,
         token="t",
@@ -177,7 +179,7 @@ def gateway(emu: Emulator, clock: VirtualClock, repository: str | None = None, *
         clock=clock.now,
         wall_clock=clock.now,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_every_request_pins_the_media_type_and_api_version(clock):
@@ -238,7 +240,7 @@ def test_the_latest_run_and_the_head_are_asked_with_github_filters(clock):
     assert run_id == 20961180042
     assert head == emu.scenario.repository.branches["main"]
     assert [r.id for r in unfinished] == [20990112358]
-    assert queries[0] | {"per_page": "1"} == {
+    assert dict(queries[0]) | {"per_page": "1"} == {
         "branch": "main",
         "status": "completed",
         "event": "workflow_dispatch",
@@ -304,7 +306,8 @@ def test_an_artifact_without_digest_is_served_and_read_as_such(clock):
     assert all("digest" not in a for a in raw["artifacts"])  # older uploads have none
 
 
-def requests_json(url: str) -> dict:
+def requests_json(url: str) -> dict[str, Any]:
     import requests
 
-    return requests.get(url, timeout=10).json()
+    data: dict[str, Any] = requests.get(url, timeout=10).json()
+    return data

@@ -47,7 +47,7 @@ EXPECTED = {
     "scale-set": (0, "GO", set(), set()),
 }
 # scenario → (what the usage error names, the settings with which the same scenario is GO)
-REFUSED = {
+REFUSED: dict[str, tuple[str, dict[str, object]]] = {
     "run-of-another-workflow": (
         ".github/workflows/ci-arm64.yml in tzervas/embeddenator, not of build-push-arm64.yml",
         {"workflow": "ci-arm64.yml", "inputs": {"runner_type": "self-hosted"}},
@@ -143,6 +143,7 @@ def test_emulator_command_serves_a_real_api_for_all_phases(tmp_path):
         stderr=subprocess.DEVNULL,
         text=True,
     ) as server:
+        assert server.stdout is not None
         first = server.stdout.readline().strip()
         match = re.fullmatch(r"serving (\S+/\S+) at (http://127\.0\.0\.1:\d+)", first)
         assert match, first

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator.checks import CHECKS, Outcome
+from validator.checks import CHECKS, Outcome, Status
 from validator.report import assess
 from validator.verdict import EXIT_CODES, Waiver, apply_waivers, decide
 
 from builders import go, with_phase
 
 IDS = [c.id for c in CHECKS if c.blocks]
-STATUSES = ("passed", "failed", "inconclusive", "skipped", "waived")
+STATUSES: tuple[Status, ...] = ("passed", "failed", "inconclusive", "skipped", "waived")
 
 outcome_sets = st.lists(
     st.tuples(st.sampled_from(IDS), st.sampled_from(STATUSES)), max_size=20
@@ -104,7 +105,8 @@ PARTS = ("health", "run", "artifacts", "binaries", "tests")
                     st.sampled_from(("error", "not-run", "failed"))),
 )
 def test_missing_or_broken_evidence_is_never_go(missing, phase_states):
-    ev = replace(go(), **dict.fromkeys(missing))
+    absent: dict[str, Any] = dict.fromkeys(missing)
+    ev = replace(go(), **absent)
     for name, state in phase_states.items():
         ev = with_phase(ev, name, state, "injected")
     assert assess(ev).verdict != "GO"

@@ -446,10 +446,12 @@ def test_json_document() -> None:
     assert document["arm64_jobs"] == [
         {"id": "arm64-build-test", "name": "ARM64 Build and Test (Self-Hosted)"}
     ]
-    assert document["findings"][0] == {
+    findings = document["findings"]
+    assert isinstance(findings, list)
+    assert findings[0] == {
         "id": "WFL001", "severity": "blocking", "job": "arm64-build-test", "step": None,
-        "line": 60, "message": document["findings"][0]["message"],
-        "remedy": document["findings"][0]["remedy"], "prevents_go": True,
+        "line": 60, "message": findings[0]["message"],
+        "remedy": findings[0]["remedy"], "prevents_go": True,
     }
 
 
