@@ -26,7 +26,7 @@ from validator.report import assess, default_blocking
 from validator.workflow import analyse
 from validator.workflow.model import InputSpec
 
-from builders import go, job, present, with_phase
+from builders import go, hosted_x64, job, present, with_phase
 from conftest import FIXTURES
 
 TOKEN = "ghp_SENTINEL_do_not_leak_0123456789"
@@ -299,8 +299,8 @@ jobs:
 def _moved_build() -> Evidence:
     """A run where the build job was moved to x86 by an input; the test job ran on ARM64."""
     ev = go()
-    build = job("build (debian)", runner_name="GitHub Actions 3", labels=("ubuntu-latest",),
-                runner_labels=("ubuntu-latest",))  # fmt: skip
+    build = hosted_x64(job("build (debian)", runner_name="GitHub Actions 3",
+                           labels=("ubuntu-latest",), runner_labels=None))  # fmt: skip
     assert ev.run is not None
     return replace(ev, run=replace(ev.run, jobs=(*ev.run.jobs, build)))
 
