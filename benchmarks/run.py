@@ -107,10 +107,7 @@ def main() -> int:
         "# Performance\n\n"
         f"Measured {dt.date.today().isoformat()} on {machine()} with `python3 dev.py bench` "
         "(workloads generated from a fixed seed; medians of repeated runs; ours and the baseline "
-        "on the same files in the same run).\n\n"
-        + table(rows)
-        + "\n\n"
-        + notes(),
+        "on the same files in the same run).\n\n" + table(rows) + "\n\n" + notes(),
         encoding="utf-8",
     )
     print(f"\nwrote {REPORT.relative_to(ROOT)}; {len(missed)} targets missed")

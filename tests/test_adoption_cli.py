@@ -216,9 +216,19 @@ def test_counts_in_terminal_lines_are_singular_for_one():
 def test_a_latest_run_is_compared_with_the_ref_used_even_without_health(emulator, tmp_path):
     # Without the health phase the default branch is read by the dispatch phase; RUN004 must
     # compare the run with that branch, not with an empty one.
-    done = run_cli("--phase", "dispatch", "--repo", emulator.repository, "--api-url",
-                   emulator.base_url, "--use-latest-run", "--report", str(tmp_path / "r.md"),
-                   cwd=tmp_path, env={"GITHUB_TOKEN": TOKEN})
+    done = run_cli(
+        "--phase",
+        "dispatch",
+        "--repo",
+        emulator.repository,
+        "--api-url",
+        emulator.base_url,
+        "--use-latest-run",
+        "--report",
+        str(tmp_path / "r.md"),
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": TOKEN},
+    )
     assert "PASS  RUN004" in done.stdout, done.stdout
     assert "not ``" not in done.stdout
 

@@ -52,7 +52,10 @@ X86 = (BINARIES / "hello-x86_64").read_bytes()
 
 
 TAR_MODES: dict[str, Literal["w", "w:gz", "w:xz", "w:bz2"]] = {
-    "": "w", "gz": "w:gz", "xz": "w:xz", "bz2": "w:bz2"
+    "": "w",
+    "gz": "w:gz",
+    "xz": "w:xz",
+    "bz2": "w:bz2",
 }
 
 

@@ -92,8 +92,12 @@ def _artifact(**changes: Any) -> Artifact:
 
 def test_an_artifact_claimed_by_one_job_is_attributed_to_it() -> None:
     build = job("build")
-    (art,) = attribute([_artifact()], run_id=9, jobs=[build],
-                       uploads={build.id: {5: Upload(artifact_id=5, digest="sha256:aa")}})
+    (art,) = attribute(
+        [_artifact()],
+        run_id=9,
+        jobs=[build],
+        uploads={build.id: {5: Upload(artifact_id=5, digest="sha256:aa")}},
+    )
     assert (art.job_id, art.job_name, art.upload_digest) == (build.id, "build", "sha256:aa")
 
 
@@ -102,11 +106,11 @@ def test_two_claims_no_claim_or_another_run_leave_the_uploader_unknown() -> None
     claim = {5: Upload(artifact_id=5)}
     (twice,) = attribute([_artifact()], run_id=9, jobs=[a, b], uploads={a.id: claim, b.id: claim})
     assert twice.job_id is None and "all claim it" in (twice.unattributed or "")
-    (nobody,) = attribute([_artifact()], run_id=9, jobs=[a], uploads={a.id: {}},
-                          unread=["b"])
+    (nobody,) = attribute([_artifact()], run_id=9, jobs=[a], uploads={a.id: {}}, unread=["b"])
     assert nobody.job_id is None
-    assert nobody.unattributed == ("no job log names artifact id 5 (1 job logs read); the logs "
-                                   "of `b` could not be fetched")
+    assert nobody.unattributed == (
+        "no job log names artifact id 5 (1 job logs read); the logs of `b` could not be fetched"
+    )
     (other,) = attribute([_artifact(run_id=8)], run_id=9, jobs=[a], uploads={a.id: claim})
     assert other.job_id is None and other.error == "belongs to run 8, not to the judged run 9"
     # Without a run from the API, the download URL in the log must name the judged run.
@@ -119,8 +123,9 @@ def test_two_claims_no_claim_or_another_run_leave_the_uploader_unknown() -> None
 
 # --- the checks count only what ARM64 jobs produced ------------------------------------------------
 
-X86_JOB = hosted_x64(job("lint", runner_name="GitHub Actions 3", labels=("ubuntu-latest",),
-                         runner_labels=None))
+X86_JOB = hosted_x64(
+    job("lint", runner_name="GitHub Actions 3", labels=("ubuntu-latest",), runner_labels=None)
+)
 FROM_X86 = uploaded_by("lint", artifact="lint-out", artifact_id=3)
 
 
@@ -167,15 +172,20 @@ def test_failures_count_only_from_arm64_jobs_and_counts_add_up_from_them() -> No
     assert ev_check(ev, "TST003").detail == "24 tests ran, as expected."
 
 
-@pytest.mark.parametrize("origin", [
-    None,  # not traced to any artifact (read from a folder)
-    Origin(artifact_id=1, artifact="arm64-binaries"),  # uploading job not identified
-    Origin(artifact_id=1, artifact="arm64-binaries", job_id=424242, job="gone"),  # not in run
-], ids=["untraced", "uploader-unknown", "job-not-in-run"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,  # not traced to any artifact (read from a folder)
+        Origin(artifact_id=1, artifact="arm64-binaries"),  # uploading job not identified
+        Origin(artifact_id=1, artifact="arm64-binaries", job_id=424242, job="gone"),  # not in run
+    ],
+    ids=["untraced", "uploader-unknown", "job-not-in-run"],
+)
 def test_evidence_of_unknown_origin_is_not_checked_unless_allowed(origin: Origin | None) -> None:
     # Without the rule: the binary and results were trusted as ARM64 evidence, GO.
-    ev = replace(go(), binaries=BinaryScan(files=(aarch64(origin=origin),)),
-                 tests=results(origin=origin))
+    ev = replace(
+        go(), binaries=BinaryScan(files=(aarch64(origin=origin),)), tests=results(origin=origin)
+    )
     for check_id in ("ELF001", "ELF002", "TST001", "TST002", "TST003"):
         outcome = ev_check(ev, check_id)
         assert outcome.status == "inconclusive", check_id
@@ -197,8 +207,10 @@ def test_a_job_whose_runner_cannot_be_told_is_unknown_never_yes() -> None:
 
 def test_artifacts_without_any_digest_are_unverified_never_matched() -> None:
     # Without the rule: "2 artifacts downloaded and extracted; 0 verified" read as all well.
-    arts = tuple(replace(a, digest=None, upload_digest=None, digest_verified=None,
-                         verified_against=()) for a in present(go().artifacts).items)
+    arts = tuple(
+        replace(a, digest=None, upload_digest=None, digest_verified=None, verified_against=())
+        for a in present(go().artifacts).items
+    )
     outcome = ev_check(replace(go(), artifacts=Artifacts(items=arts)), "ART001")
     assert outcome.status == "passed"
     assert "0 matched their sha256 digest." in outcome.detail
@@ -206,8 +218,10 @@ def test_artifacts_without_any_digest_are_unverified_never_matched() -> None:
 
 
 def test_an_upload_log_digest_alone_verifies_and_says_so() -> None:
-    arts = tuple(replace(a, digest=None, verified_against=("upload log",))
-                 for a in present(go().artifacts).items)
+    arts = tuple(
+        replace(a, digest=None, verified_against=("upload log",))
+        for a in present(go().artifacts).items
+    )
     detail = ev_check(replace(go(), artifacts=Artifacts(items=arts)), "ART001").detail
     assert "2 matched their sha256 digest (2 the upload log's only (no API digest))." in detail
 
@@ -232,9 +246,23 @@ def start(tmp_path: Path, edit: Any = lambda _plan: None) -> Emulator:
 def validate(base_url: str, repository: str, root: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     report = root / "docs" / "ARM64_TEST_RESULTS.md"
     root.mkdir(parents=True, exist_ok=True)
-    done = run_cli("--all-phases", "--repo", repository, "--api-url", base_url,
-                   "--report", str(report), "--poll-interval", "0.01s", "--expected-tests", "24",
-                   "-q", *extra, cwd=root, env=TOKEN)
+    done = run_cli(
+        "--all-phases",
+        "--repo",
+        repository,
+        "--api-url",
+        base_url,
+        "--report",
+        str(report),
+        "--poll-interval",
+        "0.01s",
+        "--expected-tests",
+        "24",
+        "-q",
+        *extra,
+        cwd=root,
+        env=TOKEN,
+    )
     assert report.with_suffix(".json").is_file(), done.stdout + done.stderr
     evidence = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
     return done.returncode, evidence
@@ -255,8 +283,11 @@ def test_the_uploading_job_log_prints_what_upload_artifact_prints(tmp_path: Path
     try:
         session = requests.Session()
         api = f"{emu.base_url}/repos/{emu.repository}"
-        session.post(f"{api}/actions/workflows/build-push-arm64.yml/dispatches",
-                     json={"ref": "main"}, timeout=5)
+        session.post(
+            f"{api}/actions/workflows/build-push-arm64.yml/dispatches",
+            json={"ref": "main"},
+            timeout=5,
+        )
         run = session.get(f"{api}/actions/runs", timeout=5).json()["workflow_runs"][0]
         for _ in range(60):  # each request moves the emulator's clock on
             if session.get(f"{api}/actions/runs/{run['id']}", timeout=5).json()["status"] == (
@@ -318,8 +349,11 @@ def test_every_file_is_listed_with_the_job_that_uploaded_it(tmp_path: Path) -> N
     # The test job's log is read anyway (it runs tests); attribution adds the two build jobs'
     # logs and stops there: prepare-matrix and summary uploaded nothing, so are never asked for.
     fetched = {jobs[int(r.path.split("/")[-2])] for r in log_links}
-    assert fetched == {"test", "build-and-push-arm64 (debian-stable-arm64)",
-                       "build-and-push-arm64 (ubuntu-stable-arm64)"}
+    assert fetched == {
+        "test",
+        "build-and-push-arm64 (debian-stable-arm64)",
+        "build-and-push-arm64 (ubuntu-stable-arm64)",
+    }
     assert len(log_links) == 3
 
 
@@ -335,8 +369,9 @@ def test_uploads_that_no_log_names_make_the_verdict_inconclusive_unless_allowed(
     emu = start(tmp_path, v3)
     try:
         code, evidence = validate(emu.base_url, emu.repository, tmp_path / "strict")
-        allowed_code, allowed = validate(emu.base_url, emu.repository, tmp_path / "allowed",
-                                         "--allow-unattributed")
+        allowed_code, allowed = validate(
+            emu.base_url, emu.repository, tmp_path / "allowed", "--allow-unattributed"
+        )
     finally:
         emu.stop()
     assert (code, evidence["verdict"]) == (3, "INCONCLUSIVE")
@@ -374,6 +409,7 @@ def test_bytes_that_differ_from_the_upload_logs_digest_are_no_go(tmp_path: Path)
     emu = start(tmp_path)
     try:
         with Proxy(emu) as proxy:
+
             def drop_digest(body: Any) -> None:
                 for item in body["artifacts"]:
                     item["digest"] = None
@@ -393,10 +429,12 @@ def test_bytes_that_differ_from_the_upload_logs_digest_are_no_go(tmp_path: Path)
 def test_a_failing_junit_inside_a_tarball_is_seen(tmp_path: Path) -> None:
     # Beside a passing junit.xml, a .tar.gz holds a failing one: without reading archives, GO.
     def tarred(plan: dict[str, Any]) -> None:
-        plan["artifacts"][0]["files"].append({
-            "path": "shard-2.tar.gz",
-            "tar_gz": [{"path": "shard-2/junit.xml", "source": "results/pytest-fail.xml"}],
-        })
+        plan["artifacts"][0]["files"].append(
+            {
+                "path": "shard-2.tar.gz",
+                "tar_gz": [{"path": "shard-2/junit.xml", "source": "results/pytest-fail.xml"}],
+            }
+        )
 
     emu = start(tmp_path, tarred)
     try:
@@ -406,8 +444,10 @@ def test_a_failing_junit_inside_a_tarball_is_seen(tmp_path: Path) -> None:
     assert (code, evidence["verdict"]) == (1, "NO-GO")
     assert status(evidence, "TST002") == "failed"
     paths = {f["path"]: f["origin"]["job"] for f in evidence["evidence"]["tests"]["files"]}
-    assert paths == {"test-results/junit.xml": "test",
-                     "test-results/shard-2.tar.gz!shard-2/junit.xml": "test"}
+    assert paths == {
+        "test-results/junit.xml": "test",
+        "test-results/shard-2.tar.gz!shard-2/junit.xml": "test",
+    }
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:
@@ -424,14 +464,21 @@ def test_results_inside_archives_are_read_member_by_member(tmp_path: Path) -> No
     failing = (FIXTURES / "results" / "pytest-fail.xml").read_bytes()
     log = (FIXTURES / "results" / "cargo-test-pass.log").read_bytes()
     (tmp_path / "r").mkdir()
-    (tmp_path / "r" / "more.tgz").write_bytes(tar_gz({"a/junit.xml": failing, "b/test.log": log,
-                                                      "c/readme.md": b"# nothing\n"}))
-    (tmp_path / "r" / "nested.zip").write_bytes(zip_of({"inner.tar.gz": tar_gz({"x.xml": failing})}))
+    (tmp_path / "r" / "more.tgz").write_bytes(
+        tar_gz({"a/junit.xml": failing, "b/test.log": log, "c/readme.md": b"# nothing\n"})
+    )
+    (tmp_path / "r" / "nested.zip").write_bytes(
+        zip_of({"inner.tar.gz": tar_gz({"x.xml": failing})})
+    )
     (tmp_path / "r" / "broken.tar.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     scan = scan_results([tmp_path / "r"], explicit=False)
     shown = {f.path.removeprefix(f"{tmp_path}/r/"): f for f in scan.files}
-    assert set(shown) == {"broken.tar.gz", "more.tgz!a/junit.xml", "more.tgz!b/test.log",
-                          "nested.zip!inner.tar.gz!x.xml"}
+    assert set(shown) == {
+        "broken.tar.gz",
+        "more.tgz!a/junit.xml",
+        "more.tgz!b/test.log",
+        "nested.zip!inner.tar.gz!x.xml",
+    }
     assert shown["more.tgz!a/junit.xml"].counts.failed > 0
     assert shown["more.tgz!b/test.log"].format == "libtest"
     assert shown["broken.tar.gz"].error is not None  # what cannot be read is never a pass

@@ -58,8 +58,9 @@ def test_ids_are_unique_and_statements_are_one_line():
 
 @pytest.mark.parametrize("check_id", [c.id for c in CHECKS if c.id != "IMG001"])
 def test_nothing_gathered_is_never_passed(check_id):
-    bare = replace(go(), phases=(), health=None, run=None, artifacts=None, binaries=None,
-                   tests=None)
+    bare = replace(
+        go(), phases=(), health=None, run=None, artifacts=None, binaries=None, tests=None
+    )
     assert status(bare, check_id) in ("inconclusive", "skipped")
     assert BY_ID[check_id].run(bare).detail
 
@@ -81,62 +82,96 @@ def test_no_runner_registered_fails_with_registration_remedy():
 
 
 def test_runner_offline_and_wrong_labels_are_told_apart():
-    offline = replace(go(), health=replace(present(go().health), runners=(runner(status="offline"),)))
+    offline = replace(
+        go(), health=replace(present(go().health), runners=(runner(status="offline"),))
+    )
     assert "all offline" in BY_ID["RUN001"].run(offline).detail
-    x64 = replace(go(), health=replace(present(go().health),
-                                       runners=(runner(labels=("self-hosted", "linux", "X64")),)))
+    x64 = replace(
+        go(),
+        health=replace(
+            present(go().health), runners=(runner(labels=("self-hosted", "linux", "X64")),)
+        ),
+    )
     outcome = BY_ID["RUN001"].run(x64)
     assert outcome.status == "failed"
     assert "none with all labels" in outcome.detail
 
 
 def test_labels_match_case_insensitively():
-    lower = replace(go(), health=replace(present(go().health),
-                                         runners=(runner(labels=("SELF-HOSTED", "LINUX", "arm64")),)))
+    lower = replace(
+        go(),
+        health=replace(
+            present(go().health), runners=(runner(labels=("SELF-HOSTED", "LINUX", "arm64")),)
+        ),
+    )
     assert status(lower, "RUN001") == "passed"
 
 
 def test_runners_not_listable_is_inconclusive_with_the_permission():
-    ev = replace(go(), health=Health(runners=None, runners_error="needs 'Administration: read'",
-                                     workflow=present(go().health).workflow))
+    ev = replace(
+        go(),
+        health=Health(
+            runners=None,
+            runners_error="needs 'Administration: read'",
+            workflow=present(go().health).workflow,
+        ),
+    )
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "inconclusive"
     assert "Administration: read" in outcome.detail
 
 
 def test_autoscaling_makes_zero_online_runners_inconclusive():
-    ev = replace(go(), health=replace(present(go().health), runners=()),
-                 settings=replace(go().settings, autoscaling=True))
+    ev = replace(
+        go(),
+        health=replace(present(go().health), runners=()),
+        settings=replace(go().settings, autoscaling=True),
+    )
     assert status(ev, "RUN001") == "inconclusive"
 
 
 def test_workflow_missing_or_disabled_fails():
-    missing = replace(go(), health=replace(present(go().health), workflow=None, workflow_error="404"))
+    missing = replace(
+        go(), health=replace(present(go().health), workflow=None, workflow_error="404")
+    )
     assert status(missing, "WF001") == "failed"
-    disabled = replace(go(), health=replace(
-        present(go().health), workflow=replace(present(present(go().health).workflow),
-                                        state="disabled_manually")))
+    disabled = replace(
+        go(),
+        health=replace(
+            present(go().health),
+            workflow=replace(present(present(go().health).workflow), state="disabled_manually"),
+        ),
+    )
     assert "disabled_manually" in BY_ID["WF001"].run(disabled).detail
 
 
 def test_dispatch_refused_fails_the_workflow_check():
-    ev = replace(with_phase(go(), "dispatch", "failed",
-                            "Workflow does not have 'workflow_dispatch' trigger"), run=None)
+    ev = replace(
+        with_phase(
+            go(), "dispatch", "failed", "Workflow does not have 'workflow_dispatch' trigger"
+        ),
+        run=None,
+    )
     assert status(ev, "WF001") == "failed"
     assert status(ev, "RUN002") == "failed"
 
 
 def test_failed_run_names_the_failed_job_and_step():
     bad_step = Step(number=3, name="Run test suite", status="completed", conclusion="failure")
-    run = replace(present(go().run), conclusion="failure",
-                  jobs=(job("test", conclusion="failure", steps=(bad_step,)),))
+    run = replace(
+        present(go().run),
+        conclusion="failure",
+        jobs=(job("test", conclusion="failure", steps=(bad_step,)),),
+    )
     outcome = BY_ID["RUN002"].run(replace(go(), run=run))
     assert outcome.status == "failed"
     assert "`test`, step `Run test suite`" in outcome.detail
 
 
 def test_wait_timeout_is_inconclusive_not_passed():
-    run = replace(present(go().run), status="queued", conclusion=None, wait_error="stayed queued for 30m")
+    run = replace(
+        present(go().run), status="queued", conclusion=None, wait_error="stayed queued for 30m"
+    )
     assert status(replace(go(), run=run), "RUN002") == "inconclusive"
     assert status(replace(go(), run=run), "DUR001") == "inconclusive"
 
@@ -150,8 +185,12 @@ def test_job_meant_for_arm64_on_ubuntu_latest_fails():
 
 
 def test_run_that_never_asked_for_arm64_fails():
-    emulated = job("build-and-test", labels=("ubuntu-latest",), runner_name="GitHub Actions 3",
-                   runner_labels=("ubuntu-latest",))
+    emulated = job(
+        "build-and-test",
+        labels=("ubuntu-latest",),
+        runner_name="GitHub Actions 3",
+        runner_labels=("ubuntu-latest",),
+    )
     ev = replace(go(), run=replace(present(go().run), jobs=(emulated,)))
     outcome = BY_ID["RUN003"].run(ev)
     assert outcome.status == "failed"
@@ -159,18 +198,37 @@ def test_run_that_never_asked_for_arm64_fails():
 
 
 def test_arm64_job_pattern_names_jobs_that_must_run_on_arm64():
-    emulated = hosted_x64(job("build-and-test", labels=("ubuntu-latest",),
-                                  runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(present(go().run), jobs=(job("test"), emulated)),
-                 settings=replace(go().settings, arm64_jobs=("build-*",)))
+    emulated = hosted_x64(
+        job(
+            "build-and-test",
+            labels=("ubuntu-latest",),
+            runner_name="GitHub Actions 3",
+            runner_labels=None,
+        )
+    )
+    ev = replace(
+        go(),
+        run=replace(present(go().run), jobs=(job("test"), emulated)),
+        settings=replace(go().settings, arm64_jobs=("build-*",)),
+    )
     assert status(ev, "RUN003") == "failed"
 
 
 def test_tests_from_a_non_arm64_job_log_are_not_arm64_evidence():
     x86_job = hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None))
-    ev = replace(go(), run=replace(present(go().run), jobs=(x86_job,)), tests_source="job log: test")
-    ev = replace(ev, tests=replace(present(ev.tests), files=tuple(
-        replace(f, origin=Origin(job_id=x86_job.id, job=x86_job.name)) for f in present(ev.tests).files)))
+    ev = replace(
+        go(), run=replace(present(go().run), jobs=(x86_job,)), tests_source="job log: test"
+    )
+    ev = replace(
+        ev,
+        tests=replace(
+            present(ev.tests),
+            files=tuple(
+                replace(f, origin=Origin(job_id=x86_job.id, job=x86_job.name))
+                for f in present(ev.tests).files
+            ),
+        ),
+    )
     outcome = BY_ID["TST001"].run(ev)
     assert outcome.status == "failed"
     assert "not ARM64 evidence" in outcome.detail
@@ -183,8 +241,9 @@ def test_no_results_at_all_fails_tests_checks():
 
 
 def test_unreadable_result_file_fails():
-    broken = ResultFile(path="r.xml", format="unknown", error="XML declares a DTD",
-                        origin=RESULTS_ORIGIN)
+    broken = ResultFile(
+        path="r.xml", format="unknown", error="XML declares a DTD", origin=RESULTS_ORIGIN
+    )
     ev = replace(go(), tests=TestScan(files=(*results().files, broken)))
     assert status(ev, "TST001") == "failed"
 
@@ -209,8 +268,12 @@ def test_minimum_count():
 
 
 def test_manifest_claims_are_not_binaries():
-    manifest = BinaryInfo(path="manifest-debian-stable-arm64/manifest.json", kind="not-elf",
-                          aarch64=False, reason="no ELF magic")
+    manifest = BinaryInfo(
+        path="manifest-debian-stable-arm64/manifest.json",
+        kind="not-elf",
+        aarch64=False,
+        reason="no ELF magic",
+    )
     outcome = BY_ID["ELF001"].run(replace(go(), binaries=BinaryScan(files=(manifest,))))
     assert outcome.status == "failed"
     assert "Upload the built binaries" in outcome.remedy
@@ -225,9 +288,12 @@ def test_one_x86_binary_among_aarch64_fails():
 
 
 def test_damaged_elf_or_uninspectable_input_fails():
-    damaged = BinaryInfo(path="a/cut", kind="error", aarch64=False, reason="truncated",
-                         origin=BINARIES_ORIGIN)
-    assert status(replace(go(), binaries=BinaryScan(files=(aarch64(), damaged))), "ELF002") == "failed"
+    damaged = BinaryInfo(
+        path="a/cut", kind="error", aarch64=False, reason="truncated", origin=BINARIES_ORIGIN
+    )
+    assert (
+        status(replace(go(), binaries=BinaryScan(files=(aarch64(), damaged))), "ELF002") == "failed"
+    )
     limited = BinaryScan(files=(aarch64(),), problems=("a/bomb.zip: ratio 1000:1 over 200:1",))
     assert status(replace(go(), binaries=limited), "ELF002") == "failed"
 
@@ -241,9 +307,15 @@ def test_amd64_image_archive_fails_image_check():
 
 
 def test_failed_image_build_step_fails():
-    build = Step(number=9, name="Build holographic OS image (ARM64)", status="completed",
-                 conclusion="failure")
-    run = replace(present(go().run), jobs=(job("build-and-push-arm64", steps=(build,)), job("test")))
+    build = Step(
+        number=9,
+        name="Build holographic OS image (ARM64)",
+        status="completed",
+        conclusion="failure",
+    )
+    run = replace(
+        present(go().run), jobs=(job("build-and-push-arm64", steps=(build,)), job("test"))
+    )
     assert status(replace(go(), run=run), "IMG001") == "failed"
 
 
@@ -258,8 +330,9 @@ def test_expired_artifact_fails_and_digest_mismatch_fails():
     expired = Artifact(id=2, name="old", size_in_bytes=1, expired=True, digest=None)
     ev = replace(go(), artifacts=Artifacts(items=(expired,)))
     assert status(ev, "ART001") == "failed"
-    bad = Artifact(id=3, name="x", size_in_bytes=1, expired=False, digest="sha256:00",
-                   digest_verified=False)
+    bad = Artifact(
+        id=3, name="x", size_in_bytes=1, expired=False, digest="sha256:00", digest_verified=False
+    )
     assert status(replace(go(), artifacts=Artifacts(items=(bad,))), "ART001") == "failed"
 
 
@@ -273,12 +346,18 @@ def test_a_crashing_check_is_inconclusive_not_passed():
 def test_tests_that_disappeared_since_the_previous_validation_are_named():
     from validator.evidence import Previous
 
-    before = Previous(generated_at="2026-01-01T03:00:00Z", verdict="GO", run_id=8700, tests=25,
-                      test_names=(*results().files[0].test_names, "suite::removed_one"))
+    before = Previous(
+        generated_at="2026-01-01T03:00:00Z",
+        verdict="GO",
+        run_id=8700,
+        tests=25,
+        test_names=(*results().files[0].test_names, "suite::removed_one"),
+    )
     outcome = BY_ID["TST004"].run(replace(go(), previous=before))
     assert outcome.status == "failed"
     assert outcome.detail == (
-        "1 tests disappeared since 2026-01-01T03:00:00Z (0 added): `suite::removed_one`.")
+        "1 tests disappeared since 2026-01-01T03:00:00Z (0 added): `suite::removed_one`."
+    )
     same = replace(before, test_names=results().files[0].test_names)
     assert status(replace(go(), previous=same), "TST004") == "passed"
 
@@ -291,13 +370,19 @@ def test_ephemeral_runner_gone_before_its_labels_were_read_counts_by_its_log():
     ev = replace(go(), run=replace(present(go().run), jobs=(logged,)))
     assert status(ev, "RUN003") == "passed"
     hosted = job("test", labels=("linux", "ARM64"), runner_name="someone", runner_labels=None)
-    ev = replace(go(), run=replace(present(go().run), jobs=(hosted,)),
-                 settings=replace(go().settings, arm64_jobs=("test",)))
+    ev = replace(
+        go(),
+        run=replace(present(go().run), jobs=(hosted,)),
+        settings=replace(go().settings, arm64_jobs=("test",)),
+    )
     assert status(ev, "RUN003") == "inconclusive"  # not self-hosted: the labels prove nothing
 
 
 def test_a_nightly_without_a_completed_run_fails_the_run_not_the_workflow():
-    ev = replace(with_phase(go(), "dispatch", "failed", "No completed run of build-push-arm64.yml"),
-                 run=None, settings=replace(go().settings, run_source="latest"))
+    ev = replace(
+        with_phase(go(), "dispatch", "failed", "No completed run of build-push-arm64.yml"),
+        run=None,
+        settings=replace(go().settings, run_source="latest"),
+    )
     assert status(ev, "WF001") == "inconclusive"  # nothing dispatched: not observed, not failed
     assert status(ev, "RUN002") == "failed"

@@ -20,10 +20,23 @@ def test_validations_of_different_reports_in_one_folder_never_share_downloads(tm
     with Emulator("healthy", advance_per_request=1.0) as emu:
 
         def validate(name: str, *extra: str):
-            return run_cli("--all-phases", "--repo", emu.repository, "--api-url", emu.base_url,
-                           "--expected-tests", "24", "--poll-interval", "0.01s", "-q",
-                           "--report", str(root / name / "ARM64_TEST_RESULTS.md"), *extra,
-                           cwd=root, env=TOKEN)
+            return run_cli(
+                "--all-phases",
+                "--repo",
+                emu.repository,
+                "--api-url",
+                emu.base_url,
+                "--expected-tests",
+                "24",
+                "--poll-interval",
+                "0.01s",
+                "-q",
+                "--report",
+                str(root / name / "ARM64_TEST_RESULTS.md"),
+                *extra,
+                cwd=root,
+                env=TOKEN,
+            )
 
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             done = list(pool.map(lambda n: validate(n, "--use-latest-run"), ["a", "b", "c"]))

@@ -52,8 +52,16 @@ def test_credentials_in_the_api_url_stop_the_command_and_reach_no_file(tmp_path)
         (("--api-url", url), {}),
         ((), {"GITHUB_API_URL": url}),
     ):
-        done = run_cli("--all-phases", "--repo", "o/r", "--report", str(tmp_path / "r.md"), *args,
-                       env={"GITHUB_TOKEN": "x" * 40, **env}, cwd=tmp_path)
+        done = run_cli(
+            "--all-phases",
+            "--repo",
+            "o/r",
+            "--report",
+            str(tmp_path / "r.md"),
+            *args,
+            env={"GITHUB_TOKEN": "x" * 40, **env},
+            cwd=tmp_path,
+        )
         assert done.returncode == 2, done.stderr
         assert "carries credentials" in done.stderr.splitlines()[0]
         assert SECRET not in done.stdout + done.stderr

@@ -232,14 +232,18 @@ def test_the_report_names_each_format(fmt: str):
     path = EVERY_FORMAT[fmt]
     read = read_result_file(path, display=path.name)
     assert read.format == fmt
-    text = render_markdown(assess(replace(go(), tests=uploaded(TestScan(files=(read,)))), today=TODAY))
+    text = render_markdown(
+        assess(replace(go(), tests=uploaded(TestScan(files=(read,)))), today=TODAY)
+    )
     section = text.split("## Test results", 1)[1].split("\n## ", 1)[0]
     assert f"| {path.name} | job `test` ✅ ARM64 | {fmt} |" in section
 
 
 def test_the_report_says_how_many_tests_never_started():
     read = read_result_file(FORMATS / "nextest-failfast.log", display="nextest.log")
-    text = render_markdown(assess(replace(go(), tests=uploaded(TestScan(files=(read,)))), today=TODAY))
+    text = render_markdown(
+        assess(replace(go(), tests=uploaded(TestScan(files=(read,)))), today=TODAY)
+    )
     assert "19 more tests were announced but never started (the runner stopped early)" in text
     assert "never started" not in render_markdown(assess(go(), today=TODAY))
 

@@ -969,7 +969,9 @@ def _bounded(request: pytest.FixtureRequest) -> Iterator[None]:
         assert time.monotonic() - started < 15, "a fault test took more than 15 s"
 
 
-@pytest.mark.parametrize("where", ["report-is-a-folder", "parent-is-a-file", "evidence-parent-is-a-file"])
+@pytest.mark.parametrize(
+    "where", ["report-is-a-folder", "parent-is-a-file", "evidence-parent-is-a-file"]
+)
 def test_an_unwritable_output_is_refused_before_anything_is_dispatched(tmp_path: Path, where: str):
     root = tmp_path / "work"
     root.mkdir()
@@ -990,4 +992,3 @@ def test_an_unwritable_output_is_refused_before_anything_is_dispatched(tmp_path:
     assert first.startswith("validate-arm64: error: --")
     assert "writable folder" in first
     assert dispatched == []  # nothing spent on a report that could not be written
-

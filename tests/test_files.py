@@ -33,8 +33,9 @@ def test_a_killed_writer_leaves_the_old_or_the_new_file_never_a_mix(tmp_path: Pa
     write_atomic(target, "before\n")
     allowed = {"before\n", ("A" * 4_000_000) + "\n", ("B" * 3_000_000) + "\n"}
     for delay in (0.05, 0.11, 0.17, 0.23, 0.31):
-        with subprocess.Popen([sys.executable, "-c", WRITER, str(target)],
-                              stdout=subprocess.PIPE, text=True) as writer:
+        with subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True
+        ) as writer:
             assert writer.stdout is not None
             assert writer.stdout.readline() == "ready\n"
             time.sleep(delay)
@@ -63,8 +64,16 @@ def test_a_second_run_on_the_same_report_is_refused_with_a_clear_line(cli, tmp_p
             exclusive(report),
         ):
             pass
-        done = cli("--phase", "binaries", "--phase", "report", "--artifacts-dir", str(artifacts),
-                   "--report", str(report))
+        done = cli(
+            "--phase",
+            "binaries",
+            "--phase",
+            "report",
+            "--artifacts-dir",
+            str(artifacts),
+            "--report",
+            str(report),
+        )
     assert done.returncode == 2
     assert done.stderr.startswith(f"validate-arm64: error: {report}: another validate-arm64 run")
     assert not report.exists()
@@ -94,8 +103,13 @@ def test_a_sigterm_between_report_and_evidence_never_splits_the_pair(tmp_path: P
     report, evidence = tmp_path / "r.md", tmp_path / "r.json"
     report.write_text("old report")
     evidence.write_text("old evidence")
-    done = subprocess.run([sys.executable, "-c", PAIR, str(report), str(evidence)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PAIR, str(report), str(evidence)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 130, done.stderr
     assert done.stdout.strip() == "interrupted after the renames"
     assert (report.read_text(), evidence.read_text()) == ("new report", "new evidence")

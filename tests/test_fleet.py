@@ -39,8 +39,12 @@ def no_go():
 
 
 def inconclusive():
-    return replace(go(), health=replace(present(go().health), runners=None,
-                                        runners_error="the token may not list runners"))
+    return replace(
+        go(),
+        health=replace(
+            present(go().health), runners=None, runners_error="the token may not list runners"
+        ),
+    )
 
 
 def write(folder: Path, name: str, doc: object) -> Path:
@@ -55,15 +59,20 @@ def fleet_of(tmp_path, max_age=26 * 3600.0, now=NOW):
 
 
 def table_rows(markdown: str) -> list[str]:
-    return [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    return [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line][
+        1:
+    ]
 
 
 def test_one_row_per_repository_and_workflow_worst_first(tmp_path):
     write(tmp_path, "a/ARM64_TEST_RESULTS.json", document(repository="octo/alpha"))
     write(tmp_path, "b/ARM64_TEST_RESULTS.json", document(no_go(), repository="octo/beta"))
     write(tmp_path, "c/ARM64_TEST_RESULTS.json", document(inconclusive(), repository="octo/gamma"))
-    write(tmp_path, "d/ARM64_TEST_RESULTS.json",
-          document(repository="octo/alpha", workflow="nightly-arm64.yml"))
+    write(
+        tmp_path,
+        "d/ARM64_TEST_RESULTS.json",
+        document(repository="octo/alpha", workflow="nightly-arm64.yml"),
+    )
     fleet = fleet_of(tmp_path)
     assert [(r.repository, r.workflow, r.verdict) for r in fleet.rows] == [
         ("octo/beta", "build-push-arm64.yml", "NO-GO"),
@@ -88,14 +97,21 @@ def test_one_row_per_repository_and_workflow_worst_first(tmp_path):
     rows = table_rows(text)
     assert len(rows) == 4
     assert rows[0].startswith("| 🔴 NO-GO | octo/beta | build-push-arm64.yml | ❌ TST002: 2 failed")
-    assert "| 22 / 24 | 1 | [8812](https://github.com/octo-org/embeddenator/actions/runs/8812) " \
-           "| `0123456789ab` | 8h50m | 🔴 |" in rows[0]
+    assert (
+        "| 22 / 24 | 1 | [8812](https://github.com/octo-org/embeddenator/actions/runs/8812) "
+        "| `0123456789ab` | 8h50m | 🔴 |" in rows[0]
+    )
     assert "⚠️ not checked: RUN001" in rows[1] and "| not checked |" in rows[1]
 
 
-@pytest.mark.parametrize(("docs", "code"), [
-    ([go()], 0), ([go(), inconclusive()], 3), ([inconclusive(), no_go(), go()], 1),
-])
+@pytest.mark.parametrize(
+    ("docs", "code"),
+    [
+        ([go()], 0),
+        ([go(), inconclusive()], 3),
+        ([inconclusive(), no_go(), go()], 1),
+    ],
+)
 def test_exit_code_is_the_worst_verdict(tmp_path, docs, code):
     for i, ev in enumerate(docs):
         write(tmp_path, f"{i}.json", document(ev, repository=f"octo/r{i}"))
@@ -154,10 +170,14 @@ def test_without_a_run_age_runs_from_generated_at(tmp_path):
     assert row.observed_at == "2026-01-02T03:10:00Z" and row.age_seconds == 8 * 3600 + 50 * 60
 
 
-@pytest.mark.parametrize(("stamp", "problem"), [
-    ("2026-01-09T00:00:00Z", "in the future"), ("yesterday", "age cannot be told"),
-    ("2026-01-02T03:10:00", "age cannot be told"),  # no time zone
-])
+@pytest.mark.parametrize(
+    ("stamp", "problem"),
+    [
+        ("2026-01-09T00:00:00Z", "in the future"),
+        ("yesterday", "age cannot be told"),
+        ("2026-01-02T03:10:00", "age cannot be told"),  # no time zone
+    ],
+)
 def test_evidence_whose_time_cannot_be_trusted_is_inconclusive(tmp_path, stamp, problem):
     doc = document() | {"generated_at": stamp}
     doc["evidence"]["run"]["updated_at"] = None
@@ -167,19 +187,30 @@ def test_evidence_whose_time_cannot_be_trusted_is_inconclusive(tmp_path, stamp, 
 
 
 UNREADABLE = {
-    "broken.json": ('{"schema": "validate-arm64/evidence/1", "verdict": ', "not JSON (Expecting value"),
+    "broken.json": (
+        '{"schema": "validate-arm64/evidence/1", "verdict": ',
+        "not JSON (Expecting value",
+    ),
     "empty.json": ("", "not JSON"),
     "latin1.json": ("caf\xe9", None),
     "list.json": ("[1, 2]", "a JSON list, not an evidence document"),
     "other-tool.json": ('{"name": "left-pad", "version": "1.3.0"}', "no schema field"),
-    "binaries.json": ('{"schema": "validate-arm64/binaries/1", "ok": true}',
-                      "schema 'validate-arm64/binaries/1', not validate-arm64/evidence/1"),
-    "future.json": ('{"schema": "validate-arm64/evidence/2", "verdict": "GO"}',
-                    "schema 'validate-arm64/evidence/2'"),
-    "verdict.json": ('{"schema": "validate-arm64/evidence/1", "verdict": "MAYBE"}',
-                     "verdict 'MAYBE' is not GO, NO-GO or INCONCLUSIVE"),
-    "anonymous.json": ('{"schema": "validate-arm64/evidence/1", "verdict": "GO"}',
-                       "no repository named"),
+    "binaries.json": (
+        '{"schema": "validate-arm64/binaries/1", "ok": true}',
+        "schema 'validate-arm64/binaries/1', not validate-arm64/evidence/1",
+    ),
+    "future.json": (
+        '{"schema": "validate-arm64/evidence/2", "verdict": "GO"}',
+        "schema 'validate-arm64/evidence/2'",
+    ),
+    "verdict.json": (
+        '{"schema": "validate-arm64/evidence/1", "verdict": "MAYBE"}',
+        "verdict 'MAYBE' is not GO, NO-GO or INCONCLUSIVE",
+    ),
+    "anonymous.json": (
+        '{"schema": "validate-arm64/evidence/1", "verdict": "GO"}',
+        "no repository named",
+    ),
     "deep.json": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
 }
 
@@ -236,17 +267,44 @@ def test_text_from_evidence_cannot_break_the_table(tmp_path):
     assert "javascript:" not in line and "| 8812 |" in line and "| — |" in line
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20),
-       st.sampled_from(["checks", "evidence", "head_sha", "generated_at", "settings", "run",
-                        "health", "tests", "labels", "counts"]))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from(
+        [
+            "checks",
+            "evidence",
+            "head_sha",
+            "generated_at",
+            "settings",
+            "run",
+            "health",
+            "tests",
+            "labels",
+            "counts",
+        ]
+    ),
+)
 def test_any_value_in_any_field_gives_a_row_never_a_traceback(value, field):
     doc = document()
     ev = doc["evidence"]
-    targets = {"checks": doc, "evidence": doc, "head_sha": doc, "generated_at": doc,
-               "settings": ev, "run": ev, "health": ev, "tests": ev,
-               "labels": ev["settings"], "counts": ev["tests"]["files"][0]}
+    targets = {
+        "checks": doc,
+        "evidence": doc,
+        "head_sha": doc,
+        "generated_at": doc,
+        "settings": ev,
+        "run": ev,
+        "health": ev,
+        "tests": ev,
+        "labels": ev["settings"],
+        "counts": ev["tests"]["files"][0],
+    }
     targets[field][field] = value
     fleet = build_fleet([Loaded(path="e.json", document=doc)], now=NOW, max_age=DAY)
     assert len(fleet.rows) == 1 and fleet.rows[0].verdict in ("GO", "INCONCLUSIVE")
@@ -279,9 +337,18 @@ def test_same_evidence_same_bytes(tmp_path):
 
 
 def test_runners_online_counts_only_labelled_online_runners(tmp_path):
-    ev = replace(go(), health=replace(present(go().health), runners=(
-        runner("a"), runner("b", status="offline"), runner("c", labels=("self-hosted", "X64")),
-        runner("d", labels=("self-hosted", "linux", "arm64")))))
+    ev = replace(
+        go(),
+        health=replace(
+            present(go().health),
+            runners=(
+                runner("a"),
+                runner("b", status="offline"),
+                runner("c", labels=("self-hosted", "X64")),
+                runner("d", labels=("self-hosted", "linux", "arm64")),
+            ),
+        ),
+    )
     write(tmp_path, "e.json", document(ev))
     assert fleet_of(tmp_path).rows[0].runners_online == 2
 
@@ -292,23 +359,35 @@ def test_command_writes_output_and_appends_the_step_summary(tmp_path):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     out = tmp_path / "out" / "fleet.md"
-    code, text = fleet_command([tmp_path / "in"], output=out, as_json=False, max_age=DAY,
-                               now=NOW, environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    code, text = fleet_command(
+        [tmp_path / "in"],
+        output=out,
+        as_json=False,
+        max_age=DAY,
+        now=NOW,
+        environ={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert code == 3
     assert text.splitlines()[-1] == "verdict: INCONCLUSIVE"
     assert f"dashboard written to {out}" in text
     assert out.read_text().startswith("# ARM64 fleet: 🟡 INCONCLUSIVE")
     assert summary.read_text() == "earlier step\n" + out.read_text()
 
-    code, text = fleet_command([tmp_path / "in"], output=None, as_json=True, max_age=DAY, now=NOW,
-                               environ={})
+    code, text = fleet_command(
+        [tmp_path / "in"], output=None, as_json=True, max_age=DAY, now=NOW, environ={}
+    )
     assert code == 3 and json.loads(text)["schema"] == SCHEMA
 
 
 # --- real evidence, from the demo scenarios -------------------------------------------------
 
-SCENARIOS = {"healthy": "GO", "tests-failing": "NO-GO", "no-runners": "NO-GO",
-             "autoscaled-fleet": "GO", "legacy-ghes": "GO"}
+SCENARIOS = {
+    "healthy": "GO",
+    "tests-failing": "NO-GO",
+    "no-runners": "NO-GO",
+    "autoscaled-fleet": "GO",
+    "legacy-ghes": "GO",
+}
 
 
 @pytest.fixture(scope="module")
@@ -336,8 +415,11 @@ def test_demo_scenarios_make_a_dashboard(demo_evidence):
     rows = [(r.scenario, r.verdict) for r in fleet.rows]
     assert rows[:2] == [("no-runners", "NO-GO"), ("tests-failing", "NO-GO")]
     assert rows[2] == (None, "INCONCLUSIVE")
-    assert sorted(rows[3:]) == [("autoscaled-fleet", "GO"), ("healthy", "GO"),
-                                ("legacy-ghes", "GO")]
+    assert sorted(rows[3:]) == [
+        ("autoscaled-fleet", "GO"),
+        ("healthy", "GO"),
+        ("legacy-ghes", "GO"),
+    ]
     failing = fleet.rows[1]
     assert {f.check for f in failing.findings if f.status == "failed"} >= {"RUN002", "TST002"}
     assert failing.tests_passed == 19 and failing.expected_tests == 24
@@ -357,7 +439,9 @@ def plan_script() -> str:
     import textwrap
 
     text = WORKFLOW.read_text()
-    return textwrap.dedent(present(re.search(r"python3 - <<'PY'\n(.*?)\n\s*PY\n", text, re.S)).group(1))
+    return textwrap.dedent(
+        present(re.search(r"python3 - <<'PY'\n(.*?)\n\s*PY\n", text, re.S)).group(1)
+    )
 
 
 def run_plan(tmp_path, config=None, repositories=""):
@@ -368,9 +452,14 @@ def run_plan(tmp_path, config=None, repositories=""):
         write(tmp_path, ".github/arm64-fleet.json", config)
     out = tmp_path / "github_output"
     out.write_text("")
-    done = subprocess.run([sys.executable, "-c", plan_script()], cwd=tmp_path, text=True,
-                          capture_output=True, check=False,
-                          env={"GITHUB_OUTPUT": str(out), "REPOSITORIES": repositories})
+    done = subprocess.run(
+        [sys.executable, "-c", plan_script()],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        check=False,
+        env={"GITHUB_OUTPUT": str(out), "REPOSITORIES": repositories},
+    )
     outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
     return done, outputs
 
@@ -387,24 +476,44 @@ def test_workflow_spreads_one_job_per_repository_and_collects_once():
 
 
 def test_workflow_plan_reads_the_config_file(tmp_path):
-    done, outputs = run_plan(tmp_path, {"repositories": [
-        "octo/a", {"repo": "octo/b", "workflow": "ci-arm64.yml", "expected-tests": 24}]})
+    done, outputs = run_plan(
+        tmp_path,
+        {
+            "repositories": [
+                "octo/a",
+                {"repo": "octo/b", "workflow": "ci-arm64.yml", "expected-tests": 24},
+            ]
+        },
+    )
     assert done.returncode == 0, done.stderr
     include = json.loads(outputs["matrix"])["include"]
     assert include == [
-        {"repo": "octo/a", "workflow": "build-push-arm64.yml", "expected-tests": "",
-         "min-tests": "", "slug": "octo-a-build-push-arm64.yml"},
-        {"repo": "octo/b", "workflow": "ci-arm64.yml", "expected-tests": "24", "min-tests": "",
-         "slug": "octo-b-ci-arm64.yml"},
+        {
+            "repo": "octo/a",
+            "workflow": "build-push-arm64.yml",
+            "expected-tests": "",
+            "min-tests": "",
+            "slug": "octo-a-build-push-arm64.yml",
+        },
+        {
+            "repo": "octo/b",
+            "workflow": "ci-arm64.yml",
+            "expected-tests": "24",
+            "min-tests": "",
+            "slug": "octo-b-ci-arm64.yml",
+        },
     ]
     assert outputs["slugs"] == "octo-a-build-push-arm64.yml octo-b-ci-arm64.yml"
 
 
-@pytest.mark.parametrize(("repositories", "message"), [
-    ("octo/a, not-a-repo", "'not-a-repo': expected OWNER/NAME"),
-    (" ".join(f"octo/r{i}" for i in range(257)), "at most 256 jobs"),
-    ("octo/a octo/a", "listed twice"),
-])
+@pytest.mark.parametrize(
+    ("repositories", "message"),
+    [
+        ("octo/a, not-a-repo", "'not-a-repo': expected OWNER/NAME"),
+        (" ".join(f"octo/r{i}" for i in range(257)), "at most 256 jobs"),
+        ("octo/a octo/a", "listed twice"),
+    ],
+)
 def test_workflow_plan_refuses_what_github_would_not_run(tmp_path, repositories, message):
     done, outputs = run_plan(tmp_path, repositories=repositories)
     assert done.returncode == 1 and message in done.stderr and outputs == {}

@@ -46,8 +46,12 @@ def test_no_go_names_the_failing_checks():
     from dataclasses import replace
 
     ev = go()
-    failing = replace(ev, run=replace(present(ev.run), conclusion="failure",
-                                      jobs=(job("test", conclusion="failure"),)))
+    failing = replace(
+        ev,
+        run=replace(
+            present(ev.run), conclusion="failure", jobs=(job("test", conclusion="failure"),)
+        ),
+    )
     result = gate(doc(failing))
     assert result.code == 1
     assert result.line == "NO-GO: failing checks RUN002 (e.json)."
@@ -136,7 +140,9 @@ def test_evidence_dated_in_the_future_is_refused():
     run_future["evidence"]["run"]["updated_at"] = "2026-01-02T13:00:00Z"
     result = gate(run_future)
     assert result.code == 2
-    assert result.line.startswith("e.json: its run completed 2026-01-02T13:00:00Z, which is in the future")
+    assert result.line.startswith(
+        "e.json: its run completed 2026-01-02T13:00:00Z, which is in the future"
+    )
     skew = doc()
     skew["evidence"]["run"]["updated_at"] = "2026-01-02T12:03:00Z"  # clocks a little apart
     assert gate(skew).code == 0
@@ -151,16 +157,36 @@ def test_emulator_evidence_never_passes_the_gate():
 
 
 def test_evidence_of_another_repository_is_refused():
-    assert admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
-                      repository="octo-org/embeddenator").code == 0
-    assert admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
-                      repository="OCTO-ORG/Embeddenator").code == 0
-    other = admit(doc(), source="e.json", now=NOW, max_age=None, sha=None,
-                       repository="octo-org/other")
+    assert (
+        admit(
+            doc(),
+            source="e.json",
+            now=NOW,
+            max_age=None,
+            sha=None,
+            repository="octo-org/embeddenator",
+        ).code
+        == 0
+    )
+    assert (
+        admit(
+            doc(),
+            source="e.json",
+            now=NOW,
+            max_age=None,
+            sha=None,
+            repository="OCTO-ORG/Embeddenator",
+        ).code
+        == 0
+    )
+    other = admit(
+        doc(), source="e.json", now=NOW, max_age=None, sha=None, repository="octo-org/other"
+    )
     assert other.code == 2
-    assert other.line == ("e.json: evidence is for octo-org/embeddenator, not octo-org/other. "
-                          "Pass the evidence of this repository (or --repo).")
-
+    assert other.line == (
+        "e.json: evidence is for octo-org/embeddenator, not octo-org/other. "
+        "Pass the evidence of this repository (or --repo)."
+    )
 
 
 def test_a_go_verdict_its_own_checks_do_not_earn_is_refused():

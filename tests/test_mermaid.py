@@ -39,8 +39,14 @@ def parse():
         pytest.skip(message)
 
     def run(charts: list[str]) -> list[dict[str, object]]:
-        done = subprocess.run([node, str(MERMAID_DIR / "parse.mjs")], input=json.dumps(charts),
-                              capture_output=True, text=True, timeout=120, check=True)
+        done = subprocess.run(
+            [node, str(MERMAID_DIR / "parse.mjs")],
+            input=json.dumps(charts),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         answers: list[dict[str, object]] = json.loads(done.stdout)
         assert len(answers) == len(charts)
         return answers
@@ -52,18 +58,32 @@ def entries(count: int, **changes: Any) -> tuple[Entry, ...]:
     """``count`` validations a day apart, each with a distinct fingerprint."""
     made = []
     for i in range(count):
-        ev = replace(go(), tests=results(24, failed=i % 3),
-                     generated_at=f"2026-01-{1 + i % 28:02d}T0{i // 28}:10:00Z")
+        ev = replace(
+            go(),
+            tests=results(24, failed=i % 3),
+            generated_at=f"2026-01-{1 + i % 28:02d}T0{i // 28}:10:00Z",
+        )
         entry = entry_for(ev, ("GO", "NO-GO", "INCONCLUSIVE")[i % 3], ())
-        made.append(replace(entry, fingerprint=f"f{i}", run_seconds=500.0 + 7 * i,
-                            queued_seconds=3.0 * i, **changes))
+        made.append(
+            replace(
+                entry,
+                fingerprint=f"f{i}",
+                run_seconds=500.0 + 7 * i,
+                queued_seconds=3.0 * i,
+                **changes,
+            )
+        )
     return tuple(made)
 
 
 def test_mermaid_refuses_a_broken_chart(parse):
     """The harness can fail: charts GitHub would refuse to draw are refused here too."""
-    good = mermaid.xychart(title="t", x_labels=["a", "b"], y_title="y",
-                           series=[mermaid.Series(kind="line", values=(1.0, 2.0))])
+    good = mermaid.xychart(
+        title="t",
+        x_labels=["a", "b"],
+        y_title="y",
+        series=[mermaid.Series(kind="line", values=(1.0, 2.0))],
+    )
     broken = [
         good.replace('title "t"', 'title "t'),  # a string left open
         good.replace("[1, 2]", '[1, "two"]'),  # a value that is not a number
@@ -105,10 +125,29 @@ def test_a_value_not_observed_is_not_drawn_as_zero():
 
 
 HOSTILE = [
-    'a "quoted" name', "back`tick``` fence", "%%{init: {'theme': 'dark'}}%%", "line\nbreak",
-    "tab\there", "semi;colon", "brackets ] [ , }", "#quot; #35;", "-->", "\u2028sep\u2029",
-    "\x00\x07ctrl", "", " ", "ünïcödé ✓ 🟢", "x" * 300, "<script>alert(1)</script>", "a\\",
-    "title \"x\"\n    line [1]", "`" * 5, "%%", "% %", "end", "xychart-beta",
+    'a "quoted" name',
+    "back`tick``` fence",
+    "%%{init: {'theme': 'dark'}}%%",
+    "line\nbreak",
+    "tab\there",
+    "semi;colon",
+    "brackets ] [ , }",
+    "#quot; #35;",
+    "-->",
+    "\u2028sep\u2029",
+    "\x00\x07ctrl",
+    "",
+    " ",
+    "ünïcödé ✓ 🟢",
+    "x" * 300,
+    "<script>alert(1)</script>",
+    "a\\",
+    'title "x"\n    line [1]',
+    "`" * 5,
+    "%%",
+    "% %",
+    "end",
+    "xychart-beta",
 ]
 
 
@@ -117,12 +156,17 @@ def test_no_label_can_break_a_chart(parse):
     chart still parses, keeps its categories, and never closes the Markdown fence."""
     rng = random.Random(20260102)
     alphabet = '"`%{}[],;:#\\\n\r\t<>|-→🟢 ab\x00\u2028'
-    texts = HOSTILE + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-                       for _ in range(120)]
+    texts = HOSTILE + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(120)
+    ]
     charts = []
     for text in texts:
-        chart = mermaid.xychart(title=text, x_labels=[text, text + "2"], y_title=text,
-                                series=[mermaid.Series(kind="bar", values=(1.0, 2.5))])
+        chart = mermaid.xychart(
+            title=text,
+            x_labels=[text, text + "2"],
+            y_title=text,
+            series=[mermaid.Series(kind="bar", values=(1.0, 2.5))],
+        )
         assert "`" not in chart and "%%" not in chart
         assert chart.count("\n") == 5, chart
         charts.append(chart)
@@ -132,10 +176,20 @@ def test_no_label_can_break_a_chart(parse):
 
 
 def test_x_labels_are_distinct():
-    stamps = ["2026-01-02T03:10:00Z", "2026-01-02T05:00:00Z", "2026-01-03T00:00:00Z",
-              "2026-01-02T05:00:00Z", "not a time"]
-    assert mermaid.x_labels(stamps) == ("01-02 03:10", "01-02 05:00 #2", "01-03",
-                                        "01-02 05:00 #4", "?")
+    stamps = [
+        "2026-01-02T03:10:00Z",
+        "2026-01-02T05:00:00Z",
+        "2026-01-03T00:00:00Z",
+        "2026-01-02T05:00:00Z",
+        "not a time",
+    ]
+    assert mermaid.x_labels(stamps) == (
+        "01-02 03:10",
+        "01-02 05:00 #2",
+        "01-03",
+        "01-02 05:00 #4",
+        "?",
+    )
 
 
 def test_verdict_strip():
@@ -146,7 +200,7 @@ def test_verdict_strip():
 
 def test_report_trend_section_has_charts_mermaid_draws(parse):
     text = render_markdown(assess(go(), history=entries(35)))
-    trend = text[text.index("## Trend"):text.index("## Notes")]
+    trend = text[text.index("## Trend") : text.index("## Notes")]
     charts = FENCE.findall(trend)
     assert len(charts) == 2
     assert parse(charts) == [{"ok": True, "type": "xychart"}] * 2

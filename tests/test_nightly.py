@@ -33,9 +33,21 @@ def serve():
 
 
 def validate(emu: Emulator, report: Path, *extra: str):
-    return run_cli("--all-phases", "--repo", emu.repository, "--api-url", emu.base_url,
-                   "--report", str(report), "--poll-interval", "0.01s", "-q", *extra,
-                   cwd=report.parent.parent, env=TOKEN)
+    return run_cli(
+        "--all-phases",
+        "--repo",
+        emu.repository,
+        "--api-url",
+        emu.base_url,
+        "--report",
+        str(report),
+        "--poll-interval",
+        "0.01s",
+        "-q",
+        *extra,
+        cwd=report.parent.parent,
+        env=TOKEN,
+    )
 
 
 def test_nightly_on_unchanged_evidence_leaves_the_report_byte_identical(serve, tmp_path):
@@ -65,6 +77,7 @@ def test_go_run_then_gate_passes_and_a_no_go_makes_it_fail(serve, tmp_path):
     refused = run_cli("gate", "--evidence", str(evidence), "--max-age", "3650d")
     assert refused.returncode == 2
     assert "evidence from the built-in emulator" in refused.stderr
+
     # The same evidence as GitHub would have served it (and, since the emulator's clock starts
     # on 2026-01-02, old by the wall clock).
     def as_from_github() -> None:
@@ -126,12 +139,16 @@ def test_removed_tests_are_named_and_fail_with_fail_on_test_drop(serve, tmp_path
 def test_hand_written_notes_survive_regeneration(serve, tmp_path):
     report = tmp_path / "docs" / "ARM64_TEST_RESULTS.md"
     assert validate(serve("healthy"), report, "--expected-tests", "24").returncode == 0
-    notes = ("<!-- validate-arm64:notes:start -->\nThe runner is a Graviton t4g.large "
-             "owned by the platform team. | ünïcødé ✅\n\n- keep this line\n"
-             "<!-- validate-arm64:notes:end -->")
+    notes = (
+        "<!-- validate-arm64:notes:start -->\nThe runner is a Graviton t4g.large "
+        "owned by the platform team. | ünïcødé ✅\n\n- keep this line\n"
+        "<!-- validate-arm64:notes:end -->"
+    )
     original = report.read_text(encoding="utf-8")
     start = original.index("<!-- validate-arm64:notes:start -->")
-    end = original.index("<!-- validate-arm64:notes:end -->") + len("<!-- validate-arm64:notes:end -->")
+    end = original.index("<!-- validate-arm64:notes:end -->") + len(
+        "<!-- validate-arm64:notes:end -->"
+    )
     report.write_text(original[:start] + notes + original[end:], encoding="utf-8")
     assert validate(serve("tests-failing"), report, "--expected-tests", "24").returncode == 1
     regenerated = report.read_text(encoding="utf-8")

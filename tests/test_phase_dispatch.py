@@ -349,7 +349,9 @@ def step(name: str) -> Step:
 
 
 def test_attach_runner_labels_by_runner_name() -> None:
-    arm = Runner(id=1, name="arm-1", os="Linux", status="online", busy=False, labels=typed_labels(LABELS))
+    arm = Runner(
+        id=1, name="arm-1", os="Linux", status="online", busy=False, labels=typed_labels(LABELS)
+    )
     hosted = job("summary", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",))
     unknown = job("other", runner_name="gone-runner")
     out = attach_runner_labels([job(), hosted, unknown, job("q", runner_name=None)], [arm])
@@ -381,10 +383,20 @@ def test_log_tail_keeps_the_last_lines_within_a_size() -> None:
 
 
 def test_why_queued_explains_each_case() -> None:
-    offline = Runner(id=2, name="arm-2", os="Linux", status="offline", busy=False, labels=typed_labels(LABELS))
-    online = Runner(id=1, name="arm-1", os="Linux", status="online", busy=True, labels=typed_labels(LABELS))
-    x64 = Runner(id=3, name="x64", os="Linux", status="online", busy=False,
-                 labels=typed_labels(("self-hosted",)))
+    offline = Runner(
+        id=2, name="arm-2", os="Linux", status="offline", busy=False, labels=typed_labels(LABELS)
+    )
+    online = Runner(
+        id=1, name="arm-1", os="Linux", status="online", busy=True, labels=typed_labels(LABELS)
+    )
+    x64 = Runner(
+        id=3,
+        name="x64",
+        os="Linux",
+        status="online",
+        busy=False,
+        labels=typed_labels(("self-hosted",)),
+    )
     assert why_queued(LABELS, None).endswith("(the runner list could not be read)")
     assert why_queued(LABELS, []).endswith("no self-hosted runner is registered on the repository")
     assert why_queued(LABELS, [x64]).endswith(
@@ -423,4 +435,3 @@ def test_job_timings_measure_the_queue_to_the_first_started_job() -> None:
     assert (timed.queued_seconds, timed.run_seconds) == (90.0, 510.0)
     no_jobs = with_job_timings(Run(**{**run.__dict__, "jobs": ()}))
     assert (no_jobs.queued_seconds, no_jobs.run_seconds) == (0.0, 600.0)
-

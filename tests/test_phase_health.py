@@ -35,7 +35,9 @@ def emu() -> Iterator[Emulator]:
 
 
 def runner(*labels: str, status: str = "online") -> Runner:
-    return Runner(id=1, name="r", os="Linux", status=status, busy=False, labels=typed_labels(labels))
+    return Runner(
+        id=1, name="r", os="Linux", status=status, busy=False, labels=typed_labels(labels)
+    )
 
 
 # --- label matching -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphlib
 import importlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,9 @@ def test_pipeline_order_is_an_order_of_the_requirements():
 
 def test_every_gathering_phase_is_a_module_with_gather():
     for phase in PHASES:
-        module = importlib.import_module(f"validator.phases.{phase.name}") if phase.gathers else None
+        module = (
+            importlib.import_module(f"validator.phases.{phase.name}") if phase.gathers else None
+        )
         assert (module is not None and callable(module.gather)) == phase.gathers
 
 
@@ -62,13 +65,19 @@ class _Clock:
         self.now += seconds
 
 
-def _evidence_with_health_broken(phases: tuple[str, ...], tmp_path: Path, **extra: object):
+def _evidence_with_health_broken(phases: tuple[str, ...], tmp_path: Path, **extra: Any):
     clock = _Clock()
     with Emulator("healthy") as emu:  # reachable, but every answer a 502 (an unreachable
         emu.inject(Fault(kind="status", status=502, times=1000))  # --api-url is a usage error)
-        config = Config(phases=phases, repository=emu.repository, token="t",
-                        api_url=emu.base_url, retry_budget=1.0, work_dir=tmp_path / "work",
-                        **extra).validate()  # type: ignore[arg-type]
+        config = Config(
+            phases=phases,
+            repository=emu.repository,
+            token="t",
+            api_url=emu.base_url,
+            retry_budget=1.0,
+            work_dir=tmp_path / "work",
+            **extra,
+        ).validate()
         return gather(config, Hooks(clock=clock, sleep=clock.sleep))
 
 
@@ -85,8 +94,7 @@ def test_a_phase_whose_requirement_was_not_selected_still_runs(tmp_path):
     folder = tmp_path / "artifacts"
     folder.mkdir()
     (folder / "app").write_bytes((FIXTURES / "binaries" / "hello-aarch64").read_bytes())
-    evidence = _evidence_with_health_broken(("health", "binaries"), tmp_path,
-                                            artifacts_dir=folder)
+    evidence = _evidence_with_health_broken(("health", "binaries"), tmp_path, artifacts_dir=folder)
     states = {p.name: p.state for p in evidence.phases}
     assert states == {"health": "error", "binaries": "ok"}
     assert evidence.binaries is not None and evidence.binaries.elf_count == 1

@@ -35,34 +35,78 @@ def md_snapshot(snapshot):
 def no_go():
     """The seed report's situation: no runner registered, the dispatched run never left the queue."""
     ev = go()
-    run = replace(present(ev.run), status="queued", conclusion=None, run_started_at=None, run_seconds=None,
-                  queued_seconds=None, wait_error="run 8812 stayed queued for 30m00s: no online "
-                  "runner has labels self-hosted, linux, ARM64", jobs=(
-                      replace(job("test", runner_name=None, runner_labels=None, conclusion=None),
-                              queued_seconds=None, seconds=None, started_at=None,
-                              completed_at=None, steps=()),))
-    return replace(ev, health=replace(present(ev.health), runners=()), run=run, artifacts=None,
-                   binaries=None, tests=None, tests_source=None,
-                   phases=(*ev.phases[:2], *(
-                       p for p in with_phase(with_phase(with_phase(
-                           ev, "artifacts", "not-run", "no completed run"), "binaries",
-                           "not-run", "no artifacts"), "tests", "not-run", "no artifacts").phases
-                       if p.name in ("artifacts", "binaries", "tests"))))
+    run = replace(
+        present(ev.run),
+        status="queued",
+        conclusion=None,
+        run_started_at=None,
+        run_seconds=None,
+        queued_seconds=None,
+        wait_error="run 8812 stayed queued for 30m00s: no online "
+        "runner has labels self-hosted, linux, ARM64",
+        jobs=(
+            replace(
+                job("test", runner_name=None, runner_labels=None, conclusion=None),
+                queued_seconds=None,
+                seconds=None,
+                started_at=None,
+                completed_at=None,
+                steps=(),
+            ),
+        ),
+    )
+    return replace(
+        ev,
+        health=replace(present(ev.health), runners=()),
+        run=run,
+        artifacts=None,
+        binaries=None,
+        tests=None,
+        tests_source=None,
+        phases=(
+            *ev.phases[:2],
+            *(
+                p
+                for p in with_phase(
+                    with_phase(
+                        with_phase(ev, "artifacts", "not-run", "no completed run"),
+                        "binaries",
+                        "not-run",
+                        "no artifacts",
+                    ),
+                    "tests",
+                    "not-run",
+                    "no artifacts",
+                ).phases
+                if p.name in ("artifacts", "binaries", "tests")
+            ),
+        ),
+    )
 
 
 def inconclusive():
     """Offline phases only: binaries and tests pass, everything on GitHub is not checked."""
     ev = go()
-    return replace(ev, health=None, run=None, artifacts=None, cost=replace(ev.cost, requests=None,
-                   rate_limit_points=None, bytes_downloaded=None),
-                   settings=replace(ev.settings, artifacts_dir="./artifacts", api_url=None),
-                   phases=tuple(p for p in ev.phases if p.name in ("binaries", "tests")),
-                   tests_source="files in ./artifacts")
+    return replace(
+        ev,
+        health=None,
+        run=None,
+        artifacts=None,
+        cost=replace(ev.cost, requests=None, rate_limit_points=None, bytes_downloaded=None),
+        settings=replace(ev.settings, artifacts_dir="./artifacts", api_url=None),
+        phases=tuple(p for p in ev.phases if p.name in ("binaries", "tests")),
+        tests_source="files in ./artifacts",
+    )
 
 
-@pytest.mark.parametrize(("name", "build", "verdict"), [
-    ("go", go, "GO"), ("no-go", no_go, "NO-GO"), ("inconclusive", inconclusive, "INCONCLUSIVE"),
-])
+@pytest.mark.parametrize(
+    ("name", "build", "verdict"),
+    [
+        ("go", go, "GO"),
+        ("no-go", no_go, "NO-GO"),
+        ("inconclusive", inconclusive, "INCONCLUSIVE"),
+    ],
+)
 def test_report_snapshot(name, build, verdict, md_snapshot):
     report = assess(build(), today=TODAY)
     assert report.verdict == verdict
@@ -90,7 +134,9 @@ def test_same_evidence_gives_byte_identical_report():
 
 
 def test_report_escapes_table_cells_from_untrusted_names():
-    odd = replace(go(), health=Health(runners=(runner("a|b\nc"),), workflow=present(go().health).workflow))
+    odd = replace(
+        go(), health=Health(runners=(runner("a|b\nc"),), workflow=present(go().health).workflow)
+    )
     text = render_markdown(assess(odd, today=TODAY))
     assert "| a\\|b c |" in text
     assert cell(None) == "—"
@@ -110,7 +156,12 @@ def test_evidence_json_contract_fields():
     assert document["repository"] == "octo-org/embeddenator"
     assert document["head_sha"] == "0123456789abcdef0123456789abcdef01234567"
     assert {c["status"] for c in document["checks"]} <= {
-        "passed", "failed", "inconclusive", "skipped", "waived"}
+        "passed",
+        "failed",
+        "inconclusive",
+        "skipped",
+        "waived",
+    }
     assert [c["id"] for c in document["checks"]][:2] == ["WF001", "RUN001"]
 
 
@@ -120,8 +171,9 @@ def test_publish_writes_both_files_and_keeps_them_on_a_later_fault(tmp_path: Pat
     assert first.written
     before = (report_path.read_bytes(), evidence_path.read_bytes())
     faulty = with_phase(go(), "dispatch", "error", "GitHub did not answer (503)")
-    second = publish(assess(faulty, today=TODAY), report_path=report_path,
-                     evidence_path=evidence_path)
+    second = publish(
+        assess(faulty, today=TODAY), report_path=report_path, evidence_path=evidence_path
+    )
     assert not second.written
     assert "kept the previous" in second.note
     assert (report_path.read_bytes(), evidence_path.read_bytes()) == before
@@ -132,8 +184,9 @@ def test_publish_leaves_an_unchanged_report_untouched(tmp_path: Path):
     publish(assess(go(), today=TODAY), report_path=report_path, evidence_path=evidence_path)
     stamp = report_path.stat().st_mtime_ns
     later = replace(go(), generated_at="2026-01-03T03:10:00Z")
-    result = publish(assess(later, today=TODAY), report_path=report_path,
-                     evidence_path=evidence_path)
+    result = publish(
+        assess(later, today=TODAY), report_path=report_path, evidence_path=evidence_path
+    )
     assert "unchanged" in result.note
     assert report_path.stat().st_mtime_ns == stamp
     assert json.loads(evidence_path.read_text())["generated_at"] == "2026-01-03T03:10:00Z"
@@ -146,14 +199,20 @@ def test_generated_text_cannot_pose_as_the_notes_markers(tmp_path: Path):
     ev = go()
     hostile = "<!-- validate-arm64:notes:start --> boom"
     scan = results(tests=24, failed=1)
-    failing = replace(scan.files[0], failures=(
-        FailedTest(name="suite::t0", outcome="failed", message=hostile),))
-    ev = replace(ev, tests=replace(scan, files=(failing,)),
-                 run=replace(present(ev.run), jobs=(job("test --> <!-- validate-arm64:notes:end -->"),)))
+    failing = replace(
+        scan.files[0], failures=(FailedTest(name="suite::t0", outcome="failed", message=hostile),)
+    )
+    ev = replace(
+        ev,
+        tests=replace(scan, files=(failing,)),
+        run=replace(present(ev.run), jobs=(job("test --> <!-- validate-arm64:notes:end -->"),)),
+    )
     report_path, evidence_path = tmp_path / "r.md", tmp_path / "r.json"
     publish(assess(ev, today=TODAY), report_path=report_path, evidence_path=evidence_path)
-    notes = ("<!-- validate-arm64:notes:start -->\nOwned by the platform team.\n"
-             "<!-- validate-arm64:notes:end -->")
+    notes = (
+        "<!-- validate-arm64:notes:start -->\nOwned by the platform team.\n"
+        "<!-- validate-arm64:notes:end -->"
+    )
     text = report_path.read_text(encoding="utf-8")
     assert text.count("<!-- validate-arm64:notes:start -->") == 1  # only the real marker
     start = text.index("<!-- validate-arm64:notes:start -->")

@@ -26,8 +26,7 @@ from validator.results import (
 RESULTS = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 JUNIT_REF = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
 NOT_RESULTS = (
-    "no test results in a known format "
-    "(JUnit XML, cargo test, libtest JSON, nextest, go test, TAP)"
+    "no test results in a known format (JUnit XML, cargo test, libtest JSON, nextest, go test, TAP)"
 )
 
 

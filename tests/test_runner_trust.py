@@ -104,7 +104,9 @@ def test_the_context_line_and_the_hosted_image_are_read_from_a_real_log_shape() 
 
 
 def test_custom_arm64_label_on_an_x64_runner_fails_run001_rule() -> None:
-    ev = replace(go(), health=replace(present(go().health), runners=(runner(labels=X64_WITH_ARM64),)))
+    ev = replace(
+        go(), health=replace(present(go().health), runners=(runner(labels=X64_WITH_ARM64),))
+    )
     outcome = BY_ID["RUN001"].run(ev)
     assert outcome.status == "failed"  # without the rule: passed (it has all three labels)
     assert "`arm64-runner-1`" in outcome.detail and "`X64`" in outcome.detail
@@ -148,7 +150,9 @@ def test_a_named_arm64_job_without_proof_is_reported_not_dropped_rule() -> None:
 
 def test_tests_from_a_job_not_proven_arm64_are_not_arm64_evidence_rule() -> None:
     unproven = job("test", runner_name="arm64-ephemeral-7", runner_labels=None)
-    ev = replace(go(), run=replace(present(go().run), jobs=(unproven,)), tests_source="job log: test")
+    ev = replace(
+        go(), run=replace(present(go().run), jobs=(unproven,)), tests_source="job log: test"
+    )
     assert status(ev, "TST001") == "inconclusive"  # without the rule: passed
     proven = replace(unproven, runner_context=ARM64_CONTEXT)
     ev = replace(ev, run=replace(present(go().run), jobs=(proven,)))
@@ -177,7 +181,9 @@ def test_runner_groups_admit_repositories_as_github_does() -> None:
 
     repo = "o/r"
     assert group_refusal(group("all", True), repository=repo, private=False, selected=None) is None
-    assert "public" in present(group_refusal(group("all"), repository=repo, private=False, selected=None))
+    assert "public" in present(
+        group_refusal(group("all"), repository=repo, private=False, selected=None)
+    )
     assert group_refusal(group("private"), repository=repo, private=True, selected=None) is None
     assert group_refusal(group("selected"), repository=repo, private=True,
                          selected=frozenset({"o/r"})) is None  # fmt: skip

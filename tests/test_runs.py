@@ -99,8 +99,11 @@ def test_tests_from_a_job_log_are_traced_to_that_job_by_id_not_by_name():
     # A matrix: two jobs with one display name, the ARM64 one listed first.
     arm = replace(job("test"), id=1)
     x86 = replace(hosted_x64(job("test", runner_name="GitHub Actions 3", runner_labels=None)), id=2)
+
     def logged_by(job_id: int | None) -> Evidence:
-        ev = replace(go(), run=replace(present(go().run), jobs=(arm, x86)), tests_source="job log: test")
+        ev = replace(
+            go(), run=replace(present(go().run), jobs=(arm, x86)), tests_source="job log: test"
+        )
         origin = None if job_id is None else Origin(job_id=job_id, job="test")
         files = tuple(replace(f, origin=origin) for f in present(ev.tests).files)
         return replace(ev, tests=replace(present(ev.tests), files=files))

@@ -47,8 +47,16 @@ def test_sources_are_read_from_the_fixtures_folder_given(tmp_path: Path) -> None
     assert first.startswith(f"validate-arm64: error: --scenario-file {moved}: ")
     assert "not found under" in first and "--fixtures DIR" in first
     assert not (tmp_path / "r.md").exists()
-    given = run_cli("demo", "--scenario-file", str(moved), "--fixtures", str(tmp_path / "a"),
-                    "--report", str(tmp_path / "r.md"), "--quiet")
+    given = run_cli(
+        "demo",
+        "--scenario-file",
+        str(moved),
+        "--fixtures",
+        str(tmp_path / "a"),
+        "--report",
+        str(tmp_path / "r.md"),
+        "--quiet",
+    )
     assert given.returncode == 1, given.stderr
 
 
@@ -63,8 +71,12 @@ def test_scenario_and_scenario_file_exclude_each_other(tmp_path: Path) -> None:
 def test_emulator_serves_a_scenario_file(tmp_path: Path) -> None:
     path = own_setup(tmp_path, owner="octo-org", name="graviton-ci")
     script = Path(sys.executable).with_name("validate-arm64")
-    with subprocess.Popen([str(script), "emulator", "--scenario-file", str(path)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [str(script), "emulator", "--scenario-file", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         try:
             assert proc.stdout is not None
             first = proc.stdout.readline().strip()

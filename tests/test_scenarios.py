@@ -57,6 +57,8 @@ REFUSED: dict[str, tuple[str, dict[str, object]]] = {
         {"repository": "tzervas/embeddenator"},
     ),
 }
+
+
 class MarkdownSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
     file_extension = "md"

@@ -46,9 +46,19 @@ def test_a_token_printed_in_a_failed_job_log_reaches_no_file(tmp_path: Path):
     try:
         report = tmp_path / "work" / "docs" / "ARM64_TEST_RESULTS.md"
         report.parent.mkdir(parents=True)
-        done = run_cli("--all-phases", "--repo", emu.repository, "--api-url", emu.base_url,
-                       "--report", str(report), "--poll-interval", "0.01s",
-                       cwd=report.parent.parent, env={"GITHUB_TOKEN": "x" * 40})
+        done = run_cli(
+            "--all-phases",
+            "--repo",
+            emu.repository,
+            "--api-url",
+            emu.base_url,
+            "--report",
+            str(report),
+            "--poll-interval",
+            "0.01s",
+            cwd=report.parent.parent,
+            env={"GITHUB_TOKEN": "x" * 40},
+        )
     finally:
         emu.stop()
     assert done.returncode == 1, done.stdout + done.stderr
@@ -75,10 +85,15 @@ b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ
 -----END OPENSSH PRIVATE KEY-----
 """
 SECRETS = (
-    "cioAbCdEf0123456789abcdef0123456789XyZ", "v1.0123456789abcdef0123456789abcdef01234567",
-    "npm_AbCdEf0123456789AbCdEf0123456789abcd", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "0123456789abcdef0123456789abcdef01234567", "dckr_pat_AbCdEf0123456789XyZ", "Zz9Zz9Zz9Zz9",
-    "hunter2hunter2", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+    "cioAbCdEf0123456789abcdef0123456789XyZ",
+    "v1.0123456789abcdef0123456789abcdef01234567",
+    "npm_AbCdEf0123456789AbCdEf0123456789abcd",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "0123456789abcdef0123456789abcdef01234567",
+    "dckr_pat_AbCdEf0123456789XyZ",
+    "Zz9Zz9Zz9Zz9",
+    "hunter2hunter2",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
 )
 
 

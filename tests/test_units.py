@@ -10,8 +10,15 @@ from validator.units import duration, parse_duration
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0s"), (9, "9s"), (59.6, "1m00s"), (130, "2m10s"), (754.2, "12m34s"),
-     (3900, "1h05m00s"), (3723, "1h02m03s")],
+    [
+        (0, "0s"),
+        (9, "9s"),
+        (59.6, "1m00s"),
+        (130, "2m10s"),
+        (754.2, "12m34s"),
+        (3900, "1h05m00s"),
+        (3723, "1h02m03s"),
+    ],
 )
 def test_duration(seconds: float, text: str) -> None:
     assert duration(seconds) == text

@@ -62,8 +62,12 @@ def test_exit_codes_are_the_contract():
 
 def test_waiver_covers_a_failure_until_it_expires():
     failed = [Outcome(check="DUR001", status="failed", detail="Run took 30m.")]
-    waiver = Waiver(check="DUR001", reason="slow runner until new hardware", owner="@ops",
-                    expires=dt.date(2026, 2, 1))
+    waiver = Waiver(
+        check="DUR001",
+        reason="slow runner until new hardware",
+        owner="@ops",
+        expires=dt.date(2026, 2, 1),
+    )
     waived = apply_waivers(failed, [waiver], today=dt.date(2026, 2, 1))
     assert waived[0].status == "waived"
     assert "Waived by @ops until 2026-02-01" in waived[0].detail
@@ -101,8 +105,10 @@ PARTS = ("health", "run", "artifacts", "binaries", "tests")
 
 @given(
     st.sets(st.sampled_from(PARTS), min_size=1),
-    st.dictionaries(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
-                    st.sampled_from(("error", "not-run", "failed"))),
+    st.dictionaries(
+        st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
+        st.sampled_from(("error", "not-run", "failed")),
+    ),
 )
 def test_missing_or_broken_evidence_is_never_go(missing, phase_states):
     absent: dict[str, Any] = dict.fromkeys(missing)
@@ -112,8 +118,9 @@ def test_missing_or_broken_evidence_is_never_go(missing, phase_states):
     assert assess(ev).verdict != "GO"
 
 
-@given(st.sets(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")),
-               min_size=1))
+@given(
+    st.sets(st.sampled_from(("health", "dispatch", "artifacts", "binaries", "tests")), min_size=1)
+)
 def test_a_phase_that_errored_is_never_go_even_with_its_evidence_present(broken):
     ev = go()
     for name in broken:

@@ -61,7 +61,11 @@ def test_yaml_is_read_as_github_reads_it() -> None:
     assert list(value) == ["on", "yes", "n", "f", "s", "null_", "t"]  # "on" stays a string
     assert value["yes"] == "no"  # YAML 1.2: yes/no are strings
     assert (value["n"], value["f"], value["s"], value["null_"], value["t"]) == (
-        31, 1.5, "1", None, True,
+        31,
+        1.5,
+        "1",
+        None,
+        True,
     )
     assert value.line_of("n") == 4
 
@@ -150,24 +154,36 @@ def expand(text: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("os: [a, b]\nv: [1, 2]\n",
-         [{"os": "a", "v": 1.0}, {"os": "a", "v": 2.0}, {"os": "b", "v": 1.0},
-          {"os": "b", "v": 2.0}]),
-        ("os: [a, b]\nv: [1, 2]\nexclude:\n  - os: b\n    v: 1\n",
-         [{"os": "a", "v": 1.0}, {"os": "a", "v": 2.0}, {"os": "b", "v": 2.0}]),
+        (
+            "os: [a, b]\nv: [1, 2]\n",
+            [
+                {"os": "a", "v": 1.0},
+                {"os": "a", "v": 2.0},
+                {"os": "b", "v": 1.0},
+                {"os": "b", "v": 2.0},
+            ],
+        ),
+        (
+            "os: [a, b]\nv: [1, 2]\nexclude:\n  - os: b\n    v: 1\n",
+            [{"os": "a", "v": 1.0}, {"os": "a", "v": 2.0}, {"os": "b", "v": 2.0}],
+        ),
         ("os: [a, b]\nexclude:\n  - os: B\n", [{"os": "a"}]),
         # include extends every combination it does not overwrite...
-        ("os: [a, b]\ninclude:\n  - extra: x\n", [{"os": "a", "extra": "x"},
-                                                  {"os": "b", "extra": "x"}]),
-        ("os: [a, b]\ninclude:\n  - os: a\n    extra: x\n",
-         [{"os": "a", "extra": "x"}, {"os": "b"}]),
+        (
+            "os: [a, b]\ninclude:\n  - extra: x\n",
+            [{"os": "a", "extra": "x"}, {"os": "b", "extra": "x"}],
+        ),
+        (
+            "os: [a, b]\ninclude:\n  - os: a\n    extra: x\n",
+            [{"os": "a", "extra": "x"}, {"os": "b"}],
+        ),
         # ...or becomes a combination of its own
         ("os: [a]\ninclude:\n  - os: c\n    extra: y\n", [{"os": "a"}, {"os": "c", "extra": "y"}]),
         # only include: each entry is one combination
         ("include:\n  - os: a\n  - os: b\n", [{"os": "a"}, {"os": "b"}]),
         # added values can be overwritten by a later include, original ones cannot
         ("os: [a]\ninclude:\n  - e: 1\n  - e: 2\n", [{"os": "a", "e": 2.0}]),
-        ("os: ${{ fromJSON('[\"x\", \"y\"]') }}\n", [{"os": "x"}, {"os": "y"}]),
+        ('os: ${{ fromJSON(\'["x", "y"]\') }}\n', [{"os": "x"}, {"os": "y"}]),
         ("os: ['${{ inputs.arm }}']\n", [{"os": True}]),
     ],
 )
@@ -181,8 +197,10 @@ def test_matrix_expansion(text: str, expected: list[dict[str, object]]) -> None:
         ("${{ fromJSON(needs.m.outputs.matrix) }}", "needs"),
         ("os: []\n", "no combination"),
         ("os: a\n", "not a list"),
-        ("a: [" + ", ".join(["1"] * 17) + "]\nb: [" + ", ".join(["1"] * 17) + "]\n",
-         "more than 256"),
+        (
+            "a: [" + ", ".join(["1"] * 17) + "]\nb: [" + ", ".join(["1"] * 17) + "]\n",
+            "more than 256",
+        ),
         ("include: x\n", "not a list of mappings"),
     ],
 )
@@ -215,10 +233,14 @@ def test_matrix_legs_are_judged_one_by_one() -> None:
         ("{group: fleet, labels: [self-hosted, linux, ARM64]}", "arm64"),
         ("{group: fleet, labels: ubuntu-latest}", "other"),
         ("{group: fleet}", "cannot-tell"),
-        ("\"${{ fromJSON('{\\\"labels\\\": [\\\"self-hosted\\\", \\\"linux\\\", \\\"ARM64\\\"]}') }}\"",
-         "arm64"),
-        ("['self-hosted', '${{ github.event_name == ''workflow_dispatch'' && ''linux'' }}', ARM64]",
-         "arm64"),
+        (
+            '"${{ fromJSON(\'{\\"labels\\": [\\"self-hosted\\", \\"linux\\", \\"ARM64\\"]}\') }}"',
+            "arm64",
+        ),
+        (
+            "['self-hosted', '${{ github.event_name == ''workflow_dispatch'' && ''linux'' }}', ARM64]",
+            "arm64",
+        ),
         ("${{ vars.RUNNER }}", "cannot-tell"),
         ("''", "cannot-tell"),
     ],
@@ -248,9 +270,7 @@ def test_wfl001_input_that_moves_the_job_names_the_value_that_keeps_it() -> None
 def test_wfl001_a_job_named_by_arm64_job_that_asks_for_other_labels() -> None:
     text = "on: workflow_dispatch\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps: []\n"
     analysis = analyse(text, path="w.yml", inputs={}, labels=LABELS, arm64_jobs=["b*"])
-    assert "must run on ARM64 (--arm64-job) but asks for ubuntu-latest" in only(
-        analysis, "WFL001"
-    )
+    assert "must run on ARM64 (--arm64-job) but asks for ubuntu-latest" in only(analysis, "WFL001")
 
 
 def test_wfl002_no_workflow_dispatch() -> None:
@@ -260,8 +280,13 @@ def test_wfl002_no_workflow_dispatch() -> None:
     assert analysis.exit_code() == 2
     # validating a push run is another event: no dispatch is needed then
     pushed = lint_document(
-        analyse((FINDING_FILES / "no-dispatch.yml").read_text(), path="w", inputs={},
-                labels=LABELS, event="push")
+        analyse(
+            (FINDING_FILES / "no-dispatch.yml").read_text(),
+            path="w",
+            inputs={},
+            labels=LABELS,
+            event="push",
+        )
     )
     assert pushed["findings"] == [] and pushed["exit_code"] == 0
 
@@ -272,17 +297,20 @@ def test_wfl003_wfl004_wfl005_inputs_checked_against_the_declarations() -> None:
     )
     assert ids(analysis) == ["WFL003", "WFL004", "WFL004", "WFL004"]
     text = "\n".join(f"{f.id}:{f.line} {f.message} | {f.remedy}" for f in analysis.findings)
-    assert "WFL003:3 --input colour=red: the workflow declares no input 'colour' " \
+    assert (
+        "WFL003:3 --input colour=red: the workflow declares no input 'colour' "
         "(declared: flavour, sign, jobs, version)" in text
-    assert "WFL004:5 --input flavour=fast: not a value the choice input allows " \
+    )
+    assert (
+        "WFL004:5 --input flavour=fast: not a value the choice input allows "
         "(allowed: debug, release) | pass one of: debug, release" in text
+    )
     assert "--input sign=maybe: not a value the boolean input allows (allowed: true, false)" in text
     assert "--input jobs=many: not a value the number input allows (allowed: a number)" in text
     assert analysis.exit_code() == 2
     missing = lint("inputs.yml")
     assert only(missing, "WFL005") == (
-        "the required input 'version' has no default and is not given | "
-        "pass --input version=VALUE"
+        "the required input 'version' has no default and is not given | pass --input version=VALUE"
     )
     good = lint("inputs.yml", flavour="debug", sign="TRUE", jobs="0x10", version="1")
     assert good.findings == () and good.exit_code() == 0
@@ -330,7 +358,11 @@ def test_wfl009_conditions_that_skip_the_tests() -> None:
     )
     step_skipped = lint("skipped-tests.yml", mode="build-only")
     finding = step_skipped.findings[0]
-    assert (finding.id, finding.step, finding.line) == ("WFL009", "Run tests", 18)  # the line of its if:
+    assert (finding.id, finding.step, finding.line) == (
+        "WFL009",
+        "Run tests",
+        18,
+    )  # the line of its if:
     assert finding.remedy == "dispatch with --input mode=full"
 
 
@@ -449,9 +481,14 @@ def test_json_document() -> None:
     findings = document["findings"]
     assert isinstance(findings, list)
     assert findings[0] == {
-        "id": "WFL001", "severity": "blocking", "job": "arm64-build-test", "step": None,
-        "line": 60, "message": findings[0]["message"],
-        "remedy": findings[0]["remedy"], "prevents_go": True,
+        "id": "WFL001",
+        "severity": "blocking",
+        "job": "arm64-build-test",
+        "step": None,
+        "line": 60,
+        "message": findings[0]["message"],
+        "remedy": findings[0]["remedy"],
+        "prevents_go": True,
     }
 
 
@@ -474,13 +511,48 @@ def test_terminal_text_ends_with_the_outcome() -> None:
 
 
 _KEYS = st.sampled_from(
-    ["on", "jobs", "runs-on", "steps", "run", "uses", "with", "path", "if", "strategy",
-     "matrix", "include", "exclude", "workflow_dispatch", "inputs", "type", "options",
-     "default", "required", "continue-on-error", "labels", "group", "a"]
+    [
+        "on",
+        "jobs",
+        "runs-on",
+        "steps",
+        "run",
+        "uses",
+        "with",
+        "path",
+        "if",
+        "strategy",
+        "matrix",
+        "include",
+        "exclude",
+        "workflow_dispatch",
+        "inputs",
+        "type",
+        "options",
+        "default",
+        "required",
+        "continue-on-error",
+        "labels",
+        "group",
+        "a",
+    ]
 )
 _SCALARS = st.one_of(
-    st.sampled_from(["${{ inputs.a }}", "${{ matrix.a == 'x' && 'y' }}", "${{", "}}", "true",
-                     "null", "cargo test || true", "ARM64", "choice", "boolean", "*.log"]),
+    st.sampled_from(
+        [
+            "${{ inputs.a }}",
+            "${{ matrix.a == 'x' && 'y' }}",
+            "${{",
+            "}}",
+            "true",
+            "null",
+            "cargo test || true",
+            "ARM64",
+            "choice",
+            "boolean",
+            "*.log",
+        ]
+    ),
     st.text(max_size=12),
     st.integers(),
     st.booleans(),

@@ -110,7 +110,7 @@ def run(text: str) -> Value:
         ("join('one')", "one"),
         ("toJSON(fromJSON('[\"self-hosted\", 1]'))", '[\n  "self-hosted",\n  1\n]'),
         ("toJSON(true)", "true"),
-        ("fromJSON('[\"self-hosted\", \"linux\"]')", ["self-hosted", "linux"]),
+        ('fromJSON(\'["self-hosted", "linux"]\')', ["self-hosted", "linux"]),
         ("fromJSON('{\"a\": 1}').a", 1.0),
         ("fromJSON('true') && 'yes'", "yes"),
         ("FromJson('1') == 1", True),
@@ -142,8 +142,13 @@ def test_expression_values(expression: str, expected: Value) -> None:
     ],
 )
 def test_what_cannot_be_told_is_never_guessed(expression: str, because: str) -> None:
-    with pytest.raises(CannotTell, match=because.replace("(", r"\(").replace(")", r"\)")
-                       .replace("*", r"\*").replace("[", r"\[")):
+    with pytest.raises(
+        CannotTell,
+        match=because.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("*", r"\*")
+        .replace("[", r"\["),
+    ):
         run(expression)
 
 

@@ -42,6 +42,7 @@ def to_json(value: Any) -> Any:
 # that sends it records the scenario, and the release gate refuses it.
 EMULATOR_HEADER = "X-Validate-Arm64-Emulator"
 
+
 @dataclass(frozen=True, kw_only=True)
 class Origin:
     """Where a file came from: the artifact it was extracted from, and the job behind it.
