@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,29 @@ def test_folder_names_are_safe_and_unique() -> None:
 )
 def test_digest_matches(digest: str | None, expected: bool | None) -> None:
     assert digest_matches(digest, "abcdef") is expected
+
+
+def test_a_large_download_reports_its_bytes_a_tenth_at_a_time() -> None:
+    from validator.phases.artifacts import ByteProgress
+
+    seen: list[str] = []
+    big = Artifact(id=1, name="image", size_in_bytes=100 * 2**20, expired=False, digest=None)
+    progress = ByteProgress(big, seen.append)
+    for received in range(0, 100 * 2**20 + 1, 2**20):  # 1 MiB chunks
+        progress(received)
+    assert len(seen) == 10
+    assert seen[0] == "artifact 'image': 10.0 of 100.0 MiB (10%)"
+    assert seen[-1] == "artifact 'image': 100.0 of 100.0 MiB (100%)"
+    small = ByteProgress(replace(big, size_in_bytes=2**20), seen.append)
+    small(2**20)
+    assert len(seen) == 10  # a small download says nothing
+
+
+def test_the_gateway_tells_the_bytes_received_as_they_arrive(tmp_path: Path) -> None:
+    with Emulator("healthy", token=TOKEN) as emu:
+        gw = gateway(emu)
+        artifact = next(a for a in gw.artifacts(HEALTHY_RUN) if a.name == "test-results")
+        counts: list[int] = []
+        size, _sha = gw.download_artifact(artifact, tmp_path / "a.zip", on_bytes=counts.append)
+    assert counts and counts == sorted(counts)
+    assert counts[-1] == size == artifact.size_in_bytes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from validator.evidence import Artifact
@@ -35,13 +36,19 @@ class ArtifactsApi:
         return tuple(artifact_from_json(raw, what) for raw in items)
 
     def download_artifact(
-        self, artifact: Artifact, dest: Path, *, max_bytes: int = MAX_ARTIFACT_BYTES
+        self,
+        artifact: Artifact,
+        dest: Path,
+        *,
+        max_bytes: int = MAX_ARTIFACT_BYTES,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> tuple[int, str]:
         """Stream the artifact's zip to ``dest``: (bytes written, sha256 hex).
 
-        ``dest`` is whole or absent (see :class:`~validator.gateway.downloads.FileSink`).
+        ``dest`` is whole or absent (see :class:`~validator.gateway.downloads.FileSink`);
+        ``on_bytes`` is told the bytes received so far as they arrive.
         """
-        with FileSink(dest) as sink:
+        with FileSink(dest, on_bytes) as sink:
             self._api.fetch_blob(
                 f"{self._repo.path}/actions/artifacts/{artifact.id}/zip",
                 what=f"downloading artifact {artifact.name!r} ({artifact.id})",

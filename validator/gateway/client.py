@@ -218,11 +218,18 @@ class Gateway:
         return self._artifacts.artifacts(run_id)
 
     def download_artifact(
-        self, artifact: Artifact, dest: Path, *, max_bytes: int = MAX_ARTIFACT_BYTES
+        self,
+        artifact: Artifact,
+        dest: Path,
+        *,
+        max_bytes: int = MAX_ARTIFACT_BYTES,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> tuple[int, str]:
         """Stream the artifact's zip to ``dest``: (bytes written, sha256 hex); ``dest`` is
-        whole or absent."""
-        return self._artifacts.download_artifact(artifact, dest, max_bytes=max_bytes)
+        whole or absent; ``on_bytes`` is told the bytes received so far."""
+        return self._artifacts.download_artifact(
+            artifact, dest, max_bytes=max_bytes, on_bytes=on_bytes
+        )
 
     # --- publishing ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
@@ -48,9 +49,10 @@ class FileSink:
     it to ``dest``, leaving it by an exception removes it.
     """
 
-    def __init__(self, dest: Path) -> None:
+    def __init__(self, dest: Path, on_bytes: Callable[[int], None] | None = None) -> None:
         self.dest = dest
         self.written = 0
+        self._on_bytes = on_bytes  # told the bytes written so far, after each chunk
         self._digest = hashlib.sha256()
         self._tmp: Path | None = None
         self._out: IO[bytes] | None = None
@@ -95,3 +97,5 @@ class FileSink:
         self._digest.update(chunk)
         self._out.write(chunk)
         self.written += len(chunk)
+        if self._on_bytes is not None:
+            self._on_bytes(self.written)

@@ -195,6 +195,30 @@ def _fetch(
     return dataclasses.replace(artifact, extracted_to=str(target))
 
 
+class ByteProgress:
+    """Progress lines for a large download: at each tenth of its size (one rewritten status
+    line on a terminal), nothing for a small one."""
+
+    LARGE = 16 * 1024 * 1024  # below this a download is over before a line would help
+
+    def __init__(self, artifact: Artifact, progress: Callable[[str], None]) -> None:
+        self._name = artifact.name
+        self._total = artifact.size_in_bytes
+        self._progress = progress
+        self._shown = 0  # tenths already announced
+
+    def __call__(self, received: int) -> None:
+        if self._total < self.LARGE:
+            return
+        tenth = min(10, received * 10 // self._total)
+        if tenth > self._shown:
+            self._shown = tenth
+            self._progress(
+                f"artifact {self._name!r}: {received / 2**20:,.1f} of "
+                f"{self._total / 2**20:,.1f} MiB ({tenth * 10}%)"
+            )
+
+
 def _download(
     gw: Gateway, artifact: Artifact, zip_path: Path, progress: Callable[[str], None]
 ) -> tuple[Artifact, str]:
@@ -203,7 +227,9 @@ def _download(
     A mismatch is downloaded once more: bytes damaged on the way differ from a bad upload.
     """
     for attempt in range(1, DIGEST_ATTEMPTS + 1):
-        size, sha256 = gw.download_artifact(artifact, zip_path)
+        size, sha256 = gw.download_artifact(
+            artifact, zip_path, on_bytes=ByteProgress(artifact, progress)
+        )
         verdicts = {
             "api": digest_matches(artifact.digest, sha256),
             "upload log": digest_matches(artifact.upload_digest, sha256),
