@@ -74,7 +74,7 @@ def attributed(
     jobs = {j.id: j for j in run.jobs}
     uploads: dict[int, dict[int, Upload]] = {}
     unread: list[str] = []
-    for candidate in reading_order(run.jobs):
+    for candidate in reading_order(run.jobs) if wanted else ():  # nothing to attribute
         claimed = wanted <= {n for found in uploads.values() for n in found}
         if claimed and not candidate.log_path and not uploads_something(candidate):
             break  # the rest have no upload step and no saved log
