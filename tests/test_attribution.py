@@ -357,6 +357,33 @@ def test_every_file_is_listed_with_the_job_that_uploaded_it(tmp_path: Path) -> N
     assert len(log_links) == 3
 
 
+def test_every_uploading_job_is_read_so_a_second_claim_is_seen_rule(tmp_path: Path) -> None:
+    # test-results is uploaded by the x86 hosted job "summary"; the ARM64 "test" job's log
+    # prints the same upload lines. Reading stopped at the first claimant: the x86 JUnit
+    # counted as ARM64 and the run was GO.
+    def double_claim(plan: dict[str, Any]) -> None:
+        results = next(a for a in plan["artifacts"] if a["name"] == "test-results")
+        results["job"] = "summary"
+        results["claimed_by"] = ["test"]
+
+    emu = start(tmp_path, double_claim)
+    try:
+        code, evidence = validate(emu.base_url, emu.repository, tmp_path)
+        log_links = [r for r in emu.requests if r.path.endswith("/logs")]
+    finally:
+        emu.stop()
+    ev = evidence["evidence"]
+    jobs = {j["id"]: j for j in ev["run"]["jobs"]}
+    summary = next(j for j in jobs.values() if j["name"] == "summary")
+    assert "Run actions/upload-artifact@v4" in [s["name"] for s in summary["steps"]]
+    assert "summary" in {jobs[int(r.path.split("/")[-2])]["name"] for r in log_links}
+    art = next(a for a in ev["artifacts"]["items"] if a["name"] == "test-results")
+    assert art["job_id"] is None
+    assert "`test`" in art["unattributed"] and "`summary`" in art["unattributed"]
+    assert status(evidence, "TST001") != "passed"  # without the rule: passed
+    assert evidence["verdict"] != "GO" and code != 0
+
+
 def test_uploads_that_no_log_names_make_the_verdict_inconclusive_unless_allowed(
     tmp_path: Path,
 ) -> None:

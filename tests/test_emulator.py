@@ -77,6 +77,9 @@ REQUIRED_SCENARIOS = {
     "org-runners-shared",
     "org-runners-invisible",
     "scale-set",
+    "same-name-org-runner",
+    "double-claimed-artifact",
+    "hosted-custom-arm64-image",
 }
 
 
@@ -226,6 +229,33 @@ def test_broken_scenario_files_fail_with_the_field_named(tmp_path: Path) -> None
         custom(lambda d: d["workflows"][0]["on_dispatch"].update(run_seconds=5))
     with pytest.raises(UsageError, match=r"Cannot read scenario file"):
         load_scenario(tmp_path / "missing.json")
+
+
+def test_a_runner_name_may_repeat_at_another_level_and_jobs_name_their_runner_by_id() -> None:
+    scenario = load_scenario("same-name-org-runner")
+    assert sorted((r.level, r.name) for r in scenario.runners) == [
+        ("organization", "embeddenator-arm64-1"),
+        ("repository", "embeddenator-arm64-1"),
+    ]
+    with Emulator(scenario, clock=VirtualClock(), advance_per_request=300) as emu:
+        api = Api(emu)
+        assert api.dispatch({"ref": "main", "inputs": INPUTS}).status_code == 204
+        run = api.get(f"{REPO}/actions/runs").json()["workflow_runs"][0]
+        jobs = api.get(f"{REPO}/actions/runs/{run['id']}/jobs").json()["jobs"]
+    test = next(j for j in jobs if j["name"] == "test")
+    assert (test["runner_id"], test["runner_name"]) == (90, "embeddenator-arm64-1")
+
+    def twice(d: dict[str, Any]) -> None:
+        d["runners"].append(d["runners"][0] | {"id": 91})
+
+    with pytest.raises(UsageError, match=r"runners: level and name 'repository emb"):
+        custom(twice)
+
+    def ambiguous(d: dict[str, Any]) -> None:
+        d["runners"].append(d["runners"][0] | {"id": 91, "level": "organization"})
+
+    with pytest.raises(UsageError, match=r"several runners are named 'embeddenator-arm64-1'"):
+        custom(ambiguous)
 
 
 json_values = st.recursive(

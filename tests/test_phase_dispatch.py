@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from validator.arm64 import job_ran_on_arm64
 from validator.emulator import Emulator
 from validator.errors import GitHubError
 from validator.evidence import Job, Run, Runner, Step, typed_labels
@@ -348,14 +349,28 @@ def step(name: str) -> Step:
     return Step(number=1, name=name, status="completed", conclusion="success")
 
 
-def test_attach_runner_labels_by_runner_name() -> None:
+def test_attach_runner_labels_by_runner_id() -> None:
     arm = Runner(
         id=1, name="arm-1", os="Linux", status="online", busy=False, labels=typed_labels(LABELS)
     )
     hosted = job("summary", runner_name="GitHub Actions 3", runner_labels=("ubuntu-latest",))
-    unknown = job("other", runner_name="gone-runner")
-    out = attach_runner_labels([job(), hosted, unknown, job("q", runner_name=None)], [arm])
+    unknown = job("other", runner_name="gone-runner", runner_id=5)
+    out = attach_runner_labels(
+        [job(runner_id=1), hosted, unknown, job("q", runner_name=None)], [arm]
+    )
     assert [j.runner_label_names for j in out] == [LABELS, ("ubuntu-latest",), None, None]
+
+
+def test_a_runner_name_alone_never_gives_a_job_its_labels_rule() -> None:
+    # The repository's ARM64 runner (id 17) and an organisation x64 runner (id 90) share a
+    # name; the job ran on 90, which the token cannot list.
+    arm = Runner(id=17, name="ci-runner-1", os="Linux", status="online", busy=False,
+                 labels=typed_labels(LABELS))  # fmt: skip
+    on_org = job(runner_name="ci-runner-1", runner_id=90)
+    no_id = job(runner_name="ci-runner-1")  # an answer without runner_id
+    out = attach_runner_labels([on_org, no_id], [arm])
+    assert [j.runner_labels for j in out] == [None, None]  # without the rule: ARM64 labels
+    assert job_ran_on_arm64(out[0]).answer == "unknown"
 
 
 @pytest.mark.parametrize(

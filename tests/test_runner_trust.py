@@ -74,6 +74,30 @@ def test_a_jobs_log_proves_or_disproves_arm64() -> None:
     assert job_ran_on_arm64(both).answer == "no"
 
 
+def test_a_hosted_image_is_arm64_only_by_githubs_own_exact_name_rule() -> None:
+    # A larger x64 runner whose owner named its custom image after ARM64.
+    cross = replace(job("test", runner_labels=None), hosted=True,
+                    runner_context=RunnerContext(image="ubuntu-22.04-arm64-cross"))  # fmt: skip
+    proof = job_ran_on_arm64(cross)
+    assert proof.answer == "unknown"  # without the rule: "yes" (the name matched /arm64/)
+    assert "ubuntu-22.04-arm64-cross" in proof.proof and "not proof" in proof.proof
+    ev = replace(go(), run=replace(present(go().run), jobs=(cross,)))
+    assert status(ev, "RUN003") == "inconclusive"
+    for image in ("ubuntu-24.04-arm", "ubuntu-22.04-arm", "windows-11-arm"):
+        named = replace(cross, runner_context=RunnerContext(image=image))
+        assert job_ran_on_arm64(named).answer == "yes", image
+    for image in ("Ubuntu-24.04-ARM", "ubuntu-24.04-arm ", "my-arm", "macos-14-arm64"):
+        named = replace(cross, runner_context=RunnerContext(image=image))
+        assert job_ran_on_arm64(named).answer == "unknown", image
+    # The job's own runner-context line still proves it, whatever the image is called.
+    printed = replace(cross, runner_context=RunnerContext(
+        image="ubuntu-22.04-arm64-cross", arch="ARM64", machine="aarch64"))  # fmt: skip
+    assert job_ran_on_arm64(printed).answer == "yes"
+    on_x64 = replace(printed, runner_context=RunnerContext(
+        image="ubuntu-22.04-arm64-cross", arch="X64", machine="x86_64"))  # fmt: skip
+    assert job_ran_on_arm64(on_x64).answer == "no"
+
+
 def _log(spec: JobSpec, group: str = "Default") -> str:
     ref = RunnerRef(id=1, name="r-1", group_id=1, group=group)
     return job_log(spec, runner=ref, runner_version="2.330.0", started=0.0, fixtures_dir=Path())

@@ -45,6 +45,10 @@ EXPECTED = {
     "org-runners-shared": (0, "GO", set(), set()),
     "org-runners-invisible": (3, "INCONCLUSIVE", set(), {"RUN001"}),
     "scale-set": (0, "GO", set(), set()),
+    # Runner identity, double claims, hosted images (GO before each rule).
+    "same-name-org-runner": (3, "INCONCLUSIVE", set(), {"RUN003", "TST001", "ELF001"}),
+    "double-claimed-artifact": (3, "INCONCLUSIVE", set(), {"TST001"}),
+    "hosted-custom-arm64-image": (3, "INCONCLUSIVE", set(), {"RUN003", "TST001", "ELF001"}),
 }
 # scenario → (what the usage error names, the settings with which the same scenario is GO)
 REFUSED: dict[str, tuple[str, dict[str, object]]] = {

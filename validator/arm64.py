@@ -5,7 +5,9 @@ The architecture comes from the machine, never from a label someone typed:
 - the runner-context line a job prints into its own log (:data:`CONTEXT_STEP`):
   ``runner.arch`` from the runner process and ``uname -m`` from the machine must agree,
   which also catches an x86-64 runner executing aarch64 binaries under qemu-user;
-- the "Runner Image" section GitHub writes at the top of a GitHub-hosted job's log.
+- the "Runner Image" section GitHub writes at the top of a GitHub-hosted job's log, only for
+  GitHub's own images named exactly (:data:`HOSTED_ARM64_IMAGES`): a larger runner's custom
+  image is named by its owner, so ``ubuntu-22.04-arm64-cross`` proves nothing.
 
 Requested labels (``runs-on``) and custom labels are never proof. Any source saying "not
 ARM64" wins over any saying "ARM64"; with no source the answer is ``unknown``, never yes.
@@ -29,7 +31,17 @@ CONTEXT_STEP = 'echo "validate-arm64: runner.arch=${{ runner.arch }} machine=$(u
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ?")
 _CONTEXT = re.compile(r"validate-arm64: runner\.arch=([A-Za-z0-9_]+) machine=([A-Za-z0-9_-]+)")
 _ARM64_MACHINES = frozenset({"aarch64", "arm64", "aarch64_be", "armv8b", "armv8l"})
-_ARM64_IMAGE = re.compile(r"arm64|aarch64|(?:^|[-_ ])arm(?:$|[-_ ])|\bArm Limited\b", re.I)
+# GitHub's own hosted images, as the log's "Runner Image" section names them (``Image: NAME``),
+# from docs.github.com "GitHub-hosted runners reference" and actions/partner-runner-images.
+HOSTED_ARM64_IMAGES = frozenset(
+    {"ubuntu-24.04-arm", "ubuntu-22.04-arm", "ubuntu-26.04-arm", "windows-11-arm"}
+)
+HOSTED_X64_IMAGES = frozenset(
+    {
+        *(f"ubuntu-{v}" for v in ("20.04", "22.04", "24.04", "26.04")),
+        *(f"windows-{v}" for v in ("2019", "2022", "2025")),
+    }
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,11 +119,20 @@ def _from_context(ctx: RunnerContext) -> list[Arm64Proof]:
         else:
             found.append(Arm64Proof(answer="no", proof=line))
     if ctx.image is not None:
-        if _ARM64_IMAGE.search(ctx.image):
-            found.append(Arm64Proof(answer="yes", proof=f"GitHub-hosted ARM64 image `{ctx.image}`"))
-        else:
-            found.append(Arm64Proof(answer="no", proof=f"GitHub-hosted image `{ctx.image}`"))
+        found.append(hosted_image_is_arm64(ctx.image))
     return found
+
+
+def hosted_image_is_arm64(image: str) -> Arm64Proof:
+    """Whether a hosted job's image is ARM64: only GitHub's own images, by their exact name."""
+    if image in HOSTED_ARM64_IMAGES:
+        return Arm64Proof(answer="yes", proof=f"GitHub-hosted ARM64 image `{image}`")
+    if image in HOSTED_X64_IMAGES:
+        return Arm64Proof(answer="no", proof=f"GitHub-hosted image `{image}`")
+    return Arm64Proof(
+        answer="unknown",
+        proof=f"hosted image `{image}` is not one of GitHub's own images (its name is not proof)",
+    )
 
 
 def job_ran_on_arm64(job: Job) -> Arm64Proof:
@@ -128,8 +149,12 @@ def job_ran_on_arm64(job: Job) -> Arm64Proof:
     against = [p for p in found if p.answer == "no"]
     if against:
         return Arm64Proof(answer="no", proof="; ".join(p.proof for p in against))
-    if found:
-        return Arm64Proof(answer="yes", proof="; ".join(p.proof for p in found))
+    proven = [p for p in found if p.proven]
+    if proven:
+        return Arm64Proof(answer="yes", proof="; ".join(p.proof for p in proven))
+    unsure = [p.proof for p in found if p.answer == "unknown"]
+    if unsure:
+        return Arm64Proof(answer="unknown", proof=f"`{job.name}`: {'; '.join(unsure)}")
     seen = (
         "its runner's labels could not be read"
         if job.runner_labels is None

@@ -124,18 +124,24 @@ def _claimed(
     )
 
 
+def uploads_something(job: Job) -> bool:
+    """Whether a job has an upload step: ``actions/upload-artifact`` (GitHub names an unnamed one
+    ``Run actions/upload-artifact@v4``) or a step whose name mentions uploading or artifacts."""
+    names = " ".join(s.name.lower() for s in job.steps)
+    return "upload" in names or "artifact" in names
+
+
 def reading_order(jobs: Iterable[Job]) -> list[Job]:
     """Jobs that may have uploaded something, most likely first; each log read costs a request.
 
     Only a job a runner ran can have uploaded. Jobs whose log is already saved come first
-    (free), then jobs with a step that mentions uploading or artifacts.
+    (free), then jobs with an upload step, then the others.
     """
 
     def rank(job: Job) -> int:
         if job.log_path:
             return 0
-        names = " ".join(s.name.lower() for s in job.steps)
-        return 1 if "upload" in names or "artifact" in names else 2
+        return 1 if uploads_something(job) else 2
 
     ran = [j for j in jobs if j.runner_name and j.status == "completed"]
     return sorted(ran, key=rank)

@@ -486,6 +486,7 @@ class Job:
     log_path: str | None = None  # where its full log was saved, if fetched
     attempt: int | None = None  # the run attempt it ran in (a job not re-run keeps its own)
     runner_group: str | None = None  # the runner group GitHub names for the job
+    runner_id: int | None = None  # GitHub's id of the runner that ran it: names repeat
     hosted: bool = False  # ran on a GitHub-hosted runner
     runner_context: RunnerContext | None = None  # from its log; None: the log was not read
 

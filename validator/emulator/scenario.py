@@ -29,16 +29,18 @@ The files are written by ``fixtures/build_scenarios.py``. Their shape::
 
     PLAN = {"queue_seconds": 6 | null (queued for ever), "run_seconds", "conclusion",
             "listed_after_seconds",
-            "jobs": [{"name", "labels": [runs-on], "runner": NAME | "hosted" | null,
+            "jobs": [{"name", "labels": [runs-on], "runner": NAME | ID | "hosted" | null,
                       "start_seconds" (default: after the previous jobs), "conclusion",
                       "steps": [{"name", "seconds", "conclusion"}], "log": FIXTURE,
                       "log_step", "runner_context": [ARCH, MACHINE], "image": IMAGE}],
             "artifacts": [{"name", "job", "step", "retention_days", "expired", "digest",
-                           "upload_log",
+                           "upload_log", "claimed_by": [jobs whose logs print its lines too],
                            "files": [{"path", "source": FIXTURE | "text" | "json" |
                                       "tar_gz": [files]}]}]}
 
-A label given as a bare name has the type GitHub would give it: the runner application's own
+A runner's name may repeat at another level (GitHub allows a repository runner and an
+organisation runner of the same name); a job then names its runner by id. A label given as a
+bare name has the type GitHub would give it: the runner application's own
 names (``self-hosted``, the OS, ``X64``, ``ARM64`` ...) are read-only, others custom. A file's
 ``source`` is a path under the fixtures folder (the shipped ``fixtures/``, or for a scenario
 file of the user's, the folder given with ``--fixtures``, by default the file's own folder).
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +84,7 @@ from validator.fields import Fields
 from validator.labels import default_label_type
 from validator.resources import data_path
 
+UPLOAD_STEP = "Run actions/upload-artifact@v4"  # GitHub's name for an unnamed upload step
 HOSTED = "hosted"  # a job's "runner" value for a GitHub-hosted runner (ubuntu-latest)
 
 
@@ -138,9 +142,10 @@ def parse_scenario(raw: Any, *, name: str, fixtures_dir: Path) -> Scenario:
         _runner(r, r.table(x, f"runners[{i}]"), f"runners[{i}]", groups)
         for i, x in enumerate(r.items(top.get("runners", []), "runners"))
     )
-    r.unique([x.name for x in runners], "runners", "name")
+    # GitHub allows one name at several levels (a repository and an organisation runner).
+    r.unique([f"{x.level} {x.name}" for x in runners], "runners", "level and name")
     r.unique([str(x.id) for x in runners], "runners", "id")
-    by_name = {x.name: x for x in runners}
+    by_name = runner_refs(runners)
     workflows = tuple(
         _workflow(r, r.table(x, f"workflows[{i}]"), f"workflows[{i}]", by_name, repo)
         for i, x in enumerate(r.items(top.get("workflows"), "workflows"))
@@ -286,7 +291,7 @@ def _workflow(
     r: Fields,
     d: dict[str, Any],
     where: str,
-    runners: Mapping[str, RunnerSpec],
+    runners: Mapping[str | int, RunnerSpec | None],
     repo: RepositorySpec,
 ) -> WorkflowSpec:
     inputs_raw = r.table(d.get("inputs", {}), f"{where}.inputs")
@@ -349,8 +354,13 @@ def _artifact(
     steps = [s.name for s in jobs[job].steps] if job is not None else []
     if step is not None and step not in steps:
         raise r.fail(f"{where}.step", f"job {job!r} has no step named {step!r}")
-    if step is None and steps:
-        step = next((n for n in steps if "upload" in n.lower()), steps[-1])
+    if job is not None and step is None and steps:
+        step = _upload_step(jobs[job])
+    claims = []
+    for i, other in enumerate(r.texts(d.get("claimed_by", []), f"{where}.claimed_by")):
+        if other not in jobs or not jobs[other].steps:
+            raise r.fail(f"{where}.claimed_by[{i}]", f"no job named {other!r} ran in this plan")
+        claims.append((other, _upload_step(jobs[other])))
     return ArtifactSpec(
         name=r.text(d.get("name"), f"{where}.name"),
         files=tuple(
@@ -363,14 +373,54 @@ def _artifact(
         digest=r.flag(d.get("digest", True), f"{where}.digest"),
         upload_log=r.flag(d.get("upload_log", True), f"{where}.upload_log"),
         step=step,
+        claims=tuple(claims),
     )
 
 
+def _upload_step(job: JobSpec) -> str:
+    """The step whose log prints a job's upload lines: its upload step, as GitHub names one.
+
+    A job that uploads without a step named for it gets the step GitHub shows for an unnamed
+    ``uses: actions/upload-artifact@v4`` (see :func:`_with_upload_steps`).
+    """
+    return next((s.name for s in job.steps if "upload" in s.name.lower()), UPLOAD_STEP)
+
+
+def _with_upload_steps(jobs: list[JobSpec], artifacts: tuple[ArtifactSpec, ...]) -> list[JobSpec]:
+    """Jobs with the upload step their artifacts need, before their closing steps (0 s)."""
+    needing = {a.job for a in artifacts if a.step == UPLOAD_STEP}
+    needing |= {job for a in artifacts for job, step in a.claims if step == UPLOAD_STEP}
+    out = []
+    for job in jobs:
+        steps = job.steps
+        if job.name in needing and UPLOAD_STEP not in {s.name for s in steps}:
+            at = next(
+                (i for i, s in enumerate(steps) if s.name.startswith(("Post ", "Complete "))),
+                len(steps),
+            )
+            steps = (*steps[:at], StepSpec(name=UPLOAD_STEP, seconds=0), *steps[at:])
+        out.append(replace(job, steps=steps))
+    return out
+
+
+def runner_refs(runners: tuple[RunnerSpec, ...]) -> dict[str | int, RunnerSpec | None]:
+    """How a job names its runner: by id, or by a name only one runner has (else ``None``)."""
+    refs: dict[str | int, RunnerSpec | None] = {x.id: x for x in runners}
+    for x in runners:
+        refs[x.name] = None if x.name in refs else x
+    return refs
+
+
 def _runner_ref(
-    r: Fields, value: Any, where: str, runners: Mapping[str, RunnerSpec], index: int
+    r: Fields, value: Any, where: str, runners: Mapping[str | int, RunnerSpec | None], index: int
 ) -> RunnerRef | None:
     if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        spec = runners.get(value)
+        if spec is None:
+            raise r.fail(where, f"no runner with id {value}")
+        return RunnerRef(id=spec.id, name=spec.name, group_id=spec.group_id, group=spec.group)
     name = r.text(value, where)
     if name == HOSTED:
         number = 1_000_000 + index
@@ -380,10 +430,14 @@ def _runner_ref(
     if name not in runners:
         raise r.fail(where, f"no runner named {name!r} (use a scenario runner or {HOSTED!r})")
     spec = runners[name]
+    if spec is None:
+        raise r.fail(where, f"several runners are named {name!r}: give the runner's id")
     return RunnerRef(id=spec.id, name=spec.name, group_id=spec.group_id, group=spec.group)
 
 
-def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, RunnerSpec]) -> PlanSpec:
+def _plan(
+    r: Fields, d: dict[str, Any], where: str, runners: Mapping[str | int, RunnerSpec | None]
+) -> PlanSpec:
     jobs: list[JobSpec] = []
     cursor = 0.0
     for i, x in enumerate(r.items(d.get("jobs"), f"{where}.jobs")):
@@ -449,6 +503,10 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
     queue = d.get("queue_seconds", 0)
     any_failed = any(j.conclusion == "failure" for j in jobs)
     names = {j.name: j for j in jobs}
+    artifacts = tuple(
+        _artifact(r, r.table(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
+        for i, x in enumerate(r.items(d.get("artifacts", []), f"{where}.artifacts"))
+    )
     return PlanSpec(
         queue_seconds=None if queue is None else r.number(queue, f"{where}.queue_seconds"),
         run_seconds=run_seconds,
@@ -457,14 +515,11 @@ def _plan(r: Fields, d: dict[str, Any], where: str, runners: Mapping[str, Runner
             f"{where}.conclusion",
             CONCLUSIONS,
         ),
-        jobs=tuple(jobs),
+        jobs=tuple(_with_upload_steps(jobs, artifacts)),
         listed_after_seconds=r.number(
             d.get("listed_after_seconds", 0), f"{where}.listed_after_seconds"
         ),
-        artifacts=tuple(
-            _artifact(r, r.table(x, f"{where}.artifacts[{i}]"), f"{where}.artifacts[{i}]", names)
-            for i, x in enumerate(r.items(d.get("artifacts", []), f"{where}.artifacts"))
-        ),
+        artifacts=artifacts,
     )
 
 
@@ -473,7 +528,7 @@ def _run(
     d: dict[str, Any],
     where: str,
     *,
-    runners: Mapping[str, RunnerSpec],
+    runners: Mapping[str | int, RunnerSpec | None],
     repo: RepositorySpec,
     workflow_ids: set[int],
 ) -> RunSpec:

@@ -504,17 +504,23 @@ class Emulator:
         repo = self.scenario.repository.full_name
         for view in artifacts_at(job.run, now):
             spec = view.spec
-            if spec.job != job.spec.name or not spec.upload_log or spec.step is None:
+            # Its uploader's step, and the steps of other jobs that print the same lines.
+            steps = [st for name, st in spec.claims if name == job.spec.name]
+            if spec.job == job.spec.name and spec.step is not None:
+                steps.append(spec.step)
+            if not spec.upload_log:
                 continue
-            lines.setdefault(spec.step, []).extend(
-                upload_lines(
-                    name=spec.name,
-                    files=len(spec.files),
-                    artifact_id=view.id,
-                    data=self.world.zip_bytes(spec),
-                    url=f"https://github.com/{repo}/actions/runs/{job.run.id}/artifacts/{view.id}",
+            for step in steps:
+                lines.setdefault(step, []).extend(
+                    upload_lines(
+                        name=spec.name,
+                        files=len(spec.files),
+                        artifact_id=view.id,
+                        data=self.world.zip_bytes(spec),
+                        url=f"https://github.com/{repo}/actions/runs/{job.run.id}/artifacts/"
+                        f"{view.id}",
+                    )
                 )
-            )
         return lines
 
 

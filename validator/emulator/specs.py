@@ -127,6 +127,7 @@ class ArtifactSpec:
     digest: bool = True  # the API gives its sha256 (False: GHES, uploads before v4)
     upload_log: bool = True  # its job's log has upload-artifact v4's lines (id, digest, URL)
     step: str | None = None  # the step of ``job`` that uploads it (whose log has the lines)
+    claims: tuple[tuple[str, str], ...] = ()  # (job, step) of other logs printing its lines
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -205,6 +205,7 @@ def job_from_json(raw: Mapping[str, Any], what: str) -> Job:
         runner_name=_str(raw, "runner_name") or None,
         runner_labels=None,
         runner_group=_str(raw, "runner_group_name") or None,
+        runner_id=_int(raw, "runner_id"),
         hosted=is_hosted_runner(raw),
         created_at=created,
         started_at=started,

@@ -56,19 +56,28 @@ def attributed(
 ) -> tuple[Run, tuple[Artifact, ...]]:
     """The run (with the job logs read for it) and each artifact with the job that uploaded it.
 
-    Logs are read until every unexpired artifact is claimed by some job's log: those already
-    saved first, then the jobs with an upload step; each further log costs one API request.
+    Every saved log and every job with an upload step is read, also once each artifact has a
+    claimant: a second claim leaves the uploader unknown, so stopping at the first would trust a
+    log that prints another job's upload lines. Other jobs are read only while an artifact is
+    unclaimed. Each log not already saved costs one API request.
     """
-    from validator.attribution import Upload, attribute, reading_order, uploads_in_log
+    from validator.attribution import (
+        Upload,
+        attribute,
+        reading_order,
+        uploads_in_log,
+        uploads_something,
+    )
     from validator.phases.dispatch import fetch_log
 
     wanted = {a.id for a in listed if not a.expired}
     jobs = {j.id: j for j in run.jobs}
     uploads: dict[int, dict[int, Upload]] = {}
     unread: list[str] = []
-    for candidate in reading_order(run.jobs):
-        if wanted <= {n for found in uploads.values() for n in found}:
-            break
+    for candidate in reading_order(run.jobs) if wanted else ():  # nothing to attribute
+        claimed = wanted <= {n for found in uploads.values() for n in found}
+        if claimed and not candidate.log_path and not uploads_something(candidate):
+            break  # the rest have no upload step and no saved log
         job = candidate
         if not job.log_path:
             job = jobs[job.id] = fetch_log(gw, job, logs_dir, progress)

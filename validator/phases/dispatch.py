@@ -405,25 +405,31 @@ def _with_runner_labels(
     """
     if runners is None:
         return jobs
-    known = {r.name: r for r in runners}
+    known = {r.id: r for r in runners}
     if any(
-        j.runner_name and not j.hosted and j.runner_labels is None and j.runner_name not in known
+        j.runner_id is not None and not j.hosted and j.runner_labels is None
+        and j.runner_id not in known
         for j in jobs
-    ):
+    ):  # fmt: skip
         try:
-            known |= {r.name: r for r in refresh()}
+            known |= {r.id: r for r in refresh()}
         except GitHubError as exc:
             log.warning("runner list not refreshed: %s", exc)
     return attach_runner_labels(jobs, tuple(known.values()))
 
 
 def attach_runner_labels(jobs: Sequence[Job], runners: Sequence[Runner]) -> tuple[Job, ...]:
-    """Pure: each job's ``runner_labels`` from the runner of that name, if it is in ``runners``."""
-    by_name = {r.name: r for r in runners}
+    """Pure: each job's ``runner_labels`` from the runner with the job's ``runner_id``.
+
+    Only the id identifies a runner: a runner of the same name may sit at another level (the
+    repository's and an organisation's), or a machine re-registered under an old name. A job
+    without a runner id keeps unknown labels; its own log can still prove where it ran.
+    """
+    by_id = {r.id: r for r in runners}
 
     def labelled(job: Job) -> Job:
-        runner = by_name.get(job.runner_name or "")
-        if job.runner_labels is None and runner is not None:
+        runner = by_id.get(job.runner_id) if job.runner_id is not None else None
+        if job.runner_labels is None and runner is not None and runner.name == job.runner_name:
             return dataclasses.replace(job, runner_labels=runner.labels)
         return job
 
