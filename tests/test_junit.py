@@ -745,3 +745,31 @@ def test_a_testcase_error_is_not_a_suite_level_one() -> None:
         path="j.xml",
     )
     assert [f.name for f in r.failures] == ["s::t"] and r.counts.errors == 1
+
+
+def test_a_tag_of_tens_of_megabytes_is_refused_without_holding_it() -> None:
+    # expat keeps a whole start tag in memory: a 200 MB attribute cost about 1 GB before.
+    from validator.junit import TAG_LIMIT, read_junit_chunks
+
+    def chunks(value_bytes: int):
+        yield b'<testsuite><testcase name="'
+        piece = b"x" * (1 << 20)
+        for _ in range(value_bytes // len(piece)):
+            yield piece
+        yield b'"/></testsuite>'
+
+    refused = read_junit_chunks(chunks(TAG_LIMIT + (2 << 20)), path="r.xml")
+    assert refused.error is not None and "a tag longer than 16 MiB" in refused.error
+    kept = read_junit_chunks(chunks(4 << 20), path="r.xml")  # megabytes, but under the limit
+    assert kept.error is None and kept.counts.tests == 1
+    text = b"y" * (TAG_LIMIT + (1 << 20))  # a long CDATA output without any ">" is text
+    cdata = read_junit_chunks(
+        [
+            b'<testsuite><testcase name="t"><system-out><![CDATA[',
+            text,
+            b"]]></system-out>",
+            b"</testcase></testsuite>",
+        ],
+        path="r.xml",
+    )
+    assert cdata.error is None and cdata.counts.tests == 1

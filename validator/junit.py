@@ -332,6 +332,40 @@ def read_junit(data: bytes, *, path: str) -> ResultFile:
     return read_junit_chunks((data,), path=path)
 
 
+TAG_LIMIT = 16 * 1024 * 1024  # bytes one start tag (its attributes) may take
+
+
+class _TagGuard:
+    """Refuses a start tag longer than :data:`TAG_LIMIT`: expat holds a whole tag (every
+    attribute value) in memory before it hands it over, so one 200 MB attribute would cost
+    five times that. Looks only at where the last ``<`` and ``>`` of each chunk fall, so it
+    adds nothing measurable to reading an ordinary file."""
+
+    def __init__(self) -> None:
+        self._open = False  # the last "<" seen starts a tag whose ">" has not come yet
+        self._length = 0
+
+    def check(self, chunk: bytes) -> None:
+        lt = chunk.rfind(b"<")
+        if lt == -1:
+            if self._open:
+                if b">" in chunk:
+                    self._open, self._length = False, 0
+                else:
+                    self._length += len(chunk)
+        else:
+            tail = chunk[lt:]
+            # A comment or CDATA section is text, not a tag (its end has a ">" anyway).
+            text = tail.startswith((b"<!--", b"<![CDATA["))
+            self._open = not text and b">" not in tail
+            self._length = len(tail) if self._open else 0
+        if self._open and self._length > TAG_LIMIT:
+            raise _Refused(
+                f"refused: a tag longer than {TAG_LIMIT // 2**20} MiB (an attribute of "
+                "megabytes), which no test report needs; fix the producer"
+            )
+
+
 def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
     """Like :func:`read_junit`, fed piece by piece (a large file need not be held at once)."""
     # defusedxml arms expat against DTDs, entities and external references; our handlers
@@ -346,9 +380,11 @@ def read_junit_chunks(chunks: Iterable[bytes], *, path: str) -> ResultFile:
     expat.EndElementHandler = assembler.end
     expat.CharacterDataHandler = None
     expat.DefaultHandlerExpand = None  # with no DTD, expat itself rejects unknown entities
+    guard = _TagGuard()
     try:
         with collector_paused():
             for chunk in chunks:
+                guard.check(chunk)
                 parser.feed(chunk)
             parser.close()
     except _Refused as exc:
