@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from validator.commands.release import fleet_command
 from validator.errors import UsageError
-from validator.fleet import Loaded, build_fleet, fleet_command, load, load_all
+from validator.fleet import Loaded, build_fleet, load, load_all
 from validator.history import Entry, entry_for, history_path, record
 from validator.render.document import evidence_document
 from validator.render.fleet import SCHEMA, fleet_document, render_json, render_markdown

@@ -13,14 +13,13 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from validator.errors import UsageError
 from validator.evidence import SCHEMA
-from validator.files import write_atomic
 from validator.gate import go_unearned
 from validator.history import history_path, read_history
 from validator.labels import DEFAULT_LABELS, has_labels
@@ -418,39 +417,3 @@ def build_fleet(
 def _newest_first(f: Loaded) -> tuple[float, str]:
     when = _time((f.document or {}).get("generated_at"))
     return (-when.timestamp() if when else float("inf"), f.path)
-
-
-# --- the command ----------------------------------------------------------------------------
-
-
-def fleet_command(
-    paths: Sequence[Path],
-    *,
-    output: Path | None,
-    as_json: bool,
-    max_age: float | None,
-    now: dt.datetime,
-    environ: Mapping[str, str] | None = None,
-) -> tuple[int, str]:
-    """``validate-arm64 fleet``: the exit code (the worst row) and what to print on stdout.
-
-    The dashboard (Markdown, or JSON with ``as_json``) goes to ``output`` when given, else to
-    stdout; inside GitHub Actions the Markdown is also appended to the step summary.
-    """
-    from validator.render.fleet import render_json, render_markdown
-
-    fleet = build_fleet(load_all(paths), now=now, max_age=max_age)
-    markdown = render_markdown(fleet)
-    text = render_json(fleet) if as_json else markdown
-    env = os.environ if environ is None else environ
-    if summary := env.get("GITHUB_STEP_SUMMARY"):
-        with Path(summary).open("a", encoding="utf-8") as handle:
-            handle.write(markdown)
-    if output is None:
-        return fleet.exit_code, text.rstrip("\n")
-    write_atomic(output, text)
-    counts = ", ".join(f"{fleet.count(v)} {v}" for v in VERDICTS)
-    return fleet.exit_code, (
-        f"fleet: {len(fleet.rows)} rows ({counts}), dashboard written to {output}\n"
-        f"verdict: {fleet.verdict}"
-    )

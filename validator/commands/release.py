@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -160,9 +161,6 @@ def fleet(
     \b
     Exit codes: 0 all GO, 1 any NO-GO, 3 otherwise (stale, unreadable, not checked), 2 usage.
     """
-    import datetime as dt
-
-    from validator.fleet import fleet_command
 
     code, text = fleet_command(
         paths,
@@ -173,3 +171,40 @@ def fleet(
     )
     typer.echo(text)
     raise typer.Exit(code)
+
+
+def fleet_command(
+    paths: Sequence[Path],
+    *,
+    output: Path | None,
+    as_json: bool,
+    max_age: float | None,
+    now: dt.datetime,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
+    """``validate-arm64 fleet``: the exit code (the worst row) and what to print on stdout.
+
+    The dashboard (Markdown, or JSON with ``as_json``) goes to ``output`` when given, else to
+    stdout; inside GitHub Actions the Markdown is also appended to the step summary.
+    """
+    import os
+
+    from validator.files import write_atomic
+    from validator.fleet import VERDICTS, build_fleet, load_all
+    from validator.render.fleet import render_json, render_markdown
+
+    fleet = build_fleet(load_all(paths), now=now, max_age=max_age)
+    markdown = render_markdown(fleet)
+    text = render_json(fleet) if as_json else markdown
+    env = os.environ if environ is None else environ
+    if summary := env.get("GITHUB_STEP_SUMMARY"):
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(markdown)
+    if output is None:
+        return fleet.exit_code, text.rstrip("\n")
+    write_atomic(output, text)
+    counts = ", ".join(f"{fleet.count(v)} {v}" for v in VERDICTS)
+    return fleet.exit_code, (
+        f"fleet: {len(fleet.rows)} rows ({counts}), dashboard written to {output}\n"
+        f"verdict: {fleet.verdict}"
+    )
