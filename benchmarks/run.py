@@ -21,7 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, Row
 
-BENCHMARKS = ("bench_binaries", "bench_archives", "bench_results", "bench_api", "bench_startup")
+BENCHMARKS = (
+    "bench_binaries",
+    "bench_archives",
+    "bench_results",
+    "bench_api",
+    "bench_startup",
+    "bench_history",
+)
 WORK = ROOT / "benchmarks" / "work"
 REPORT = ROOT / "docs" / "ci" / "PERFORMANCE.md"
 

@@ -1,4 +1,11 @@
-"""The verdict history beside the report: JSON lines, one per distinct validation, bounded."""
+"""The verdict history beside the report: JSON lines, one per distinct validation, bounded.
+
+Only the newest :data:`NAMES_LINES` lines hold their test names and digests: the next validation
+compares against the last line, or against the one before it when it repeats the last (see
+:func:`earlier`). Older lines keep a 16-byte fingerprint of their set of tests
+(``names_fingerprint``), enough to tell that the set changed, and the small figures the trend
+charts draw. The file is bounded by a count of lines and by a size in bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,8 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +25,10 @@ from validator.testnames import NAMES_KEPT, as_text, digests_of, pack_digests
 log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 200  # lines kept in the history file unless the caller asks for another count
+# Bytes the history file may reach; the oldest lines go first. The newest line is always kept
+# (the next comparison needs it), so a suite of over a million tests may exceed it on its own.
+MAX_BYTES = 16 * 1024 * 1024
+NAMES_LINES = 2  # newest lines that keep their names and digests (the last, and the one before)
 SCHEMA = "validate-arm64/history/1"
 
 
@@ -83,6 +94,23 @@ class Entry:
     failed: tuple[str, ...]
     passed: int | None = None  # absent from lines written before the trend chart existed
     name_digests: str = ""  # every test name's digest (testnames.pack_digests)
+    names_fingerprint: str = ""  # of the set of tests (names_fingerprint()); "" without tests
+
+    @property
+    def has_names(self) -> bool:
+        return bool(self.test_names or self.name_digests)
+
+    def without_names(self) -> Entry:
+        """This entry as an older line keeps it: the fingerprint of its tests, not their names."""
+        if not self.has_names:
+            return self
+        packed = digests_of(self.test_names, self.name_digests)
+        return replace(
+            self,
+            test_names=(),
+            name_digests="",
+            names_fingerprint=self.names_fingerprint or names_fingerprint(pack_digests(packed)),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +128,7 @@ class Entry:
             "run_seconds": self.run_seconds,
             "failed": list(self.failed),
             "name_digests": self.name_digests,
+            "names_fingerprint": self.names_fingerprint,
         }
 
     @classmethod
@@ -125,7 +154,13 @@ class Entry:
             run_seconds=_optional(data, "run_seconds", _seconds),
             failed=_texts(data, "failed"),
             name_digests=str(data.get("name_digests") or ""),
+            names_fingerprint=str(data.get("names_fingerprint") or ""),
         )
+
+
+def names_fingerprint(packed: bytes) -> str:
+    """A short digest of a set of tests (their packed name digests), equal for equal sets."""
+    return hashlib.blake2b(packed, digest_size=16).hexdigest()
 
 
 def history_path(report: Path) -> Path:
@@ -133,17 +168,22 @@ def history_path(report: Path) -> Path:
 
 
 def read_history(path: Path) -> tuple[Entry, ...]:
-    """Entries oldest first. A damaged line (not JSON, not UTF-8, a field of the wrong type) is
-    skipped with a warning and the rest is kept: a history is never fatal."""
+    """Entries oldest first, names kept on the newest :data:`NAMES_LINES` only (also for files
+    written before, with names on every line). A damaged line (not JSON, not UTF-8, a field of
+    the wrong type) is skipped with a warning and the rest is kept: a history is never fatal."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            return _entries(path, handle)
     except FileNotFoundError:
         return ()
     except OSError as exc:
         log.warning("%s: history not read (%s); the trend starts afresh", path, exc.strerror)
         return ()
-    entries = []
-    for number, line in enumerate(raw.splitlines(), 1):
+
+
+def _entries(path: Path, lines: Iterable[bytes]) -> tuple[Entry, ...]:
+    entries: list[Entry] = []
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -154,6 +194,9 @@ def read_history(path: Path) -> tuple[Entry, ...]:
             entries.append(Entry.from_json(data))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             log.warning("%s:%d: skipped a damaged history line", path, number)
+            continue
+        if len(entries) > NAMES_LINES:  # an old file's names would cost memory for nothing
+            entries[-NAMES_LINES - 1] = entries[-NAMES_LINES - 1].without_names()
     return tuple(entries)
 
 
@@ -164,7 +207,7 @@ def _no_constant(name: str) -> Any:
 def fingerprint(evidence: Evidence) -> str:
     """What was observed, ignoring when and how fast: equal for a re-validation of the same run."""
     run, tests, health, binaries = evidence.run, evidence.tests, evidence.health, evidence.binaries
-    names = _digests(tests)[1] if tests else None
+    names = as_text(_digests(tests)[1]) if tests else None
     stable = {
         "phases": [(p.name, p.state, p.error) for p in evidence.phases],
         "run": [run.id, run.attempt, run.status, run.conclusion, run.wait_error] if run else None,
@@ -186,7 +229,7 @@ def fingerprint(evidence: Evidence) -> str:
 def entry_for(evidence: Evidence, verdict: str, failed: tuple[str, ...]) -> Entry:
     """The history entry of a validation."""
     run, tests = evidence.run, evidence.tests
-    names, digests = _digests(tests) if tests else ((), "")
+    names, packed = _digests(tests) if tests else ((), b"")
     return Entry(
         fingerprint=fingerprint(evidence),
         generated_at=evidence.generated_at,
@@ -200,17 +243,18 @@ def entry_for(evidence: Evidence, verdict: str, failed: tuple[str, ...]) -> Entr
         queued_seconds=run.queued_seconds if run else None,
         run_seconds=run.run_seconds if run else None,
         failed=failed,
-        name_digests=digests,
+        name_digests=as_text(packed),
+        names_fingerprint=names_fingerprint(packed) if tests else "",
     )
 
 
-def _digests(tests: TestScan) -> tuple[tuple[str, ...], str]:
+def _digests(tests: TestScan) -> tuple[tuple[str, ...], bytes]:
     """The names kept of every file (bounded), and the digests of all its tests' names."""
     names = sorted({n for f in tests.files for n in f.test_names})[:NAMES_KEPT]
     digests: set[int] = set()
     for f in tests.files:
         digests |= digests_of(f.test_names, f.name_digests)
-    return tuple(names), as_text(pack_digests(digests))
+    return tuple(names), pack_digests(digests)
 
 
 def earlier(entries: tuple[Entry, ...], evidence: Evidence) -> tuple[Entry, ...]:
@@ -234,12 +278,40 @@ def previous_of(entries: tuple[Entry, ...]) -> Previous | None:
     )
 
 
-def record(path: Path, entries: tuple[Entry, ...], new: Entry, *, keep: int = MAX_ENTRIES) -> bool:
-    """Append ``new`` unless it repeats the last entry; keep the newest ``keep`` lines."""
+def record(
+    path: Path,
+    entries: tuple[Entry, ...],
+    new: Entry,
+    *,
+    keep: int = MAX_ENTRIES,
+    max_bytes: int = MAX_BYTES,
+) -> bool:
+    """Append ``new`` unless it repeats the last entry; rewrite the file with the newest ``keep``
+    lines, names only on the newest :data:`NAMES_LINES`, within ``max_bytes`` when it can.
+
+    Over ``max_bytes``, the line before the newest loses its names first (it serves only a
+    repeat of the newest), then the oldest lines go; the newest line always stays.
+    """
     if keep < 1:
         raise ValueError(f"keep={keep}: a history keeps at least one entry")
     if entries and entries[-1].fingerprint == new.fingerprint:
         return False
-    kept = (*entries, new)[-keep:]
-    write_atomic(path, "".join(json.dumps(e.to_json(), sort_keys=True) + "\n" for e in kept))
+    kept = list((*entries, new)[-keep:])
+    for i in range(len(kept) - NAMES_LINES):
+        kept[i] = kept[i].without_names()
+    lines = [_line(e) for e in kept]
+    size = sum(len(line) for line in lines)
+    if size > max_bytes and len(kept) > 1 and kept[-2].has_names:
+        shorter = _line(kept[-2].without_names())
+        size += len(shorter) - len(lines[-2])
+        lines[-2] = shorter
+    dropped = 0
+    while size > max_bytes and len(lines) - dropped > 1:
+        size -= len(lines[dropped])
+        dropped += 1
+    write_atomic(path, "".join(lines[dropped:]))
     return True
+
+
+def _line(entry: Entry) -> str:
+    return json.dumps(entry.to_json(), sort_keys=True) + "\n"
