@@ -17,7 +17,7 @@ def own_setup(folder: Path, **repository: object) -> Path:
     raw["description"] = "Our Graviton runner, stopped for maintenance."
     raw["runners"][0]["status"] = "offline"
     raw["repository"] |= repository
-    for name in ("binaries", "results"):
+    for name in ("binaries", "results", "workflows", "scenarios/workflows"):
         shutil.copytree(FIXTURES / name, folder / name)
     path = folder / "our-setup.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
