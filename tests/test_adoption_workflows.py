@@ -269,7 +269,14 @@ def test_the_gate_sets_verdict_and_writes_a_step_summary(scratch, serve):
     emu = serve("healthy")
     job = Job(repo, tools, {"GITHUB_REPOSITORY": emu.repository, "GITHUB_API_URL": emu.base_url})
     assert job.action({"token": TOKEN, "use-latest-run": "true"}).returncode == 0
-    evidence = json.loads((repo / "docs/ci/ARM64_TEST_RESULTS.json").read_text())
+    path = repo / "docs/ci/ARM64_TEST_RESULTS.json"
+    evidence = json.loads(path.read_text())
+    refused = job.action({"command": "gate", "max-age": "3650d"}, "gate")
+    assert refused.returncode == 2  # the emulator names itself: its evidence never passes
+    assert job.outputs["gate"]["verdict"] == "INCONCLUSIVE"
+    # The same evidence as GitHub would have served it.
+    evidence["evidence"]["settings"]["emulator_scenario"] = None
+    path.write_text(json.dumps(evidence))
     gate = job.action({"command": "gate", "max-age": "3650d", "sha": evidence["head_sha"]}, "gate")
     assert gate.returncode == 0, gate.stderr
     assert job.outputs["gate"]["verdict"] == "GO"
